@@ -1,0 +1,73 @@
+// The prome-route command line: serve, explain.
+import { parseArgs } from 'node:util';
+import { PromQLSyntaxError } from '../lib/promql/parse.ts';
+import { loadShardMapFile } from '../lib/shards/file.ts';
+import { ShardMapError } from '../lib/shards/schema.ts';
+import { VERSION } from '../lib/version.ts';
+import { explain } from './explain.ts';
+import { parseListenAddress, serve } from './serve.ts';
+
+const USAGE = `prome-route ${VERSION}: one Prometheus API in front of per-cluster Prometheus collectors
+
+Usage:
+  prome-route serve --shards FILE [--listen HOST:PORT] [--timeout SECONDS]
+      Serve the Prometheus HTTP API. FILE is a shard map (JSON or YAML) or the upstream
+      proxy's YAML config. Default listen address: its http.listen_addr, else 127.0.0.1:9091.
+  prome-route explain --shards FILE 'QUERY'
+      Print the shards a query goes to and the query each of them is sent.
+  prome-route --version
+`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === '--version' || command === 'version') return void console.log(VERSION);
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') return void process.stdout.write(USAGE);
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { shards: { type: 'string' }, listen: { type: 'string' }, timeout: { type: 'string' } },
+    allowPositionals: true,
+  });
+  if (values.shards === undefined) throw new UsageError('--shards FILE is required');
+  const { map, listen } = await loadShardMapFile(values.shards);
+
+  if (command === 'explain') {
+    if (positionals.length !== 1) throw new UsageError("explain takes exactly one query argument, e.g. 'up{cluster=\"a\"}'");
+    console.log(explain(map, positionals[0]!));
+    return;
+  }
+  if (command === 'serve') {
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+    const { host, port } = parseListenAddress(values.listen ?? listen ?? '127.0.0.1:9091');
+    const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout) * 1000;
+    if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${values.timeout}`);
+    const { server, address } = await serve({ map, host, port, timeoutMs });
+    console.log(JSON.stringify({
+      level: 'info', msg: 'prome-route listening', address: `${address.address}:${address.port}`,
+      shardLabel: map.shardLabel, shards: [...map.shards.keys()], version: VERSION,
+    }));
+    const stop = () => server.close(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return;
+  }
+  throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    process.stderr.write(`prome-route: ${err.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (err instanceof ShardMapError) {
+    process.stderr.write(`prome-route: ${err.message}\n`);
+    process.exit(2);
+  }
+  if (err instanceof PromQLSyntaxError) {
+    process.stderr.write(`prome-route: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`prome-route: ${(err as Error)?.message ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,49 @@
+// The Prometheus HTTP API's JSON envelope. Every answer of the router uses it, errors included, with
+// the status codes Prometheus uses, so Grafana shows router errors like Prometheus errors.
+
+export type ErrorType = 'bad_data' | 'execution' | 'timeout' | 'unavailable' | 'internal' | 'not_found' | 'canceled';
+
+const STATUS: Record<ErrorType, number> = {
+  bad_data: 400,
+  execution: 422,
+  timeout: 503,
+  unavailable: 503,
+  internal: 500,
+  not_found: 404,
+  canceled: 499,
+};
+
+const ERROR_TYPES = new Set<string>(Object.keys(STATUS));
+
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(readonly errorType: ErrorType, message: string, status?: number) {
+    super(message);
+    this.status = status ?? STATUS[errorType];
+  }
+}
+
+export function asErrorType(value: unknown): ErrorType | null {
+  return typeof value === 'string' && ERROR_TYPES.has(value) ? (value as ErrorType) : null;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+export function jsonResponse(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
+}
+
+/** A JSON response whose body is already serialised (or streamed) by someone else. */
+export function rawJsonResponse(body: BodyInit, status = 200): Response {
+  return new Response(body, { status, headers: JSON_HEADERS });
+}
+
+export function success(data: unknown, warnings: readonly string[] = []): Response {
+  return jsonResponse(warnings.length > 0 ? { status: 'success', data, warnings } : { status: 'success', data });
+}
+
+export function failure(err: ApiError, warnings: readonly string[] = []): Response {
+  const body: Record<string, unknown> = { status: 'error', errorType: err.errorType, error: err.message };
+  if (warnings.length > 0) body.warnings = warnings;
+  return jsonResponse(body, err.status);
+}

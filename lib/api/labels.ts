@@ -1,0 +1,33 @@
+// /api/v1/labels and /api/v1/label/<name>/values: unions over the shards the match[] selectors touch
+// (all shards without match[]). The shard label itself is the router's: its values are the names of
+// the shards that have matching series, which is what Grafana's `label_values(cluster)` asks for.
+import { compareStrings } from '../merge/labelsets.ts';
+import { askShards, type RequestContext } from './context.ts';
+import { success } from './envelope.ts';
+import { applyLimit } from './limit.ts';
+import { selectorCalls } from './plans.ts';
+
+export async function handleLabelNames(ctx: RequestContext): Promise<Response> {
+  const answers = await askShards<string[]>(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'));
+  const names = new Set(answers.flatMap((a) => a.data));
+  if (answers.some((a) => a.data.length > 0)) names.add(ctx.map.shardLabel);
+  return unionResponse(ctx, names, answers.flatMap((a) => a.warnings));
+}
+
+export async function handleLabelValues(ctx: RequestContext, name: string): Promise<Response> {
+  if (name === ctx.map.shardLabel) {
+    // A shard has matching series exactly when it knows any label name for them.
+    const answers = await askShards<string[]>(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'));
+    const shards = answers.filter((a) => a.data.length > 0).map((a) => a.shard);
+    return unionResponse(ctx, shards, answers.flatMap((a) => a.warnings));
+  }
+  const path = `/api/v1/label/${encodeURIComponent(name)}/values`;
+  const answers = await askShards<string[]>(ctx, selectorCalls(ctx, path, 'GET'));
+  return unionResponse(ctx, answers.flatMap((a) => a.data), answers.flatMap((a) => a.warnings));
+}
+
+function unionResponse(ctx: RequestContext, values: Iterable<string>, warnings: string[]): Response {
+  const sorted = [...new Set(values)].sort(compareStrings);
+  const limited = applyLimit(ctx.params, sorted);
+  return success(limited.items, [...warnings, ...limited.warnings]);
+}

@@ -1,0 +1,38 @@
+// /api/v1/query and /api/v1/query_range: route the query to the one shard it touches, stream the
+// collector's answer back with the shard label added where a global Prometheus would show it.
+import { callShard } from '../collectors/client.ts';
+import { insertShardLabel } from '../merge/shard-label.ts';
+import { shardNamed, withAnyShard, type RequestContext } from './context.ts';
+import { ApiError, rawJsonResponse } from './envelope.ts';
+import { pick } from './params.ts';
+import { planParam } from './plans.ts';
+
+export type QueryPath = '/api/v1/query' | '/api/v1/query_range';
+
+/** Parameters passed on to collectors; anything else is dropped (`timeout` is set from the deadline). */
+const FORWARDED: Record<QueryPath, readonly string[]> = {
+  '/api/v1/query': ['time', 'stats', 'limit', 'lookback_delta'],
+  '/api/v1/query_range': ['start', 'end', 'step', 'stats', 'limit', 'lookback_delta'],
+};
+
+export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise<Response> {
+  const plan = planParam(ctx.params.get('query') ?? '', 'query', ctx.map);
+  if (plan.shards.length > 1) {
+    throw new ApiError(
+      'execution',
+      `the query reads shards ${plan.shards.map((s) => JSON.stringify(s)).join(', ')}; queries across shards are not supported yet: ` +
+        `name one shard with a ${ctx.map.shardLabel} matcher in every selector`,
+    );
+  }
+  const ask = async (shard: string): Promise<Response> => {
+    const { query, addLabel } = plan.forShard(shard);
+    const params = pick(ctx.params, FORWARDED[path]);
+    params.set('query', query);
+    const response = await callShard(shardNamed(ctx, shard), { path, params, method: 'POST', deadline: ctx.deadline });
+    const body = response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+    return rawJsonResponse(addLabel === null ? body : insertShardLabel(body, ctx.map.shardLabel, addLabel));
+  };
+  // A query that touches no shard (`1+1`, `vector(1)`, `absent(up{cluster="gone"})`) is the same on
+  // every collector: the first healthy one answers.
+  return plan.shards.length === 1 ? ask(plan.shards[0]!) : withAnyShard(ctx, ask);
+}

@@ -1,0 +1,124 @@
+// The platform-neutral core: a Web-standard Request in, a Prometheus API Response out. Every
+// platform (local server, AWS Lambda, Alibaba FC) only translates its events to and from this.
+import type { ShardMap } from '../shards/schema.ts';
+import { handleBuildInfo } from './buildinfo.ts';
+import type { RequestContext } from './context.ts';
+import { parseDurationParam } from './duration.ts';
+import { ApiError, failure } from './envelope.ts';
+import { handleExemplars } from './exemplars.ts';
+import { handleLabelNames, handleLabelValues } from './labels.ts';
+import { handleMetadata } from './metadata.ts';
+import { readParams } from './params.ts';
+import { handleQuery } from './query.ts';
+import { handleAlerts, handleRules } from './rules.ts';
+import { handleSeries } from './series.ts';
+
+export interface RouterOptions {
+  /** The shard map in force; called once per request, so it can be refreshed behind the scenes. */
+  readonly shardMap: () => Promise<ShardMap>;
+  /** The longest a request may take, below the caller's own timeout (default 25 s). */
+  readonly timeoutMs?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 25_000;
+
+type Handler = (ctx: RequestContext, pathArg: string) => Promise<Response>;
+interface Endpoint { readonly methods: readonly string[]; readonly handle: Handler }
+
+const READ = ['GET', 'POST'];
+const GET = ['GET'];
+
+const API: Record<string, Endpoint> = {
+  query: { methods: READ, handle: (ctx) => handleQuery(ctx, '/api/v1/query') },
+  query_range: { methods: READ, handle: (ctx) => handleQuery(ctx, '/api/v1/query_range') },
+  query_exemplars: { methods: READ, handle: handleExemplars },
+  series: { methods: READ, handle: handleSeries },
+  labels: { methods: READ, handle: handleLabelNames },
+  'label/values': { methods: GET, handle: handleLabelValues },
+  metadata: { methods: GET, handle: handleMetadata },
+  'status/buildinfo': { methods: GET, handle: handleBuildInfo },
+  rules: { methods: GET, handle: handleRules },
+  alerts: { methods: GET, handle: handleAlerts },
+};
+
+export type Router = (request: Request) => Promise<Response>;
+
+export function createRouter(options: RouterOptions): Router {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return async (request) => {
+    const started = Date.now();
+    const url = new URL(request.url);
+    try {
+      const health = healthCheck(url.pathname);
+      if (health !== null) return health === 'ready' ? await ready(options) : text(200, 'prome-route is Healthy.\n');
+
+      const { endpoint, pathArg } = findEndpoint(url.pathname);
+      const method = request.method === 'HEAD' ? 'GET' : request.method;
+      if (!endpoint.methods.includes(method)) {
+        throw new ApiError('bad_data', `method ${request.method} is not allowed on ${url.pathname}`, 405);
+      }
+      const params = await readParams(request, url);
+      let budget = timeoutMs;
+      const asked = params.get('timeout');
+      if (asked !== null && asked !== '') budget = Math.min(budget, parseDurationParam('timeout', asked));
+      const map = await loadMap(options);
+      return await endpoint.handle({ map, params, deadline: started + budget }, pathArg);
+    } catch (err) {
+      if (err instanceof ApiError) return failure(err);
+      console.error(JSON.stringify({ level: 'error', msg: 'unexpected error', path: url.pathname, error: String((err as Error)?.stack ?? err) }));
+      return failure(new ApiError('internal', `internal error: ${(err as Error)?.message ?? String(err)}`));
+    }
+  };
+}
+
+/** `/-/healthy` and `/-/ready`, also below a path prefix such as a stage name. */
+function healthCheck(path: string): 'healthy' | 'ready' | null {
+  if (path.endsWith('/-/healthy')) return 'healthy';
+  if (path.endsWith('/-/ready')) return 'ready';
+  return null;
+}
+
+async function ready(options: RouterOptions): Promise<Response> {
+  try {
+    await options.shardMap();
+    return text(200, 'prome-route is Ready.\n');
+  } catch (err) {
+    return text(503, `prome-route is not ready: ${(err as Error).message}\n`);
+  }
+}
+
+async function loadMap(options: RouterOptions): Promise<ShardMap> {
+  try {
+    return await options.shardMap();
+  } catch (err) {
+    throw new ApiError('unavailable', `no shard map: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Finds the endpoint after `/api/v1/`, wherever that starts: the router may be served below a prefix
+ * (`/prod/api/v1/query` behind an API Gateway stage).
+ */
+function findEndpoint(path: string): { endpoint: Endpoint; pathArg: string } {
+  const at = path.indexOf('/api/v1/');
+  if (at >= 0) {
+    const rest = path.slice(at + '/api/v1/'.length);
+    const labelValues = /^label\/([^/]+)\/values$/.exec(rest);
+    if (labelValues !== null) return { endpoint: API['label/values']!, pathArg: decodeLabelName(labelValues[1]!) };
+    const endpoint = API[rest];
+    if (endpoint !== undefined) return { endpoint, pathArg: '' };
+  }
+  throw new ApiError('not_found', `unknown API endpoint ${path}`);
+}
+
+function decodeLabelName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError('bad_data', `invalid label name: ${JSON.stringify(segment)}`);
+  }
+}
+
+function text(status: number, body: string): Response {
+  return new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+}

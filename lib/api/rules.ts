@@ -1,0 +1,36 @@
+// /api/v1/rules and /api/v1/alerts: every shard's recording and alerting rules and active alerts,
+// with the shard label added to each alert's labels, as if one Prometheus held them all.
+import { withLabel, type LabelSet } from '../merge/labelsets.ts';
+import { askShards, type RequestContext } from './context.ts';
+import { success } from './envelope.ts';
+import { pick } from './params.ts';
+
+interface Alert { labels: LabelSet; [key: string]: unknown }
+interface Rule { alerts?: Alert[]; [key: string]: unknown }
+interface RuleGroup { rules: Rule[]; [key: string]: unknown }
+
+const RULE_FILTERS = ['type', 'rule_name[]', 'rule_group[]', 'file[]', 'exclude_alerts'];
+
+export async function handleRules(ctx: RequestContext): Promise<Response> {
+  const params = pick(ctx.params, RULE_FILTERS);
+  const answers = await askShards<{ groups: RuleGroup[] }>(
+    ctx, [...ctx.map.shards.keys()].map((shard) => ({ shard, path: '/api/v1/rules', params, method: 'GET' as const })),
+  );
+  const groups = answers.flatMap(({ shard, data }) => data.groups.map((group) => ({
+    ...group,
+    rules: group.rules.map((rule) => (rule.alerts === undefined ? rule : { ...rule, alerts: labelAlerts(ctx, shard, rule.alerts) })),
+  })));
+  return success({ groups }, answers.flatMap((a) => a.warnings));
+}
+
+export async function handleAlerts(ctx: RequestContext): Promise<Response> {
+  const answers = await askShards<{ alerts: Alert[] }>(
+    ctx, [...ctx.map.shards.keys()].map((shard) => ({ shard, path: '/api/v1/alerts', params: new URLSearchParams(), method: 'GET' as const })),
+  );
+  const alerts = answers.flatMap(({ shard, data }) => labelAlerts(ctx, shard, data.alerts));
+  return success({ alerts }, answers.flatMap((a) => a.warnings));
+}
+
+function labelAlerts(ctx: RequestContext, shard: string, alerts: Alert[]): Alert[] {
+  return alerts.map((alert) => ({ ...alert, labels: withLabel(alert.labels, ctx.map.shardLabel, shard) }));
+}

@@ -1,0 +1,18 @@
+// /api/v1/series: each match[] selector goes to the shards it touches; the answer is the union with
+// the shard label added, in Prometheus's label-set order.
+import { compareLabelSets, withLabel, type LabelSet } from '../merge/labelsets.ts';
+import { askShards, type RequestContext } from './context.ts';
+import { ApiError, success } from './envelope.ts';
+import { applyLimit } from './limit.ts';
+import { selectorCalls } from './plans.ts';
+
+export async function handleSeries(ctx: RequestContext): Promise<Response> {
+  const selectors = ctx.params.getAll('match[]');
+  if (selectors.length === 0) throw new ApiError('bad_data', 'no match[] parameter provided');
+  const answers = await askShards<LabelSet[]>(ctx, selectorCalls(ctx, '/api/v1/series', 'POST'));
+  const label = ctx.map.shardLabel;
+  const series = answers.flatMap(({ shard, data }) => data.map((labels) => withLabel(labels, label, shard)));
+  series.sort(compareLabelSets);
+  const { items, warnings } = applyLimit(ctx.params, series);
+  return success(items, [...answers.flatMap((a) => a.warnings), ...warnings]);
+}

@@ -1,0 +1,136 @@
+// Calls one shard's collector: replicas in order of preference, a deadline shared by all attempts,
+// and every failure turned into a Prometheus-style error that names the shard.
+import { ApiError, asErrorType } from '../api/envelope.ts';
+import type { Shard } from '../shards/schema.ts';
+
+export interface CollectorCall {
+  /** API path below the collector's base URL, e.g. `/api/v1/query`. */
+  readonly path: string;
+  readonly params: URLSearchParams;
+  /** POST sends the parameters as a form body, so long queries never hit URL length limits. */
+  readonly method: 'GET' | 'POST';
+  /** Epoch milliseconds by which the answer must have arrived. */
+  readonly deadline: number;
+}
+
+/** Headroom left between the collector's own query timeout and the router's deadline. */
+const COLLECTOR_TIMEOUT_HEADROOM_MS = 250;
+/** The longest error body read from a collector; error texts are short. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+/** The answer of one collector: a 2xx response whose body has not been read yet. */
+export async function callShard(shard: Shard, call: CollectorCall): Promise<Response> {
+  const failures: ApiError[] = [];
+  for (const [i, base] of shard.urls.entries()) {
+    const remaining = call.deadline - Date.now();
+    if (remaining <= 0) break;
+    let response: Response;
+    try {
+      response = await attempt(shard, base, call, remaining);
+    } catch (err) {
+      failures.push(transportError(shard, base, i, err, remaining));
+      continue;
+    }
+    if (response.ok) return response;
+    const error = await collectorError(shard, response);
+    // 4xx and 422 are answers about the request (bad query, execution error): another replica
+    // would say the same. 5xx means this replica is unwell: try the next one.
+    if (response.status < 500) throw error;
+    failures.push(error);
+  }
+  throw failures.at(-1) ?? timeoutError(shard);
+}
+
+async function attempt(shard: Shard, base: string, call: CollectorCall, remaining: number): Promise<Response> {
+  const params = new URLSearchParams(call.params);
+  if (call.path.endsWith('/query') || call.path.endsWith('/query_range')) {
+    // Ask the collector to stop in time to say so itself, rather than being cut off.
+    // The router's deadline already includes the caller's own `timeout`.
+    params.set('timeout', String(Math.max(remaining - COLLECTOR_TIMEOUT_HEADROOM_MS, 1) / 1000));
+  }
+  const headers: Record<string, string> = { ...shard.headers, 'accept-encoding': 'identity' };
+  const signal = AbortSignal.timeout(Math.min(remaining, shard.timeoutMs ?? remaining));
+  const url = `${base}${call.path}`;
+  if (call.method === 'POST') {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    return fetch(url, { method: 'POST', headers, body: params.toString(), signal });
+  }
+  const query = params.toString();
+  return fetch(query === '' ? url : `${url}?${query}`, { headers, signal });
+}
+
+interface ErrorEnvelope { errorType?: unknown; error?: unknown }
+
+async function collectorError(shard: Shard, response: Response): Promise<ApiError> {
+  const text = await readLimited(response, MAX_ERROR_BODY);
+  let envelope: ErrorEnvelope | null = null;
+  try {
+    envelope = JSON.parse(text) as ErrorEnvelope;
+  } catch {
+    // Not JSON: a load balancer's HTML page, a truncated body. Reported below by status.
+  }
+  const type = asErrorType(envelope?.errorType);
+  if (type !== null && typeof envelope?.error === 'string') {
+    return new ApiError(type, `shard ${JSON.stringify(shard.name)}: ${envelope.error}`, response.status);
+  }
+  const snippet = text.slice(0, 200).replace(/\s+/g, ' ').trim();
+  return new ApiError(
+    response.status >= 500 ? 'unavailable' : 'bad_data',
+    `shard ${JSON.stringify(shard.name)}: collector answered HTTP ${response.status}${snippet ? `: ${snippet}` : ''}`,
+    response.status >= 500 ? 503 : response.status,
+  );
+}
+
+function transportError(shard: Shard, base: string, replica: number, err: unknown, budget: number): ApiError {
+  const name = (err as Error)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new ApiError('timeout', `shard ${JSON.stringify(shard.name)}: collector ${replicaName(base, replica)} did not answer within ${(budget / 1000).toFixed(1)}s`);
+  }
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  const reason = cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err);
+  return new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: cannot reach collector ${replicaName(base, replica)}: ${reason}`);
+}
+
+function timeoutError(shard: Shard): ApiError {
+  return new ApiError('timeout', `shard ${JSON.stringify(shard.name)}: no time left to ask the collector`);
+}
+
+/** Names a replica by host and position, never with credentials or paths. */
+function replicaName(base: string, replica: number): string {
+  return `#${replica + 1} (${new URL(base).host})`;
+}
+
+async function readLimited(response: Response, limit: number): Promise<string> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // A body cut off mid-way still tells what it told so far.
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks)).slice(0, limit);
+}
+
+/** Reads a collector's success envelope as JSON; a body that is not one is an error naming the shard. */
+export async function readEnvelope<T>(shard: Shard, response: Response): Promise<{ data: T; warnings: string[] }> {
+  let body: { status?: unknown; data?: unknown; warnings?: unknown };
+  try {
+    body = (await response.json()) as typeof body;
+  } catch (err) {
+    throw new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector answered invalid JSON (${(err as Error).message})`);
+  }
+  if (body?.status !== 'success' || !('data' in body)) {
+    throw new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector answered no success envelope`);
+  }
+  const warnings = Array.isArray(body.warnings) ? body.warnings.filter((w): w is string => typeof w === 'string') : [];
+  return { data: body.data as T, warnings };
+}

@@ -1,0 +1,46 @@
+import { RE2JS } from 're2js';
+
+export type MatchOp = '=' | '!=' | '=~' | '!~';
+
+/** A label matcher with its value decoded, evaluated with Prometheus semantics. */
+export interface Matcher {
+  readonly name: string;
+  readonly op: MatchOp;
+  readonly value: string;
+}
+
+export class RegexError extends Error {}
+
+// Compiling is the costly part and dashboards repeat the same few regexes: keep a small cache.
+const compiled = new Map<string, RE2JS>();
+const CACHE_LIMIT = 512;
+
+function compile(pattern: string): RE2JS {
+  let re = compiled.get(pattern);
+  if (re === undefined) {
+    try {
+      // Prometheus anchors matcher regexes at both ends: `=~"a"` matches only "a", never "ab".
+      re = RE2JS.compile(`^(?:${pattern})$`);
+    } catch (err) {
+      throw new RegexError((err as Error).message);
+    }
+    if (compiled.size >= CACHE_LIMIT) compiled.clear();
+    compiled.set(pattern, re);
+  }
+  return re;
+}
+
+/** Checks that a matcher's regex compiles (RE2 syntax), throwing RegexError with Go's message if not. */
+export function validateMatcher(m: Matcher): void {
+  if (m.op === '=~' || m.op === '!~') compile(m.value);
+}
+
+/** Whether the matcher accepts a label value; a missing label has the value "". */
+export function matches(m: Matcher, value: string): boolean {
+  switch (m.op) {
+    case '=': return value === m.value;
+    case '!=': return value !== m.value;
+    case '=~': return compile(m.value).matches(value);
+    case '!~': return !compile(m.value).matches(value);
+  }
+}

@@ -1,0 +1,75 @@
+// PromQL string literals follow Go's syntax: "double" and 'single' quoted strings with Go escapes,
+// and `raw` strings without escapes. Label values in matchers must be decoded exactly as Prometheus
+// decodes them, or a shard named `eu"west` would be matched wrongly.
+
+const SIMPLE_ESCAPES: Record<string, string> = {
+  a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', "'": "'", '"': '"',
+};
+
+export class StringLiteralError extends Error {}
+
+/** Decodes a PromQL string literal including its quotes. Throws StringLiteralError on a bad escape. */
+export function unquote(literal: string): string {
+  const quote = literal[0];
+  if (literal.length < 2 || literal[literal.length - 1] !== quote) {
+    throw new StringLiteralError(`unterminated string literal ${literal}`);
+  }
+  const body = literal.slice(1, -1);
+  if (quote === '`') return body;
+  if (quote !== '"' && quote !== "'") throw new StringLiteralError(`not a string literal: ${literal}`);
+  if (!body.includes('\\')) return body;
+
+  // Go decodes \x and octal escapes to raw bytes and \u to code points; collect bytes, decode once.
+  const bytes: number[] = [];
+  const encoder = new TextEncoder();
+  const pushText = (s: string) => { for (const b of encoder.encode(s)) bytes.push(b); };
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!;
+    if (ch !== '\\') {
+      const cp = body.codePointAt(i)!;
+      const s = String.fromCodePoint(cp);
+      pushText(s);
+      i += s.length - 1;
+      continue;
+    }
+    const esc = body[++i];
+    if (esc === undefined) throw new StringLiteralError('escape sequence not terminated');
+    const simple = SIMPLE_ESCAPES[esc];
+    if (simple !== undefined) {
+      if ((esc === "'" && quote === '"') || (esc === '"' && quote === "'")) {
+        throw new StringLiteralError(`unknown escape sequence \\${esc}`);
+      }
+      pushText(simple);
+    } else if (esc === 'x') {
+      bytes.push(parseDigits(body.slice(i + 1, i + 3), 16, 2));
+      i += 2;
+    } else if (esc >= '0' && esc <= '7') {
+      const value = parseDigits(body.slice(i, i + 3), 8, 3);
+      if (value > 255) throw new StringLiteralError('octal escape value > 255');
+      bytes.push(value);
+      i += 2;
+    } else if (esc === 'u' || esc === 'U') {
+      const width = esc === 'u' ? 4 : 8;
+      const cp = parseDigits(body.slice(i + 1, i + 1 + width), 16, width);
+      if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) throw new StringLiteralError('escape sequence is an invalid Unicode code point');
+      pushText(String.fromCodePoint(cp));
+      i += width;
+    } else {
+      throw new StringLiteralError(`unknown escape sequence \\${esc}`);
+    }
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+function parseDigits(digits: string, radix: number, width: number): number {
+  const valid = radix === 16 ? /^[0-9a-fA-F]+$/ : /^[0-7]+$/;
+  if (digits.length !== width || !valid.test(digits)) throw new StringLiteralError('illegal character in escape sequence');
+  return parseInt(digits, radix);
+}
+
+/** Encodes a value as a double-quoted PromQL string literal that `unquote` decodes back to it. */
+export function quote(value: string): string {
+  // JSON string syntax is a subset of Go's double-quoted syntax, except that JSON leaves U+2028/2029
+  // and other characters unescaped, which Go accepts as they are.
+  return JSON.stringify(value);
+}

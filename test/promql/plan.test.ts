@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { PromQLSyntaxError } from '../../lib/promql/parse.ts';
+import { planQuery } from '../../lib/promql/plan.ts';
+
+const SHARDS = ['a', 'b', 'c', 'eu"west\\1', 'ü'];
+
+function route(query: string, label = 'cluster') {
+  return planQuery(query, label, SHARDS);
+}
+
+function forOnlyShard(query: string) {
+  const plan = route(query);
+  return plan.forShard(plan.shards[0] ?? 'a');
+}
+
+describe('shard selection', () => {
+  const cases: [string, string[]][] = [
+    ['up{cluster="a"}', ['a']],
+    ['up{cluster!="a"}', ['b', 'c', 'eu"west\\1', 'ü']],
+    ['up{cluster=~"a|b"}', ['a', 'b']],
+    ['up{cluster=~"a.*"}', ['a']],
+    ['up{cluster=~"b|"}', ['b']],
+    ['up{cluster!~"a|b|c"}', ['eu"west\\1', 'ü']],
+    ['up{cluster=""}', []],
+    ['up{cluster!=""}', SHARDS],
+    ['up{cluster=~".*"}', SHARDS],
+    ['up{cluster=~".+"}', SHARDS],
+    ['up', SHARDS],
+    ['up{cluster="nope"}', []],
+    ['up{cluster="a", cluster="b"}', []],
+    ['up{cluster="a", cluster=~"a|b"}', ['a']],
+    // Regexes are fully anchored, as in Prometheus: "a" does not match "ab".
+    ['up{cluster=~"b"}', ['b']],
+    ['up{cluster=~"(?i)A"}', ['a']],
+    ['up{cluster="eu\\"west\\\\1"}', ['eu"west\\1']],
+    ["up{cluster='eu\"west\\\\1'}", ['eu"west\\1']],
+    ['up{cluster=`eu"west\\1`}', ['eu"west\\1']],
+    ['up{cluster="\\u00fc"}', ['ü']],
+    ['up{cluster="\\xc3\\xbc"}', ['ü']],
+    ['up{"cluster"="b"}', ['b']],
+    // RE2, not JS RegExp: \pL is a Unicode class in RE2.
+    ['up{cluster=~"\\\\pL"}', ['a', 'b', 'c', 'ü']],
+    ['sum(up{cluster="a"}) + sum(up{cluster="a"})', ['a']],
+    ['sum(up{cluster="a"}) + sum(up{cluster="b"})', ['a', 'b']],
+    ['1 + 1', []],
+    ['vector(1)', []],
+  ];
+  it.each(cases)('%s', (query, expected) => {
+    expect(route(query).shards).toEqual(expected);
+  });
+
+  it('ignores the shard label inside strings, comments and label_replace arguments', () => {
+    const plan = route('label_replace(up{job="cluster=\\"a\\""}, "cluster", "a", "", "") # cluster="a"');
+    expect(plan.shards).toEqual(SHARDS);
+  });
+
+  it('uses the configured shard label name', () => {
+    expect(route('up{region="a"}', 'region').shards).toEqual(['a']);
+    expect(route('up{cluster="a"}', 'region').shards).toEqual(SHARDS);
+  });
+});
+
+describe('rewriting', () => {
+  const cases: [string, string][] = [
+    ['up{cluster="a"}', 'up{}'],
+    ['up{job="x", cluster="a"}', 'up{job="x"}'],
+    ['up{cluster="a", job="x"}', 'up{job="x"}'],
+    ['up{job="x",cluster="a",}', 'up{job="x",}'],
+    ['up{job="x" , cluster="a" , instance="i"}', 'up{job="x" , instance="i"}'],
+    ['up{cluster="a",cluster=~"a|b",job="x"}', 'up{job="x"}'],
+    ['up{cluster="a",}', 'up{}'],
+    ['{cluster="a"}', '{__name__=~".+"}'],
+    ['{cluster="a", job=~".*"}', '{__name__=~".+", job=~".*"}'],
+    ['{cluster="a", job="x"}', '{job="x"}'],
+    ['{"up", cluster="a"}', '{"up"}'],
+    ['rate(up{cluster="a"}[5m] offset 1m @ 100) # keep me', 'rate(up{}[5m] offset 1m @ 100) # keep me'],
+    ['max_over_time(up{cluster="a"}[1h:5m])', 'max_over_time(up{}[1h:5m])'],
+    ["up{cluster='a', job=`x\"y`}", 'up{job=`x"y`}'],
+    ['SUM BY (job) (up{cluster="a"})', 'SUM BY (job) (up{})'],
+    ['up{cluster="a"}\n  # comment\n  + on(job)\n  up{cluster="a"}', 'up{}\n  # comment\n  + on(job)\n  up{}'],
+  ];
+  it.each(cases)('%s', (query, expected) => {
+    expect(forOnlyShard(query).query).toBe(expected);
+  });
+
+  it('makes selectors routed elsewhere select nothing', () => {
+    const plan = route('up{cluster="a"} or up{cluster="zz", job="x"}');
+    expect(plan.shards).toEqual(['a']);
+    expect(plan.forShard('a').query).toBe('label_replace(up{}, "cluster", "a", "", "") or up{cluster!="", job="x"}');
+  });
+
+  it('leaves queries without shard matchers as they are', () => {
+    const q = 'histogram_quantile(0.9, sum by (le) (rate(x_bucket{job="a"}[5m])))';
+    expect(route(q).forShard('b').query).toBe(q);
+  });
+});
+
+describe('where the shard label goes back (label provenance)', () => {
+  const cases: [string, string | null][] = [
+    ['up{cluster="a"}', 'a'],
+    ['up{cluster="a"}[5m]', 'a'],
+    ['rate(up{cluster="a"}[5m])', 'a'],
+    ['-up{cluster="a"}', 'a'],
+    ['up{cluster="a"} > 0', 'a'],
+    ['2 * up{cluster="a"}', 'a'],
+    ['histogram_quantile(0.9, rate(x_bucket{cluster="a"}[5m]))', 'a'],
+    ['histogram_quantile(0.9, sum by (le) (rate(x_bucket{cluster="a"}[5m])))', null],
+    ['sum by (cluster) (up{cluster="a"})', 'a'],
+    ['sum by (job, cluster) (up{cluster="a"})', 'a'],
+    ['sum(up{cluster="a"}) by (cluster)', 'a'],
+    ['sum without (instance) (up{cluster="a"})', 'a'],
+    ['sum without (cluster) (up{cluster="a"})', null],
+    ['sum(up{cluster="a"})', null],
+    ['sum by (job) (up{cluster="a"})', null],
+    ['count(up{cluster="a"})', null],
+    ['topk(3, up{cluster="a"})', 'a'],
+    ['count_values("value", up{cluster="a"})', null],
+    ['count_values by (cluster) ("value", up{cluster="a"})', 'a'],
+    ['count_values by (cluster) ("cluster", up{cluster="a"})', null],
+    ['scalar(up{cluster="a"})', null],
+    ['vector(1)', null],
+    ['time()', null],
+    ['label_replace(up{cluster="a"}, "foo", "$1", "job", "(.*)")', 'a'],
+    ['absent(up{cluster="a"})', 'a'],
+    ['absent(up{cluster="a", job="x"} offset 5m)', 'a'],
+    ['absent(up{cluster="zz"})', 'zz'],
+    ['absent(up{cluster=~"a"})', null],
+    ['absent(up{cluster="a", cluster="b"})', null],
+    ['absent(up{cluster=~"a", cluster="a"})', 'a'],
+    ['absent(sum(up{cluster="a"}))', null],
+    ['absent_over_time(up{cluster="a"}[5m])', 'a'],
+    ['up{cluster="a"} / on(instance) up{cluster="a"}', null],
+    ['up{cluster="a"} / on(instance, cluster) up{cluster="a"}', 'a'],
+    ['up{cluster="a"} / ignoring(cluster) up{cluster="a"}', null],
+    ['up{cluster="a"} / ignoring(job) up{cluster="a"}', 'a'],
+    ['up{cluster="a"} / up{cluster="a"}', 'a'],
+    ['up{cluster="a"} * on(instance) group_left(cluster) vector(1)', null],
+    ['vector(1) * on() group_right up{cluster="a"}', 'a'],
+    ['up{cluster="a"} and on(job) vector(1)', 'a'],
+    ['vector(1) unless on(job) up{cluster="a"}', null],
+    ['up{cluster="a"} or up{cluster="a"}', 'a'],
+    ['sort_desc(up{cluster="a"})', 'a'],
+    ['timestamp(up{cluster="a"})', 'a'],
+    ['max_over_time(rate(up{cluster="a"}[5m])[1h:1m])', 'a'],
+  ];
+  it.each(cases)('%s', (query, expected) => {
+    expect(forOnlyShard(query).addLabel).toBe(expected);
+  });
+
+  it('attaches the label on the collector where an operator depends on it', () => {
+    const materialised: [string, string][] = [
+      ['up{cluster="a"} or vector(1)', 'label_replace(up{}, "cluster", "a", "", "") or vector(1)'],
+      ['up{cluster="a"} + on(cluster) vector(1)', 'label_replace(up{}, "cluster", "a", "", "") + on(cluster) vector(1)'],
+      ['label_replace(up{cluster="a"}, "cluster", "x", "", "")', 'label_replace(label_replace(up{}, "cluster", "a", "", ""), "cluster", "x", "", "")'],
+      ['label_join(rate(up{cluster="a"}[5m]), "x", ",", "cluster", "job")', 'label_join(label_replace(rate(up{}[5m]), "cluster", "a", "", ""), "x", ",", "cluster", "job")'],
+      ['up{cluster="a"} == bool absent(nothing{cluster="b"})', 'label_replace(up{}, "cluster", "a", "", "") == bool label_replace(absent(nothing{cluster!=""}), "cluster", "b", "", "")'],
+    ];
+    for (const [query, expected] of materialised) {
+      const { query: rewritten, addLabel } = forOnlyShard(query);
+      expect(rewritten, query).toBe(expected);
+      expect(addLabel, query).toBeNull();
+    }
+  });
+});
+
+describe('invalid input', () => {
+  const cases: [string, string][] = [
+    ['up{', '1:4: parse error: unexpected end of input'],
+    ['', '1:1: parse error: no expression found in input'],
+    ['sum(up', '1:7: parse error: unexpected end of input'],
+    ['up{cluster=~"("}', '1:13: parse error: error parsing regexp: missing closing ): `^(?:()$`'],
+    ['up{cluster="\\q"}', '1:12: parse error: unknown escape sequence \\q'],
+    ['up\n  + }', '2:5: parse error: unexpected "}"'],
+  ];
+  it.each(cases)('%j', (query, message) => {
+    expect(() => route(query)).toThrow(PromQLSyntaxError);
+    expect(() => route(query)).toThrow(message);
+  });
+});
