@@ -1,5 +1,8 @@
-// Bundles the CLI (and, later, each platform's handler) with esbuild. Runs on `npm ci` (prepare).
+// Bundles the CLI with esbuild. Runs on `npm ci` (prepare) and before the tests.
 import { build } from 'esbuild';
+
+// Some dependencies (yaml) are CommonJS and require Node built-ins; give the ESM bundles a require.
+const requireShim = "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);";
 
 await build({
   entryPoints: { cli: 'cli/main.ts' },
@@ -9,8 +12,7 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  // Some dependencies (yaml) are CommonJS and require Node built-ins; give the ESM bundle a require.
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
+  banner: { js: `#!/usr/bin/env node\n${requireShim}` },
   sourcemap: true,
   logLevel: 'warning',
 });

@@ -1,0 +1,23 @@
+// Puts a shard matcher into every selector of a query (the way a Grafana user selecting one cluster
+// writes it), using the same parser as the router, never text search.
+import { parsePromQL } from '../../lib/promql/parse.ts';
+import { collectSelectors } from '../../lib/promql/selectors.ts';
+
+export function injectMatcher(query: string, label: string, matcher: string): string {
+  const root = parsePromQL(query);
+  const edits: { at: number; text: string }[] = [];
+  for (const selector of collectSelectors(root, query)) {
+    if (selector.matchers.some((m) => m.name === label)) continue;
+    const braces = selector.braces;
+    if (braces === null) {
+      edits.push({ at: selector.node.to, text: `{${matcher}}` });
+    } else {
+      const inside = query.slice(braces.from + 1, braces.to - 1).trim();
+      const separator = inside === '' || inside.endsWith(',') ? '' : ', ';
+      edits.push({ at: braces.to - 1, text: `${separator}${matcher}` });
+    }
+  }
+  let out = query;
+  for (const e of edits.sort((a, b) => b.at - a.at)) out = out.slice(0, e.at) + e.text + out.slice(e.at);
+  return out;
+}
