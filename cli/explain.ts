@@ -1,5 +1,7 @@
 // `prome-route explain`: which shards a query goes to and what each of them is asked.
-import { planQuery } from '../lib/promql/plan.ts';
+import { compileQuery, groupingText } from '../lib/engine/compile.ts';
+import type { Expr } from '../lib/engine/expr.ts';
+import { planQuery, type QueryPlan } from '../lib/promql/plan.ts';
 import type { ShardMap } from '../lib/shards/schema.ts';
 
 export function explain(map: ShardMap, query: string): string {
@@ -11,13 +13,38 @@ export function explain(map: ShardMap, query: string): string {
   } else {
     lines.push(`shards: ${plan.shards.join(', ')}`);
   }
-  if (plan.shards.length > 1) {
-    lines.push('note:   the query reads several shards; cross-shard evaluation is not supported yet (answered 422)');
-  }
+  if (plan.shards.length > 1) return [...lines, ...explainAcrossShards(plan, names)].join('\n');
   for (const shard of plan.shards.length === 0 ? names.slice(0, 1) : plan.shards) {
     const { query: rewritten, addLabel } = plan.forShard(shard);
     const fixup = addLabel === null ? 'answer returned as is' : `adds ${map.shardLabel}=${JSON.stringify(addLabel)} to every series`;
     lines.push(`${shard}: ${rewritten}`, `${' '.repeat(shard.length)}  (${fixup})`);
   }
   return lines.join('\n');
+}
+
+/** The leaves each shard evaluates, and what the router evaluates above them. */
+function explainAcrossShards(plan: QueryPlan, names: readonly string[]): string[] {
+  const { expr, leaves } = compileQuery(plan, names);
+  const lines = [`router: ${render(expr)}`];
+  for (const leaf of leaves) {
+    lines.push(`leaf #${leaf.id}${leaf.partial ? ' (partial aggregate)' : ''}: ${leaf.plan.text}`);
+    for (const shard of leaf.shards) lines.push(`  ${shard}: ${leaf.plan.forShard(shard).query}`);
+  }
+  return lines;
+}
+
+function render(expr: Expr): string {
+  switch (expr.kind) {
+    case 'number': return String(expr.value);
+    case 'string': return JSON.stringify(expr.value);
+    case 'leaf': return `#${expr.leaf.id}`;
+    case 'call': return `${expr.name}(${expr.args.map(render).join(', ')})`;
+    case 'absent': return `absent(${render(expr.expr)})`;
+    case 'aggregate':
+      return `${expr.op}${groupingText(expr.grouping)} (${expr.param === null ? '' : `${render(expr.param)}, `}${render(expr.expr)})`;
+    case 'mergeVariance': return `${expr.op} from (${render(expr.count)}, ${render(expr.mean)}, ${render(expr.variance)})`;
+    case 'binary': return `${render(expr.lhs)} ${expr.op}${expr.bool ? ' bool' : ''} ${render(expr.rhs)}`;
+    case 'negate': return `-${render(expr.expr)}`;
+    case 'subquery': return `${render(expr.expr)}[${expr.rangeMs / 1000}s:${expr.stepMs === null ? '' : `${expr.stepMs / 1000}s`}]`;
+  }
 }

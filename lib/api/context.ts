@@ -1,5 +1,7 @@
 import type { ShardMap, Shard } from '../shards/schema.ts';
 import { callShard, readEnvelope, type CollectorCall } from '../collectors/client.ts';
+import { inBatches } from '../collectors/batches.ts';
+import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
 import { ApiError } from './envelope.ts';
 
 /** What every endpoint handler gets: the shard map in force, the merged parameters, the deadline. */
@@ -8,6 +10,15 @@ export interface RequestContext {
   readonly params: URLSearchParams;
   /** Epoch milliseconds by which the whole answer must be ready. */
   readonly deadline: number;
+  /**
+   * All shards or nothing: no partial answers. Set by `partial_response=false` (Thanos's parameter)
+   * and by Grafana's alert evaluation (`FromAlert: true`), where missing data would fire or hide alerts.
+   */
+  readonly strict: boolean;
+  /** At most this many collector requests at once for this request. */
+  readonly concurrency: number;
+  /** Push decomposable aggregations down to the shards (off only to measure what it saves). */
+  readonly pushDown: boolean;
 }
 
 export function shardNamed(ctx: RequestContext, name: string): Shard {
@@ -24,14 +35,36 @@ export interface ShardAnswer<T> {
   readonly warnings: readonly string[];
 }
 
-/** Calls several shards at once and reads their success envelopes; the first failure fails all. */
-export function askShards<T>(ctx: RequestContext, calls: readonly ShardCall[]): Promise<ShardAnswer<T>[]> {
-  return Promise.all(calls.map(async (call) => {
+export interface ShardAnswers<T> {
+  readonly answers: ShardAnswer<T>[];
+  /** Collector warnings and, for shards that failed while partial answers are allowed, one each. */
+  readonly warnings: string[];
+}
+
+/**
+ * Calls several shards, a bounded number at a time, and reads their success envelopes. A shard that
+ * cannot answer is left out with a warning, or fails the request when the request is strict; an error
+ * about the request itself (bad_data, execution) always fails it.
+ */
+export async function askShards<T>(ctx: RequestContext, calls: readonly ShardCall[]): Promise<ShardAnswers<T>> {
+  const answers: ShardAnswer<T>[] = [];
+  const failed = new Map<string, ApiError>();
+  await inBatches(calls, ctx.concurrency, async (call) => {
     const shard = shardNamed(ctx, call.shard);
-    const response = await callShard(shard, { ...call, deadline: ctx.deadline });
-    const { data, warnings } = await readEnvelope<T>(shard, response);
-    return { shard: call.shard, data, warnings: warnings.map((w) => `shard ${JSON.stringify(call.shard)}: ${w}`) };
-  }));
+    try {
+      const response = await callShard(shard, { ...call, deadline: ctx.deadline });
+      const { data, warnings } = await readEnvelope<T>(shard, response);
+      answers.push({ shard: call.shard, data, warnings: warnings.map((w) => `shard ${JSON.stringify(call.shard)}: ${w}`) });
+    } catch (err) {
+      if (!isShardFailure(err)) throw err;
+      failed.set(call.shard, err);
+    }
+  });
+  throwIfFailed(failed, new Set(calls.map((c) => c.shard)).size, !ctx.strict);
+  // Answers in the order the calls were made (shard map order), whatever order they arrived in.
+  const order = new Map(calls.map((c, i) => [c.shard, i]));
+  answers.sort((a, b) => order.get(a.shard)! - order.get(b.shard)!);
+  return { answers, warnings: [...answers.flatMap((a) => a.warnings), ...partialWarnings(failed)] };
 }
 
 /**

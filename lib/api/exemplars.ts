@@ -10,7 +10,7 @@ interface SeriesExemplars { seriesLabels: LabelSet; exemplars: unknown[] }
 
 export async function handleExemplars(ctx: RequestContext): Promise<Response> {
   const plan = planParam(ctx.params.get('query') ?? '', 'query', ctx.map);
-  const answers = await askShards<SeriesExemplars[]>(ctx, plan.shards.map((shard) => {
+  const { answers, warnings } = await askShards<SeriesExemplars[]>(ctx, plan.shards.map((shard) => {
     const params = pick(ctx.params, ['start', 'end']);
     params.set('query', plan.forShard(shard).query);
     return { shard, path: '/api/v1/query_exemplars', params, method: 'POST' as const };
@@ -18,5 +18,5 @@ export async function handleExemplars(ctx: RequestContext): Promise<Response> {
   const label = ctx.map.shardLabel;
   const result = answers.flatMap(({ shard, data }) => data.map((s) => ({ ...s, seriesLabels: withLabel(s.seriesLabels, label, shard) })));
   result.sort((a, b) => compareLabelSets(a.seriesLabels, b.seriesLabels));
-  return success(result, answers.flatMap((a) => a.warnings));
+  return success(result, warnings);
 }

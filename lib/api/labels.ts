@@ -8,22 +8,22 @@ import { applyLimit } from './limit.ts';
 import { selectorCalls } from './plans.ts';
 
 export async function handleLabelNames(ctx: RequestContext): Promise<Response> {
-  const answers = await askShards<string[]>(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'));
+  const { answers, warnings } = await askShards<string[]>(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'));
   const names = new Set(answers.flatMap((a) => a.data));
   if (answers.some((a) => a.data.length > 0)) names.add(ctx.map.shardLabel);
-  return unionResponse(ctx, names, answers.flatMap((a) => a.warnings));
+  return unionResponse(ctx, names, warnings);
 }
 
 export async function handleLabelValues(ctx: RequestContext, name: string): Promise<Response> {
   if (name === ctx.map.shardLabel) {
     // A shard has matching series exactly when it knows any label name for them.
-    const answers = await askShards<string[]>(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'));
+    const { answers, warnings } = await askShards<string[]>(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'));
     const shards = answers.filter((a) => a.data.length > 0).map((a) => a.shard);
-    return unionResponse(ctx, shards, answers.flatMap((a) => a.warnings));
+    return unionResponse(ctx, shards, warnings);
   }
   const path = `/api/v1/label/${encodeURIComponent(name)}/values`;
-  const answers = await askShards<string[]>(ctx, selectorCalls(ctx, path, 'GET'));
-  return unionResponse(ctx, answers.flatMap((a) => a.data), answers.flatMap((a) => a.warnings));
+  const { answers, warnings } = await askShards<string[]>(ctx, selectorCalls(ctx, path, 'GET'));
+  return unionResponse(ctx, answers.flatMap((a) => a.data), warnings);
 }
 
 function unionResponse(ctx: RequestContext, values: Iterable<string>, warnings: string[]): Response {

@@ -8,7 +8,7 @@ interface MetricMetadata { type: string; help: string; unit: string }
 
 export async function handleMetadata(ctx: RequestContext): Promise<Response> {
   const params = pick(ctx.params, ['metric']);
-  const answers = await askShards<Record<string, MetricMetadata[]>>(
+  const { answers, warnings } = await askShards<Record<string, MetricMetadata[]>>(
     ctx, [...ctx.map.shards.keys()].map((shard) => ({ shard, path: '/api/v1/metadata', params, method: 'GET' as const })),
   );
   const limit = optionalCount(ctx.params, 'limit');
@@ -27,7 +27,7 @@ export async function handleMetadata(ctx: RequestContext): Promise<Response> {
     const entries = [...merged.get(metric)!.values()];
     result[metric] = perMetric === null ? entries : entries.slice(0, perMetric);
   }
-  return success(result, answers.flatMap((a) => a.warnings));
+  return success(result, warnings);
 }
 
 /** Prometheus treats a negative or absent limit as "no limit". */

@@ -3,7 +3,8 @@
 import { callShard } from '../collectors/client.ts';
 import { insertShardLabel } from '../merge/shard-label.ts';
 import { shardNamed, withAnyShard, type RequestContext } from './context.ts';
-import { ApiError, rawJsonResponse } from './envelope.ts';
+import { answerAcrossShards } from './distributed.ts';
+import { rawJsonResponse } from './envelope.ts';
 import { pick } from './params.ts';
 import { planParam } from './plans.ts';
 
@@ -17,13 +18,7 @@ const FORWARDED: Record<QueryPath, readonly string[]> = {
 
 export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise<Response> {
   const plan = planParam(ctx.params.get('query') ?? '', 'query', ctx.map);
-  if (plan.shards.length > 1) {
-    throw new ApiError(
-      'execution',
-      `the query reads shards ${plan.shards.map((s) => JSON.stringify(s)).join(', ')}; queries across shards are not supported yet: ` +
-        `name one shard with a ${ctx.map.shardLabel} matcher in every selector`,
-    );
-  }
+  if (plan.shards.length > 1) return answerAcrossShards(ctx, plan, path === '/api/v1/query_range');
   const ask = async (shard: string): Promise<Response> => {
     const { query, addLabel } = plan.forShard(shard);
     const params = pick(ctx.params, FORWARDED[path]);

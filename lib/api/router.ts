@@ -18,9 +18,14 @@ export interface RouterOptions {
   readonly shardMap: () => Promise<ShardMap>;
   /** The longest a request may take, below the caller's own timeout (default 25 s). */
   readonly timeoutMs?: number;
+  /** At most this many collector requests at once for one request (default 16). */
+  readonly concurrency?: number;
+  /** Push decomposable aggregations down to the shards (default true; off only to measure it). */
+  readonly pushDown?: boolean;
 }
 
 export const DEFAULT_TIMEOUT_MS = 25_000;
+export const DEFAULT_CONCURRENCY = 16;
 
 type Handler = (ctx: RequestContext, pathArg: string) => Promise<Response>;
 interface Endpoint { readonly methods: readonly string[]; readonly handle: Handler }
@@ -62,7 +67,10 @@ export function createRouter(options: RouterOptions): Router {
       const asked = params.get('timeout');
       if (asked !== null && asked !== '') budget = Math.min(budget, parseDurationParam('timeout', asked));
       const map = await loadMap(options);
-      return await endpoint.handle({ map, params, deadline: started + budget }, pathArg);
+      const strict = params.get('partial_response') === 'false' || request.headers.get('fromalert') === 'true';
+      const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+      const pushDown = options.pushDown ?? true;
+      return await endpoint.handle({ map, params, deadline: started + budget, strict, concurrency, pushDown }, pathArg);
     } catch (err) {
       if (err instanceof ApiError) return failure(err);
       console.error(JSON.stringify({ level: 'error', msg: 'unexpected error', path: url.pathname, error: String((err as Error)?.stack ?? err) }));

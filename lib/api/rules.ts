@@ -13,22 +13,22 @@ const RULE_FILTERS = ['type', 'rule_name[]', 'rule_group[]', 'file[]', 'exclude_
 
 export async function handleRules(ctx: RequestContext): Promise<Response> {
   const params = pick(ctx.params, RULE_FILTERS);
-  const answers = await askShards<{ groups: RuleGroup[] }>(
+  const { answers, warnings } = await askShards<{ groups: RuleGroup[] }>(
     ctx, [...ctx.map.shards.keys()].map((shard) => ({ shard, path: '/api/v1/rules', params, method: 'GET' as const })),
   );
   const groups = answers.flatMap(({ shard, data }) => data.groups.map((group) => ({
     ...group,
     rules: group.rules.map((rule) => (rule.alerts === undefined ? rule : { ...rule, alerts: labelAlerts(ctx, shard, rule.alerts) })),
   })));
-  return success({ groups }, answers.flatMap((a) => a.warnings));
+  return success({ groups }, warnings);
 }
 
 export async function handleAlerts(ctx: RequestContext): Promise<Response> {
-  const answers = await askShards<{ alerts: Alert[] }>(
+  const { answers, warnings } = await askShards<{ alerts: Alert[] }>(
     ctx, [...ctx.map.shards.keys()].map((shard) => ({ shard, path: '/api/v1/alerts', params: new URLSearchParams(), method: 'GET' as const })),
   );
   const alerts = answers.flatMap(({ shard, data }) => labelAlerts(ctx, shard, data.alerts));
-  return success({ alerts }, answers.flatMap((a) => a.warnings));
+  return success({ alerts }, warnings);
 }
 
 function labelAlerts(ctx: RequestContext, shard: string, alerts: Alert[]): Alert[] {

@@ -9,10 +9,10 @@ import { selectorCalls } from './plans.ts';
 export async function handleSeries(ctx: RequestContext): Promise<Response> {
   const selectors = ctx.params.getAll('match[]');
   if (selectors.length === 0) throw new ApiError('bad_data', 'no match[] parameter provided');
-  const answers = await askShards<LabelSet[]>(ctx, selectorCalls(ctx, '/api/v1/series', 'POST'));
+  const { answers, warnings } = await askShards<LabelSet[]>(ctx, selectorCalls(ctx, '/api/v1/series', 'POST'));
   const label = ctx.map.shardLabel;
   const series = answers.flatMap(({ shard, data }) => data.map((labels) => withLabel(labels, label, shard)));
   series.sort(compareLabelSets);
-  const { items, warnings } = applyLimit(ctx.params, series);
-  return success(items, [...answers.flatMap((a) => a.warnings), ...warnings]);
+  const limited = applyLimit(ctx.params, series);
+  return success(limited.items, [...warnings, ...limited.warnings]);
 }

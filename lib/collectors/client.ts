@@ -18,30 +18,92 @@ const COLLECTOR_TIMEOUT_HEADROOM_MS = 250;
 /** The longest error body read from a collector; error texts are short. */
 const MAX_ERROR_BODY = 64 * 1024;
 
-/** The answer of one collector: a 2xx response whose body has not been read yet. */
+/** One replica's outcome: its answer, or an error and whether another replica may do better. */
+type Outcome = { readonly response: Response } | { readonly error: ApiError; readonly retry: boolean };
+
+/**
+ * The answer of one shard: a 2xx response whose body has not been read yet. Replicas are asked in
+ * order; with `hedgeAfterMs`, a first replica slower than that gets the second one asked as well.
+ */
 export async function callShard(shard: Shard, call: CollectorCall): Promise<Response> {
   const failures: ApiError[] = [];
-  for (const [i, base] of shard.urls.entries()) {
-    const remaining = call.deadline - Date.now();
-    if (remaining <= 0) break;
-    let response: Response;
-    try {
-      response = await attempt(shard, base, call, remaining);
-    } catch (err) {
-      failures.push(transportError(shard, base, i, err, remaining));
-      continue;
-    }
-    if (response.ok) return response;
-    const error = await collectorError(shard, response);
-    // 4xx and 422 are answers about the request (bad query, execution error): another replica
-    // would say the same. 5xx means this replica is unwell: try the next one.
-    if (response.status < 500) throw error;
-    failures.push(error);
+  let next = 0;
+  if (shard.hedgeAfterMs !== undefined && shard.urls.length > 1) {
+    const outcome = await hedgedPair(shard, call, shard.hedgeAfterMs, failures);
+    if ('response' in outcome) return outcome.response;
+    if (!outcome.retry) throw outcome.error;
+    next = 2;
+  }
+  for (let i = next; i < shard.urls.length && call.deadline > Date.now(); i++) {
+    const outcome = await askReplica(shard, i, call);
+    if ('response' in outcome) return outcome.response;
+    if (!outcome.retry) throw outcome.error;
+    failures.push(outcome.error);
   }
   throw failures.at(-1) ?? timeoutError(shard);
 }
 
-async function attempt(shard: Shard, base: string, call: CollectorCall, remaining: number): Promise<Response> {
+/**
+ * Asks replica 0, and replica 1 too once replica 0 has been silent for `delay` (or has failed). The
+ * first answer wins and the other request is cancelled: one query's answer is never taken twice.
+ */
+function hedgedPair(shard: Shard, call: CollectorCall, delay: number, failures: ApiError[]): Promise<Outcome> {
+  const cancels = [new AbortController(), new AbortController()];
+  return new Promise((resolve) => {
+    let settled = false;
+    let running = 0;
+    let hedged = false;
+    // The winner's request stays open: its body is still to be read.
+    const finish = (outcome: Outcome, winner = -1) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      cancels.forEach((c, i) => i !== winner && c.abort());
+      resolve(outcome);
+    };
+    const start = (i: number) => {
+      running++;
+      void askReplica(shard, i, call, cancels[i]!.signal).then((outcome) => {
+        running--;
+        if ('response' in outcome) {
+          if (settled) void outcome.response.body?.cancel().catch(() => undefined);
+          else finish(outcome, i);
+        } else if (!outcome.retry) {
+          finish(outcome);
+        } else if (!settled) {
+          failures.push(outcome.error);
+          if (!hedged) hedge();
+          else if (running === 0) finish(outcome);
+        }
+      });
+    };
+    const hedge = () => {
+      if (hedged || settled) return;
+      hedged = true;
+      start(1);
+    };
+    const timer = setTimeout(hedge, delay);
+    start(0);
+  });
+}
+
+async function askReplica(shard: Shard, index: number, call: CollectorCall, cancel?: AbortSignal): Promise<Outcome> {
+  const base = shard.urls[index]!;
+  const remaining = call.deadline - Date.now();
+  if (remaining <= 0) return { error: timeoutError(shard), retry: false };
+  let response: Response;
+  try {
+    response = await attempt(shard, base, call, remaining, cancel);
+  } catch (err) {
+    return { error: transportError(shard, base, index, err, remaining), retry: true };
+  }
+  if (response.ok) return { response };
+  // 4xx and 422 are answers about the request (bad query, execution error): another replica
+  // would say the same. 5xx means this replica is unwell: try the next one.
+  return { error: await collectorError(shard, response), retry: response.status >= 500 };
+}
+
+async function attempt(shard: Shard, base: string, call: CollectorCall, remaining: number, cancel?: AbortSignal): Promise<Response> {
   const params = new URLSearchParams(call.params);
   if (call.path.endsWith('/query') || call.path.endsWith('/query_range')) {
     // Ask the collector to stop in time to say so itself, rather than being cut off.
@@ -49,7 +111,8 @@ async function attempt(shard: Shard, base: string, call: CollectorCall, remainin
     params.set('timeout', String(Math.max(remaining - COLLECTOR_TIMEOUT_HEADROOM_MS, 1) / 1000));
   }
   const headers: Record<string, string> = { ...shard.headers, 'accept-encoding': 'identity' };
-  const signal = AbortSignal.timeout(Math.min(remaining, shard.timeoutMs ?? remaining));
+  const timeout = AbortSignal.timeout(Math.min(remaining, shard.timeoutMs ?? remaining));
+  const signal = cancel === undefined ? timeout : AbortSignal.any([timeout, cancel]);
   const url = `${base}${call.path}`;
   if (call.method === 'POST') {
     headers['content-type'] = 'application/x-www-form-urlencoded';
@@ -121,10 +184,13 @@ async function readLimited(response: Response, limit: number): Promise<string> {
 }
 
 /** Reads a collector's success envelope as JSON; a body that is not one is an error naming the shard. */
-export async function readEnvelope<T>(shard: Shard, response: Response): Promise<{ data: T; warnings: string[] }> {
+export async function readEnvelope<T>(shard: Shard, response: Response): Promise<{ data: T; warnings: string[]; bytes: number }> {
   let body: { status?: unknown; data?: unknown; warnings?: unknown };
+  let bytes = 0;
   try {
-    body = (await response.json()) as typeof body;
+    const text = await response.text();
+    bytes = Buffer.byteLength(text);
+    body = JSON.parse(text) as typeof body;
   } catch (err) {
     throw new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector answered invalid JSON (${(err as Error).message})`);
   }
@@ -132,5 +198,5 @@ export async function readEnvelope<T>(shard: Shard, response: Response): Promise
     throw new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector answered no success envelope`);
   }
   const warnings = Array.isArray(body.warnings) ? body.warnings.filter((w): w is string => typeof w === 'string') : [];
-  return { data: body.data as T, warnings };
+  return { data: body.data as T, warnings, bytes };
 }

@@ -13,6 +13,7 @@
 // collector's answer.
 import type { SyntaxNode } from '@lezer/common';
 import { returnsScalar, seriesArgumentIndex } from './functions.ts';
+import { valueType } from './types.ts';
 import type { Selector } from './selectors.ts';
 import {
   callArguments, child, children, expressionChildren, functionName, groupingLabels, nodeKey, stringArgument,
@@ -22,8 +23,6 @@ export type LabelState = string | null;
 
 /** A query construct whose answer the router cannot make exact. */
 export class UnsupportedQueryError extends Error {}
-
-type ValueType = 'scalar' | 'string' | 'vector' | 'matrix';
 
 /** Nodes that only modify or wrap one inner expression without touching labels. */
 const TRANSPARENT = new Set([
@@ -135,8 +134,8 @@ export class LabelAnalysis {
     const rhs = operands[operands.length - 1]!;
     let left = this.state(lhs);
     let right = this.state(rhs);
-    if (this.valueType(lhs) === 'scalar') return right;
-    if (this.valueType(rhs) === 'scalar') return left;
+    if (valueType(lhs, this.text) === 'scalar') return right;
+    if (valueType(rhs, this.text) === 'scalar') return left;
 
     const op = lhs.nextSibling!.type.name;
     const matching = child(node, 'MatchingModifierClause');
@@ -169,29 +168,11 @@ export class LabelAnalysis {
   /** Wraps an operand in label_replace so the collector attaches the shard label itself. */
   private makeExact(node: SyntaxNode | undefined, state: LabelState): void {
     if (node === undefined || state === null) return;
-    if (this.valueType(node) !== 'vector') {
+    if (valueType(node, this.text) !== 'vector') {
       throw new UnsupportedQueryError(
         `cannot attach the shard label to ${JSON.stringify(this.text.slice(node.from, node.to))}: not an instant vector`,
       );
     }
     this.materialised.set(nodeKey(node), state);
-  }
-
-  private valueType(node: SyntaxNode): ValueType {
-    switch (node.type.name) {
-      case 'NumberDurationLiteral': return 'scalar';
-      case 'StringLiteral': return 'string';
-      case 'VectorSelector': case 'AggregateExpr': return 'vector';
-      case 'MatrixSelector': case 'SubqueryExpr': return 'matrix';
-      case 'FunctionCall': return returnsScalar(functionName(node, this.text)) ? 'scalar' : 'vector';
-      case 'BinaryExpr': {
-        const operands = expressionChildren(node);
-        return operands.every((o) => this.valueType(o) === 'scalar') ? 'scalar' : 'vector';
-      }
-      default: {
-        const inner = expressionChildren(node)[0];
-        return inner === undefined ? 'vector' : this.valueType(inner);
-      }
-    }
   }
 }

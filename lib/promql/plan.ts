@@ -20,7 +20,8 @@ export class QueryPlan {
   constructor(
     readonly text: string,
     readonly shardLabel: string,
-    private readonly root: SyntaxNode,
+    /** The query's expression node. */
+    readonly root: SyntaxNode,
     readonly selectors: readonly Selector[],
     /** The shards each selector can return series from, in shard map order. */
     private readonly routes: ReadonlyMap<Selector, readonly string[]>,

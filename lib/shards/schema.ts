@@ -18,6 +18,11 @@ export interface Shard {
   /** Extra request headers for this shard only (e.g. Authorization). */
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
+  /**
+   * With several replicas: if the first has not answered after this long, ask the next one as well
+   * and take whichever answers first (the other request is cancelled; answers are never added up).
+   */
+  readonly hedgeAfterMs?: number;
 }
 
 export interface ShardMap {
@@ -171,6 +176,11 @@ const HeadersSchema = v.pipe(
 const timeoutMessage = (issue: v.BaseIssue<unknown>) =>
   `must be a positive integer (milliseconds), got ${shown(issue.input)}`;
 
+const positiveMilliseconds = v.pipe(
+  v.number(timeoutMessage),
+  v.check((ms) => Number.isSafeInteger(ms) && ms > 0, timeoutMessage),
+);
+
 const ShardObjectSchema = v.pipe(
   strictObject(
     {
@@ -179,18 +189,17 @@ const ShardObjectSchema = v.pipe(
         v.minLength(1, 'must list at least one URL'),
       ),
       headers: v.optional(HeadersSchema, {}),
-      timeoutMs: v.optional(
-        v.pipe(
-          v.number(timeoutMessage),
-          v.check((ms) => Number.isSafeInteger(ms) && ms > 0, timeoutMessage),
-        ),
-      ),
+      timeoutMs: v.optional(positiveMilliseconds),
+      hedgeAfterMs: v.optional(positiveMilliseconds),
     },
     'must be a URL string or an object with "urls"',
   ),
-  v.transform(({ urls, headers, timeoutMs }): ShardSpec =>
-    timeoutMs === undefined ? { urls, headers } : { urls, headers, timeoutMs },
-  ),
+  v.transform(({ urls, headers, timeoutMs, hedgeAfterMs }): ShardSpec => ({
+    urls,
+    headers,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(hedgeAfterMs === undefined ? {} : { hedgeAfterMs }),
+  })),
 );
 
 // Dispatching on the input's type (rather than v.union) keeps the issues of the form the user chose,

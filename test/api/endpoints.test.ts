@@ -103,10 +103,12 @@ describe('requests as Grafana sends them', () => {
     expect(body).toEqual({ status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:15: parse error: unexpected end of input' });
   });
 
-  it('refuses queries across shards with a clear 422 naming them', async () => {
-    const { status, body } = await call(router, `/api/v1/query?${instant('sum(demo_num_cpus)')}`);
+  it('refuses what it cannot evaluate exactly across shards with a clear 422', async () => {
+    const query = 'quantile_over_time(scalar(sum(demo_num_cpus)), demo_num_cpus[5m])';
+    const { status, body } = await call(router, `/api/v1/query?${instant(query)}`);
     expect(status).toBe(422);
     expect(body.errorType).toBe('execution');
+    expect(body.error).toContain('cannot evaluate "demo_num_cpus[5m]" across shards');
     expect(body.error).toContain('"a", "b"');
   });
 

@@ -21,3 +21,15 @@ export function injectMatcher(query: string, label: string, matcher: string): st
   for (const e of edits.sort((a, b) => b.at - a.at)) out = out.slice(0, e.at) + e.text + out.slice(e.at);
   return out;
 }
+
+/** Replaces every shard-label matcher with `matcher` and adds it to selectors that have none. */
+export function setMatcher(query: string, label: string, matcher: string): string {
+  const root = parsePromQL(query);
+  const edits: { from: number; to: number; text: string }[] = [];
+  for (const selector of collectSelectors(root, query)) {
+    for (const m of selector.matchers) if (m.name === label) edits.push({ from: m.node.from, to: m.node.to, text: matcher });
+  }
+  let out = query;
+  for (const e of edits.sort((a, b) => b.from - a.from)) out = out.slice(0, e.from) + e.text + out.slice(e.to);
+  return injectMatcher(out, label, matcher);
+}

@@ -171,11 +171,18 @@ describe('parseShardMap: invalid maps', () => {
   it('rejects unknown keys, listing every one', () => {
     expect(issuesOf(withShard({ url: ['http://a'] }))).toEqual([
       'shards.a.urls: is required',
-      'shards.a.url: unknown key, expected one of urls, headers, timeoutMs',
+      'shards.a.url: unknown key, expected one of urls, headers, timeoutMs, hedgeAfterMs',
     ]);
     expect(issuesOf({ shards: { a: 'http://a' }, shard_label: 'x', 'extra key': 1 })).toEqual([
       'shard_label: unknown key, expected one of shardLabel, shards',
       '["extra key"]: unknown key, expected one of shardLabel, shards',
+    ]);
+  });
+
+  it('keeps hedgeAfterMs and validates it like timeoutMs', () => {
+    expect(parseShardMap(withShard({ urls: ['http://a', 'http://b'], hedgeAfterMs: 200 })).shards.get('a')?.hedgeAfterMs).toBe(200);
+    expect(issuesOf(withShard({ urls: ['http://a'], hedgeAfterMs: 0 }))).toEqual([
+      'shards.a.hedgeAfterMs: must be a positive integer (milliseconds), got 0',
     ]);
   });
 

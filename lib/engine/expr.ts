@@ -1,0 +1,46 @@
+// The part of a query the router evaluates itself, above the parts the shards evaluate (leaves).
+import type { QueryPlan } from '../promql/plan.ts';
+import type { Labels } from './types.ts';
+
+/** A subtree every shard evaluates on its own data; the router unites the answers. */
+export interface Leaf {
+  readonly id: number;
+  /** The leaf's query (original text, or a synthesised push-down like `sum by (job) (...)`). */
+  readonly plan: QueryPlan;
+  /** Shards whose data the leaf reads; none means it is empty. */
+  readonly shards: readonly string[];
+  /**
+   * Rows are partial aggregates that the router combines, so several shards answering the same label
+   * set is expected, not Prometheus's "same labelset" error.
+   */
+  readonly partial: boolean;
+}
+
+export type AggregateOp =
+  'sum' | 'avg' | 'count' | 'min' | 'max' | 'group' | 'stddev' | 'stdvar' | 'topk' | 'bottomk' | 'quantile' | 'count_values';
+
+export interface Grouping { readonly without: boolean; readonly labels: readonly string[] }
+
+export interface Matching {
+  readonly card: 'one-to-one' | 'many-to-one' | 'one-to-many' | 'many-to-many';
+  readonly on: boolean;
+  readonly labels: readonly string[];
+  readonly include: readonly string[];
+}
+
+/** `@ <time>`, `@ start()`, `@ end()` on a subquery evaluated by the router. */
+export type At = { readonly kind: 'time'; readonly ms: number } | { readonly kind: 'start' | 'end' };
+
+export type Expr =
+  | { readonly kind: 'number'; readonly value: number }
+  | { readonly kind: 'string'; readonly value: string }
+  | { readonly kind: 'leaf'; readonly leaf: Leaf }
+  | { readonly kind: 'call'; readonly name: string; readonly args: readonly Expr[] }
+  /** absent()/absent_over_time(): `labels` are derived from the argument's matchers, as Prometheus does. */
+  | { readonly kind: 'absent'; readonly expr: Expr; readonly labels: Labels }
+  | { readonly kind: 'aggregate'; readonly op: AggregateOp; readonly grouping: Grouping; readonly param: Expr | null; readonly expr: Expr }
+  /** stddev/stdvar combined from per-shard count, mean and variance rows (Chan et al.'s parallel algorithm). */
+  | { readonly kind: 'mergeVariance'; readonly op: 'stddev' | 'stdvar'; readonly count: Expr; readonly mean: Expr; readonly variance: Expr }
+  | { readonly kind: 'binary'; readonly op: string; readonly lhs: Expr; readonly rhs: Expr; readonly bool: boolean; readonly matching: Matching }
+  | { readonly kind: 'negate'; readonly expr: Expr }
+  | { readonly kind: 'subquery'; readonly expr: Expr; readonly rangeMs: number; readonly stepMs: number | null; readonly offsetMs: number; readonly at: At | null };

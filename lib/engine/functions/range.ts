@@ -1,0 +1,246 @@
+// Functions over range vectors, as Prometheus 2.42 evaluates them for one series at one step. Each
+// takes the points of the window (never empty: the caller skips empty windows, as Prometheus does)
+// and returns a value, or undefined for "no output for this series".
+
+import { EvaluationError } from '../types.ts';
+import type { Point } from '../types.ts';
+import { formatGoF } from './gomath.ts';
+import { quantile } from './quantile.ts';
+
+export interface Window {
+  /** Evaluation time (Prometheus's enh.Ts), ms. */
+  readonly evalMs: number;
+  /** The window [startMs, endMs], both ends included (2.42 selects `mint <= t <= maxt`). */
+  readonly startMs: number;
+  readonly endMs: number;
+  /** The selector's range, ms. */
+  readonly rangeMs: number;
+}
+
+/** Scalar arguments, in the positions they have in the PromQL call. */
+export type ScalarArgs = readonly (number | undefined)[];
+
+export type RangeImpl = (points: readonly Point[], w: Window, scalars: ScalarArgs) => number | undefined;
+
+/** Go's time.Duration.Seconds() for a whole number of ms: seconds plus the nanosecond remainder / 1e9. */
+function durationSeconds(ms: number): number {
+  return Math.trunc(ms / 1000) + ((ms % 1000) * 1e6) / 1e9;
+}
+
+/**
+ * rate, increase and delta in Prometheus 2.42 (`extrapolatedRate`). The difference between the first
+ * and last sample (plus, for counters, every value before a drop: a reset) is extrapolated towards the
+ * window's ends: all the way to an end if the first/last sample is within 1.1 average sample intervals
+ * of it, otherwise by half an average interval (the series is assumed to start or end there). For
+ * counters the extrapolation towards the start stops where the counter would reach zero; in 2.42 that
+ * limit is applied before the 1.1 threshold test (3.x changed the order, and the window bounds).
+ */
+function extrapolatedRate(points: readonly Point[], w: Window, isCounter: boolean, isRate: boolean): number | undefined {
+  if (points.length < 2) return undefined;
+  const first = points[0]!;
+  const last = points[points.length - 1]!;
+  let result = last.v - first.v;
+  if (isCounter) {
+    let prev = first.v;
+    for (let i = 1; i < points.length; i++) {
+      const v = points[i]!.v;
+      if (v < prev) result += prev;
+      prev = v;
+    }
+  }
+  let durationToStart = (first.t - w.startMs) / 1000;
+  const durationToEnd = (w.endMs - last.t) / 1000;
+  const sampledInterval = (last.t - first.t) / 1000;
+  const averageInterval = sampledInterval / (points.length - 1);
+
+  const threshold = averageInterval * 1.1;
+  if (durationToStart >= threshold) durationToStart = averageInterval / 2;
+  if (isCounter && result > 0 && first.v >= 0) {
+    const durationToZero = sampledInterval * (first.v / result);
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
+  }
+  let extrapolateTo = sampledInterval;
+  extrapolateTo += durationToStart < threshold ? durationToStart : averageInterval / 2;
+  extrapolateTo += durationToEnd < threshold ? durationToEnd : averageInterval / 2;
+
+  let factor = extrapolateTo / sampledInterval;
+  if (isRate) factor /= durationSeconds(w.rangeMs);
+  return result * factor;
+}
+
+/** irate and idelta: the last two samples only; irate treats a drop as a counter reset. */
+function instantValue(points: readonly Point[], isRate: boolean): number | undefined {
+  if (points.length < 2) return undefined;
+  const last = points[points.length - 1]!;
+  const previous = points[points.length - 2]!;
+  let result = isRate && last.v < previous.v ? last.v : last.v - previous.v;
+  const interval = last.t - previous.t;
+  if (interval === 0) return undefined;
+  if (isRate) result /= interval / 1000;
+  return result;
+}
+
+/**
+ * One step of Kahan-Babuška-Neumaier summation: Prometheus 2.42 sums with a separate compensation
+ * term `c` in sum/avg/stddev/stdvar_over_time and the regressions, and adds it in at the end. The
+ * results differ from plain summation in the last bits, or entirely where large values cancel.
+ */
+function kahanSumInc(inc: number, sum: number, c: number): [sum: number, c: number] {
+  const t = sum + inc;
+  // Neumaier's improvement: whichever operand is larger keeps its low-order bits in the compensation.
+  if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
+  else c += inc - t + sum;
+  return [t, c];
+}
+
+/**
+ * Least-squares fit of value over time (seconds relative to `interceptMs`): slope and the value at
+ * `interceptMs`. A constant series gives slope 0 exactly (NaN for a constant ±Inf) rather than the
+ * rounding noise of the general formula.
+ */
+function linearRegression(points: readonly Point[], interceptMs: number): [slope: number, intercept: number] {
+  let n = 0;
+  let [sumX, cX, sumY, cY, sumXY, cXY, sumX2, cX2] = [0, 0, 0, 0, 0, 0, 0, 0];
+  const initY = points[0]!.v;
+  let constY = true;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    if (constY && i > 0 && p.v !== initY) constY = false;
+    n += 1;
+    const x = (p.t - interceptMs) / 1e3;
+    [sumX, cX] = kahanSumInc(x, sumX, cX);
+    [sumY, cY] = kahanSumInc(p.v, sumY, cY);
+    [sumXY, cXY] = kahanSumInc(x * p.v, sumXY, cXY);
+    [sumX2, cX2] = kahanSumInc(x * x, sumX2, cX2);
+  }
+  if (constY) return Number.isFinite(initY) || Number.isNaN(initY) ? [0, initY] : [NaN, NaN];
+  sumX += cX;
+  sumY += cY;
+  sumXY += cXY;
+  sumX2 += cX2;
+  const covXY = sumXY - (sumX * sumY) / n;
+  const varX = sumX2 - (sumX * sumX) / n;
+  const slope = covXY / varX;
+  const intercept = sumY / n - (slope * sumX) / n;
+  return [slope, intercept];
+}
+
+/**
+ * holt_winters(v, sf, tf): double exponential smoothing. The factors are checked only when there is a
+ * series to smooth, i.e. when this is called at all; NaN factors pass the check (NaN comparisons are
+ * false) and smooth to NaN.
+ */
+function holtWinters(points: readonly Point[], sf: number, tf: number): number | undefined {
+  if (sf <= 0 || sf >= 1) throw new EvaluationError(`invalid smoothing factor. Expected: 0 < sf < 1, got: ${formatGoF(sf)}`);
+  if (tf <= 0 || tf >= 1) throw new EvaluationError(`invalid trend factor. Expected: 0 < tf < 1, got: ${formatGoF(tf)}`);
+  if (points.length < 2) return undefined;
+  let s0 = 0;
+  let s1 = points[0]!.v;
+  let b = points[1]!.v - points[0]!.v;
+  for (let i = 1; i < points.length; i++) {
+    const x = sf * points[i]!.v;
+    // The trend: the initial difference at the first step, then smoothed.
+    if (i > 1) b = tf * (s1 - s0) + (1 - tf) * b;
+    const y = (1 - sf) * (s1 + b);
+    s0 = s1;
+    s1 = x + y;
+  }
+  return s1;
+}
+
+/**
+ * The running mean Prometheus 2.42 uses (adding v/n - mean/n, Kahan-compensated, rather than dividing
+ * a sum that could overflow), with care for infinities: once the mean is infinite, same-sign
+ * infinities and finite values leave it as is (the formula would produce Inf - Inf = NaN); an
+ * opposite infinity or a NaN makes it NaN.
+ */
+function avgOverTime(points: readonly Point[]): number {
+  let mean = 0;
+  let c = 0;
+  let count = 0;
+  for (const { v } of points) {
+    count++;
+    if (isInfinite(mean)) {
+      if (isInfinite(v) && mean > 0 === v > 0) continue;
+      if (Number.isFinite(v)) continue;
+    }
+    [mean, c] = kahanSumInc(v / count - mean / count, mean, c);
+  }
+  return isInfinite(mean) ? mean : mean + c;
+}
+
+function sumOverTime(points: readonly Point[]): number {
+  let sum = 0;
+  let c = 0;
+  for (const { v } of points) [sum, c] = kahanSumInc(v, sum, c);
+  // An infinite sum has a NaN compensation (Inf - Inf): leave it out.
+  return isInfinite(sum) ? sum : sum + c;
+}
+
+/** Welford's online variance (population variance: divided by n), with compensated sums. */
+function variance(points: readonly Point[]): number {
+  let count = 0;
+  let [mean, cMean, aux, cAux] = [0, 0, 0, 0];
+  for (const { v } of points) {
+    count++;
+    const delta = v - (mean + cMean);
+    [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
+    [aux, cAux] = kahanSumInc(delta * (v - (mean + cMean)), aux, cAux);
+  }
+  return (aux + cAux) / count;
+}
+
+const isInfinite = (x: number): boolean => x === Infinity || x === -Infinity;
+
+/** max/min_over_time: NaN only if every value is NaN (a NaN is replaced by any later value). */
+function extreme(points: readonly Point[], better: (a: number, b: number) => boolean): number {
+  let best = points[0]!.v;
+  for (const { v } of points) if (better(v, best) || Number.isNaN(best)) best = v;
+  return best;
+}
+
+export const RANGE_FUNCTIONS: Readonly<Record<string, RangeImpl>> = {
+  rate: (p, w) => extrapolatedRate(p, w, true, true),
+  increase: (p, w) => extrapolatedRate(p, w, true, false),
+  delta: (p, w) => extrapolatedRate(p, w, false, false),
+  irate: (p) => instantValue(p, true),
+  idelta: (p) => instantValue(p, false),
+  // Regression relative to the first sample's time, for precision (prometheus#2674).
+  deriv: (p) => (p.length < 2 ? undefined : linearRegression(p, p[0]!.t)[0]),
+  // Relative to the evaluation time (not the window's end when there is an offset).
+  predict_linear: (p, w, s) => {
+    if (p.length < 2) return undefined;
+    const [slope, intercept] = linearRegression(p, w.evalMs);
+    return slope * (s[1] ?? NaN) + intercept;
+  },
+  holt_winters: (p, _w, s) => holtWinters(p, s[1] ?? NaN, s[2] ?? NaN),
+  changes: (p) => {
+    let changes = 0;
+    for (let i = 1; i < p.length; i++) {
+      const prev = p[i - 1]!.v;
+      const cur = p[i]!.v;
+      if (cur !== prev && !(Number.isNaN(cur) && Number.isNaN(prev))) changes++;
+    }
+    return changes;
+  },
+  resets: (p) => {
+    let resets = 0;
+    for (let i = 1; i < p.length; i++) if (p[i]!.v < p[i - 1]!.v) resets++;
+    return resets;
+  },
+  avg_over_time: (p) => avgOverTime(p),
+  min_over_time: (p) => extreme(p, (a, b) => a < b),
+  max_over_time: (p) => extreme(p, (a, b) => a > b),
+  sum_over_time: (p) => sumOverTime(p),
+  count_over_time: (p) => p.length,
+  quantile_over_time: (p, _w, s) => quantile(s[0] ?? NaN, p.map(({ v }) => v)),
+  stddev_over_time: (p) => Math.sqrt(variance(p)),
+  stdvar_over_time: (p) => variance(p),
+  last_over_time: (p) => p[p.length - 1]!.v,
+  present_over_time: () => 1,
+};
+
+/** Position of the range-vector argument (quantile_over_time takes φ first). */
+export function rangeArgumentIndex(name: string): number {
+  return name === 'quantile_over_time' ? 1 : 0;
+}
