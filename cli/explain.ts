@@ -43,7 +43,7 @@ function render(expr: Expr): string {
     case 'aggregate':
       return `${expr.op}${groupingText(expr.grouping)} (${expr.param === null ? '' : `${render(expr.param)}, `}${render(expr.expr)})`;
     case 'mergeVariance': return `${expr.op} from (${render(expr.count)}, ${render(expr.mean)}, ${render(expr.variance)})`;
-    case 'binary': return `${render(expr.lhs)} ${expr.op}${expr.bool ? ' bool' : ''} ${render(expr.rhs)}`;
+    case 'binary': return `(${render(expr.lhs)} ${expr.op}${expr.bool ? ' bool' : ''} ${render(expr.rhs)})`;
     case 'negate': return `-${render(expr.expr)}`;
     case 'subquery': return `${render(expr.expr)}[${expr.rangeMs / 1000}s:${expr.stepMs === null ? '' : `${expr.stepMs / 1000}s`}]`;
   }

@@ -4,8 +4,8 @@ import { compileQuery } from '../engine/compile.ts';
 import { Evaluator } from '../engine/evaluate.ts';
 import { fetchLeaves } from '../engine/fetch.ts';
 import { gridTimes, leafGrids, type Grid, type QueryTimes } from '../engine/grid.ts';
-import { matrixData, scalarData, stringData, vectorData } from '../engine/respond.ts';
-import { assertUnique, indexByTime, SeriesCollector } from '../engine/series.ts';
+import { fetchedMatrixData, fetchedVectorData, matrixData, scalarData, stringData, vectorData } from '../engine/respond.ts';
+import { assertDistinctSeries, assertUnique, SeriesCollector } from '../engine/series.ts';
 import { EvaluationError } from '../engine/types.ts';
 import { UnsupportedQueryError } from '../promql/labels.ts';
 import { PromQLSyntaxError } from '../promql/parse.ts';
@@ -41,9 +41,9 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
     // The whole query is one leaf: the answer is the union of the shards' answers.
     if (expr.kind === 'leaf') {
       const series = fetched.data.get(expr.leaf.id) ?? [];
-      if (!expr.leaf.partial) indexByTime(series, true);
-      if (range || rootType === 'matrix') return success(matrixData(series), fetched.warnings);
-      return success(vectorData(indexByTime(series, false).get(grid.start) ?? [], grid.start), fetched.warnings);
+      assertDistinctSeries(series);
+      const data = range || rootType === 'matrix' ? fetchedMatrixData(series) : fetchedVectorData(series);
+      return success(data, fetched.warnings);
     }
 
     const evaluator = new Evaluator(fetched.data, times);

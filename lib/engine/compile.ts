@@ -64,6 +64,8 @@ export function compileQuery(plan: QueryPlan, shardNames: readonly string[], opt
 class Compiler {
   readonly leaves: Leaf[] = [];
   private readonly infos = new Map<string, Info>();
+  /** How many subqueries enclose the node being compiled: their leaves run on the subquery's own grid. */
+  private subqueryDepth = 0;
   private readonly text: string;
   private readonly label: string;
 
@@ -327,9 +329,12 @@ class Compiler {
       throw new PromQLSyntaxError(node.from, `${modifier} modifier must be preceded by an instant vector selector or range vector selector or a subquery`, this.text);
     }
     const durations = children(current).filter((c) => c.type.name === 'DurationExpr').map((d) => this.source(d));
+    this.subqueryDepth++;
+    const inner = this.compile(expressionChildren(current)[0]!);
+    this.subqueryDepth--;
     return {
       kind: 'subquery',
-      expr: this.compile(expressionChildren(current)[0]!),
+      expr: inner,
       rangeMs: parseDurationParam('range', durations[0] ?? ''),
       stepMs: durations[1] === undefined ? null : parseDurationParam('step', durations[1]),
       offsetMs,
@@ -348,6 +353,11 @@ class Compiler {
 
   private leaf(text: string, partial: boolean): Leaf {
     const plan = planQuery(text, this.label, this.shardNames);
+    // A leaf inside a subquery is asked for on the subquery's grid, where `@ start()` and `@ end()`
+    // would name that grid's ends instead of the query's.
+    if (this.subqueryDepth > 0 && hasNode(plan.root, 'AtModifierPreprocessors')) {
+      throw new UnsupportedQueryError(`cannot evaluate @ start() or @ end() inside a subquery across shards (${JSON.stringify(text)})`);
+    }
     const leaf: Leaf = { id: this.leaves.length, plan, shards: plan.shards, partial };
     this.leaves.push(leaf);
     return leaf;
@@ -366,6 +376,14 @@ class Compiler {
   private source(node: SyntaxNode): string {
     return this.text.slice(node.from, node.to);
   }
+}
+
+function hasNode(root: SyntaxNode, name: string): boolean {
+  const cursor = root.cursor();
+  do {
+    if (cursor.type.name === name) return true;
+  } while (cursor.next() && cursor.from < root.to);
+  return false;
 }
 
 const CONSTANT: Info = { shards: new Set(), constant: true, separable: false, keyed: false };

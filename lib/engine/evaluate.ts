@@ -3,18 +3,22 @@
 import { aggregate } from './aggregate.ts';
 import { scalarScalar, vectorScalar, vectorVector, type BinaryOp } from './binary.ts';
 import type { Expr, Leaf } from './expr.ts';
+import type { FetchedSeries } from './fetch.ts';
 import { callInstantFunction, callRangeFunction, isRangeFunction } from './functions.ts';
 import { resolveAt, type QueryTimes } from './grid.ts';
 import { dropMetricName, labelsKey } from './labels.ts';
 import { assertUnique, indexByTime, SeriesCollector } from './series.ts';
-import { EvaluationError, type Labels, type Matrix, type Sample, type Series, type Vector } from './types.ts';
+import { EvaluationError, type Labels, type Matrix, type Sample, type Vector } from './types.ts';
 
 export type Value =
   | { readonly type: 'vector'; readonly vector: Vector }
   | { readonly type: 'scalar'; readonly value: number }
   | { readonly type: 'string'; readonly value: string }
-  /** A subquery's points in its window; `end` and `rangeMs` describe the window for range functions. */
-  | { readonly type: 'matrix'; readonly matrix: Matrix; readonly end: number; readonly rangeMs: number };
+  /**
+   * A subquery's points in its window [at − offset − range, at − offset], where `at` is the evaluation
+   * time or the @ time: range functions need all three (predict_linear extrapolates to `at`).
+   */
+  | { readonly type: 'matrix'; readonly matrix: Matrix; readonly at: number; readonly offsetMs: number; readonly rangeMs: number };
 
 
 export class Evaluator {
@@ -25,7 +29,7 @@ export class Evaluator {
   private readonly leafSamples = new Map<number, Map<number, Sample[]>>();
 
   constructor(
-    private readonly leafSeries: ReadonlyMap<number, readonly Series[]>,
+    private readonly leafSeries: ReadonlyMap<number, readonly FetchedSeries[]>,
     private readonly times: QueryTimes,
   ) {}
 
@@ -83,7 +87,8 @@ export class Evaluator {
         throw new EvaluationError(`expected a range vector in call to function "${expr.name}"`, 'bad_data');
       }
       const plain = args.map((a) => (a.type === 'matrix' ? a.matrix : a.type === 'string' ? a.value : asScalar(a)));
-      return vector(assertUnique(callRangeFunction(expr.name, plain, { timeMs: window.end, rangeMs: window.rangeMs })));
+      const context = { timeMs: window.at, offsetMs: window.offsetMs, rangeMs: window.rangeMs };
+      return vector(assertUnique(callRangeFunction(expr.name, plain, context)));
     }
     const plain = args.map((a) => (a.type === 'vector' ? a.vector : a.type === 'string' ? a.value : asScalar(a)));
     const result = callInstantFunction(expr.name, plain, { timeMs: t });
@@ -102,7 +107,7 @@ export class Evaluator {
     for (let ti = first; ti <= end; ti += step) {
       for (const s of asVector(this.memoised(expr.expr, ti))) series.add(s.labels, ti, s.value);
     }
-    return { type: 'matrix', matrix: series.matrix(), end, rangeMs: expr.rangeMs };
+    return { type: 'matrix', matrix: series.matrix(), at, offsetMs: expr.offsetMs, rangeMs: expr.rangeMs };
   }
 
   private memoised(expr: Expr, t: number): Value {

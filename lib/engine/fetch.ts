@@ -9,8 +9,7 @@ import { callShard, readEnvelope } from '../collectors/client.ts';
 import type { Leaf } from './expr.ts';
 import { gridTimes, type Grid } from './grid.ts';
 import { labelsFrom } from './labels.ts';
-import { parseSampleValue } from './values.ts';
-import { EvaluationError, type Labels, type Series } from './types.ts';
+import { EvaluationError, type Labels } from './types.ts';
 
 /** Prometheus refuses range queries with more points per series than this; longer grids are split. */
 const MAX_POINTS_PER_REQUEST = 11_000;
@@ -24,7 +23,7 @@ export interface FetchOptions {
 
 export interface Fetched {
   /** Each leaf's series from every shard that answered. */
-  readonly data: ReadonlyMap<number, readonly Series[]>;
+  readonly data: ReadonlyMap<number, readonly FetchedSeries[]>;
   /** Bytes of collector answers read. */
   readonly bytes: number;
   readonly warnings: readonly string[];
@@ -32,8 +31,16 @@ export interface Fetched {
 
 interface RawSeries { metric: Record<string, string>; value?: [number, string]; values?: [number, string][] }
 
-/** One shard's answer for one leaf: series with their points. */
-type ShardSeries = Series[];
+/**
+ * A series as a shard sent it, with the shard label added where it belongs: timestamps in seconds and
+ * values as Prometheus printed them, so an answer that is only a union is passed on without reformatting.
+ */
+export interface FetchedSeries {
+  readonly labels: Labels;
+  readonly values: readonly (readonly [number, string])[];
+}
+
+type ShardSeries = FetchedSeries[];
 
 export async function fetchLeaves(
   ctx: RequestContext,
@@ -58,7 +65,7 @@ export async function fetchLeaves(
   });
   throwIfFailed(failed, new Set(jobs.map((j) => j.shard)).size, options.partial);
   // Shards in map order for every leaf, so partial rows of one group line up across leaves.
-  const data = new Map<number, Series[]>();
+  const data = new Map<number, FetchedSeries[]>();
   for (const leaf of leaves) {
     data.set(leaf.id, leaf.shards.filter((s) => !failed.has(s)).flatMap((s) => answers.get(`${leaf.id}/${s}`) ?? []));
   }
@@ -84,26 +91,21 @@ async function fetchLeaf(ctx: RequestContext, leaf: Leaf, shard: string, grid: G
     const response = await callShard(target, { path, params, method: 'POST', deadline: ctx.deadline });
     const { data, bytes: read } = await readEnvelope<{ resultType: string; result: unknown }>(target, response);
     bytes += read;
-    out.push(...toSeries(data, addLabel === null ? null : [ctx.map.shardLabel, addLabel], part.start));
+    out.push(...toSeries(data, addLabel === null ? null : [ctx.map.shardLabel, addLabel]));
   }
   return { series: out, bytes };
 }
 
-function toSeries(data: { resultType: string; result: unknown }, add: [string, string] | null, time: number): ShardSeries {
+function toSeries(data: { resultType: string; result: unknown }, add: [string, string] | null): ShardSeries {
   const labelsOf = (metric: Record<string, string>): Labels =>
     labelsFrom(add === null ? Object.entries(metric) : [...Object.entries(metric), add]);
   switch (data.resultType) {
     case 'vector':
-      return (data.result as RawSeries[]).map((s) => ({ labels: labelsOf(s.metric), points: [{ t: time, v: parseSampleValue(s.value![1]) }] }));
+      return (data.result as RawSeries[]).map((s) => ({ labels: labelsOf(s.metric), values: [s.value!] }));
     case 'matrix':
-      return (data.result as RawSeries[]).map((s) => ({
-        labels: labelsOf(s.metric),
-        points: (s.values ?? []).map(([t, v]) => ({ t: Math.round(t * 1000), v: parseSampleValue(v) })),
-      }));
-    case 'scalar': {
-      const [, v] = data.result as [number, string];
-      return [{ labels: {}, points: [{ t: time, v: parseSampleValue(v) }] }];
-    }
+      return (data.result as RawSeries[]).map((s) => ({ labels: labelsOf(s.metric), values: s.values ?? [] }));
+    case 'scalar':
+      return [{ labels: {}, values: [data.result as [number, string]] }];
     default:
       throw new EvaluationError(`a shard answered a ${data.resultType} where the router expected series`);
   }

@@ -1,5 +1,7 @@
 // Building and indexing series: the answers of leaves and subqueries, collected step by step.
+import type { FetchedSeries } from './fetch.ts';
 import { labelsKey } from './labels.ts';
+import { parseSampleValue } from './values.ts';
 import { EvaluationError, type Labels, type Point, type Sample, type Series } from './types.ts';
 
 /** Collects the vectors of consecutive steps into series. */
@@ -22,13 +24,14 @@ export class SeriesCollector {
  * Samples by timestamp. Prometheus refuses a step with two series of the same labels, which happens
  * when shards' answers lose the shard label; partial aggregates (`unique` false) are combined later.
  */
-export function indexByTime(series: readonly Series[], unique: boolean): Map<number, Sample[]> {
+export function indexByTime(series: readonly FetchedSeries[], unique: boolean): Map<number, Sample[]> {
   const byTime = new Map<number, Sample[]>();
   for (const s of series) {
-    for (const p of s.points) {
-      let samples = byTime.get(p.t);
-      if (samples === undefined) byTime.set(p.t, (samples = []));
-      samples.push({ labels: s.labels, value: p.v });
+    for (const [seconds, text] of s.values) {
+      const t = Math.round(seconds * 1000);
+      let samples = byTime.get(t);
+      if (samples === undefined) byTime.set(t, (samples = []));
+      samples.push({ labels: s.labels, value: parseSampleValue(text) });
     }
   }
   if (unique) for (const samples of byTime.values()) assertUnique(samples);
@@ -43,4 +46,22 @@ export function assertUnique(samples: readonly Sample[]): readonly Sample[] {
     seen.add(key);
   }
   return samples;
+}
+
+/**
+ * Series that several shards answer with the same labels (possible only where the shard label is
+ * lost) are Prometheus's "same labelset" error when they have a sample at the same time.
+ */
+export function assertDistinctSeries(series: readonly FetchedSeries[]): void {
+  const byLabels = new Map<string, FetchedSeries>();
+  for (const s of series) {
+    const key = labelsKey(s.labels);
+    const other = byLabels.get(key);
+    if (other === undefined) {
+      byLabels.set(key, s);
+      continue;
+    }
+    const times = new Set(other.values.map(([t]) => t));
+    if (s.values.some(([t]) => times.has(t))) throw new EvaluationError('vector cannot contain metrics with the same labelset');
+  }
 }

@@ -2,45 +2,25 @@
 // shard matcher (all shards) and with two shards selected, and the dashboards with a multi-value
 // $cluster, instant and range, GET and POST. A query the router cannot answer exactly must be refused
 // with a 422 saying so; every other answer must be the global Prometheus's.
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePromQL } from '../../lib/promql/parse.ts';
-import { functionName } from '../../lib/promql/syntax.ts';
-import { diffAnswers, type ApiAnswer } from './compare.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { diffAnswers } from './compare.ts';
 import { loadComplianceQueries, loadDashboardExprs } from './harness/corpus.ts';
-import { EVAL_TIME, RANGE, RANGE_UNALIGNED } from './harness/generate.ts';
-import { startCluster, writeShardMap, type Cluster } from './harness/prometheus.ts';
+import { RANGE, RANGE_UNALIGNED } from './harness/generate.ts';
 import { parseLabelValues, substituteVariables } from './harness/variables.ts';
 import { setMatcher } from './inject.ts';
-import { callApi, startRouter, type RunningRouter } from './router.ts';
+import { expectSameAsOracle as expectOracle, useSession, type Judge, type TimeRange } from './session.ts';
 
-const SHARDS = ['a', 'b', 'c'];
-let cluster: Cluster;
-let router: RunningRouter;
+const session = useSession();
 const tally = { matched: 0, refused: 0 };
 const refusals: string[] = [];
 
-beforeAll(async () => {
-  cluster = await startCluster({ shards: SHARDS });
-  const mapFile = path.join(cluster.dataDir, 'shards.json');
-  await writeShardMap(mapFile, cluster.shards);
-  router = await startRouter(mapFile);
-});
-
-afterAll(async () => {
-  await router?.stop();
-  await cluster?.stop();
+afterAll(() => {
   console.log(`cross-shard: ${tally.matched} answers identical to the oracle, ${tally.refused} refused with 422`);
   if (refusals.length > 0) console.log(`refused:\n  ${[...new Set(refusals)].join('\n  ')}`);
 });
 
-function isSorted(query: string): boolean {
-  const root = parsePromQL(query);
-  return root.type.name === 'FunctionCall' && ['sort', 'sort_desc'].includes(functionName(root, query));
-}
-
 /** The router's answer agrees with the oracle's, or is an honest refusal of an unsupported query. */
-function check(answer: ApiAnswer, oracle: ApiAnswer, ordered: boolean, what: string): void {
+const judge: Judge = (answer, oracle, ordered, what) => {
   if (answer.httpStatus === 422 && /cannot evaluate|not supported/.test(answer.body.error ?? '') && oracle.body.status === 'success') {
     tally.refused++;
     refusals.push(`${what}: ${answer.body.error}`);
@@ -48,20 +28,9 @@ function check(answer: ApiAnswer, oracle: ApiAnswer, ordered: boolean, what: str
   }
   expect(diffAnswers(answer, oracle, ordered), what).toBeNull();
   tally.matched++;
-}
+};
 
-async function expectSameAsOracle(query: string, range: { start: number; end: number; step: number } = RANGE): Promise<void> {
-  const cases: { path: string; params: Record<string, string>; ordered: boolean }[] = [
-    { path: '/api/v1/query', params: { query, time: String(EVAL_TIME) }, ordered: isSorted(query) },
-    { path: '/api/v1/query_range', params: { query, start: String(range.start), end: String(range.end), step: String(range.step) }, ordered: false },
-  ];
-  for (const c of cases) {
-    const oracle = await callApi(cluster.globalUrl, c.path, c.params, 'POST');
-    for (const method of ['GET', 'POST'] as const) {
-      check(await callApi(router.url, c.path, c.params, method), oracle, c.ordered, `${method} ${c.path} ${query}`);
-    }
-  }
-}
+const expectSameAsOracle = (query: string, range: TimeRange = RANGE) => expectOracle(session, query, range, judge);
 
 const compliance = loadComplianceQueries();
 

@@ -1,57 +1,17 @@
 // Single-shard queries through the router against the global oracle: every compliance query and
 // every dashboard expression with one cluster named in each selector must answer exactly as one
 // Prometheus holding all clusters' data does, for instant and range queries, GET and POST.
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePromQL } from '../../lib/promql/parse.ts';
-import { functionName } from '../../lib/promql/syntax.ts';
+import { describe, expect, it } from 'vitest';
 import { diffAnswers } from './compare.ts';
 import { loadComplianceQueries, loadDashboardExprs } from './harness/corpus.ts';
 import { EVAL_TIME, RANGE, RANGE_UNALIGNED } from './harness/generate.ts';
-import { startCluster, writeShardMap, type Cluster } from './harness/prometheus.ts';
 import { parseLabelValues, substituteVariables } from './harness/variables.ts';
 import { injectMatcher } from './inject.ts';
-import { callApi, startRouter, type RunningRouter } from './router.ts';
+import { callApi } from './router.ts';
+import { expectSameAsOracle as expectOracle, rangeParams, SHARDS, useSession } from './session.ts';
 
-const SHARDS = ['a', 'b', 'c'];
-let cluster: Cluster;
-let router: RunningRouter;
-
-beforeAll(async () => {
-  cluster = await startCluster({ shards: SHARDS });
-  const mapFile = path.join(cluster.dataDir, 'shards.json');
-  await writeShardMap(mapFile, cluster.shards);
-  router = await startRouter(mapFile);
-});
-
-afterAll(async () => {
-  await router?.stop();
-  await cluster?.stop();
-});
-
-/** Whether the answer's series order is meaningful: an instant query whose result is sorted. */
-function isSorted(query: string): boolean {
-  const root = parsePromQL(query);
-  return root.type.name === 'FunctionCall' && ['sort', 'sort_desc'].includes(functionName(root, query));
-}
-
-async function expectSameAsOracle(query: string): Promise<void> {
-  const cases: { path: string; params: Record<string, string>; ordered: boolean }[] = [
-    { path: '/api/v1/query', params: { query, time: String(EVAL_TIME) }, ordered: isSorted(query) },
-    { path: '/api/v1/query_range', params: { query, ...stringify(RANGE) }, ordered: false },
-  ];
-  for (const c of cases) {
-    const oracle = await callApi(cluster.globalUrl, c.path, c.params, 'POST');
-    for (const method of ['GET', 'POST'] as const) {
-      const answer = await callApi(router.url, c.path, c.params, method);
-      expect(diffAnswers(answer, oracle, c.ordered), `${method} ${c.path} ${query}`).toBeNull();
-    }
-  }
-}
-
-function stringify(range: { start: number; end: number; step: number }): Record<string, string> {
-  return { start: String(range.start), end: String(range.end), step: String(range.step) };
-}
+const session = useSession();
+const expectSameAsOracle = (query: string) => expectOracle(session, query);
 
 const compliance = loadComplianceQueries();
 
@@ -84,7 +44,7 @@ describe('queries that name no shard, or a shard that does not exist', () => {
   });
 
   it("answers Grafana's data source test (query=1+1&time=4)", async () => {
-    const answer = await callApi(router.url, '/api/v1/query', { query: '1+1', time: '4' }, 'GET');
+    const answer = await callApi(session.router.url, '/api/v1/query', { query: '1+1', time: '4' }, 'GET');
     expect(answer.body).toEqual({ status: 'success', data: { resultType: 'scalar', result: [4, '2'] } });
   });
 });
@@ -111,8 +71,8 @@ describe('label provenance edge cases', () => {
 
   it('keeps range queries on an unaligned step grid', async () => {
     const query = 'rate(demo_cpu_usage_seconds_total{cluster="a", mode="user"}[5m])';
-    const oracle = await callApi(cluster.globalUrl, '/api/v1/query_range', { query, ...stringify(RANGE_UNALIGNED) }, 'POST');
-    const answer = await callApi(router.url, '/api/v1/query_range', { query, ...stringify(RANGE_UNALIGNED) }, 'GET');
+    const oracle = await callApi(session.cluster.globalUrl, '/api/v1/query_range', { query, ...rangeParams(RANGE_UNALIGNED) }, 'POST');
+    const answer = await callApi(session.router.url, '/api/v1/query_range', { query, ...rangeParams(RANGE_UNALIGNED) }, 'GET');
     expect(diffAnswers(answer, oracle, false)).toBeNull();
   });
 });
@@ -143,10 +103,10 @@ describe('metadata endpoints', () => {
     ['/api/v1/alerts', {}],
   ] as [string, Record<string, string | string[]>][])('%s %j', async (apiPath, params) => {
     const full = { ...window, ...params };
-    const oracle = await callApi(cluster.globalUrl, apiPath, full, 'GET');
+    const oracle = await callApi(session.cluster.globalUrl, apiPath, full, 'GET');
     for (const method of ['GET', 'POST'] as const) {
       if (method === 'POST' && /label\/|metadata|rules|alerts/.test(apiPath)) continue; // GET only in Prometheus
-      const answer = await callApi(router.url, apiPath, full, method);
+      const answer = await callApi(session.router.url, apiPath, full, method);
       expect(answer.body.status, JSON.stringify(answer.body)).toBe(oracle.body.status);
       if (oracle.body.status === 'success') expect(answer.body.data).toEqual(oracle.body.data);
       else expect(answer.body.errorType).toBe(oracle.body.errorType);
@@ -160,8 +120,8 @@ describe('metadata endpoints', () => {
       const params: Record<string, string> = { ...window };
       if (lv.selector !== null) params['match[]'] = substituteVariables(lv.selector, 'a');
       const apiPath = `/api/v1/label/${lv.label}/values`;
-      const oracle = await callApi(cluster.globalUrl, apiPath, params, 'GET');
-      const answer = await callApi(router.url, apiPath, params, 'GET');
+      const oracle = await callApi(session.cluster.globalUrl, apiPath, params, 'GET');
+      const answer = await callApi(session.router.url, apiPath, params, 'GET');
       expect(answer.body, expr).toEqual(oracle.body);
       expect(oracle.body.status).toBe('success');
     }

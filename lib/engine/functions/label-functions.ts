@@ -46,18 +46,28 @@ export function labelJoin(vector: Vector, dst: string, separator: string, srcs: 
   });
 }
 
+/** Compiled label_replace patterns: a range query calls label_replace once per step. */
+const compiled = new Map<string, RE2JS | undefined>();
+const MAX_COMPILED = 256;
+
 /**
  * Compiles with RE2 syntax as Go 1.19's regexp does, or returns undefined for a syntax error. re2js
  * follows a newer Go, which also accepts `(?<name>…)`; Go 1.19 only knows `(?P<name>…)`, so such a
  * group is rejected here as Prometheus 2.42 rejects it.
  */
 function compileGoRegexp(pattern: string): RE2JS | undefined {
-  if (hasAngleNamedGroup(pattern)) return undefined;
-  try {
-    return RE2JS.compile(pattern);
-  } catch {
-    return undefined;
+  if (compiled.has(pattern)) return compiled.get(pattern);
+  let re: RE2JS | undefined;
+  if (!hasAngleNamedGroup(pattern)) {
+    try {
+      re = RE2JS.compile(pattern);
+    } catch {
+      re = undefined;
+    }
   }
+  if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
+  compiled.set(pattern, re);
+  return re;
 }
 
 /** Whether an unescaped `(?<` occurs outside a character class. */

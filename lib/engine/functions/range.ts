@@ -53,16 +53,17 @@ function extrapolatedRate(points: readonly Point[], w: Window, isCounter: boolea
   const sampledInterval = (last.t - first.t) / 1000;
   const averageInterval = sampledInterval / (points.length - 1);
 
-  const threshold = averageInterval * 1.1;
-  if (durationToStart >= threshold) durationToStart = averageInterval / 2;
   if (isCounter && result > 0 && first.v >= 0) {
     const durationToZero = sampledInterval * (first.v / result);
     if (durationToZero < durationToStart) durationToStart = durationToZero;
   }
+
+  const threshold = averageInterval * 1.1;
   let extrapolateTo = sampledInterval;
   extrapolateTo += durationToStart < threshold ? durationToStart : averageInterval / 2;
   extrapolateTo += durationToEnd < threshold ? durationToEnd : averageInterval / 2;
 
+  // One factor applied once, as 2.42 does: other groupings differ in the last bits.
   let factor = extrapolateTo / sampledInterval;
   if (isRate) factor /= durationSeconds(w.rangeMs);
   return result * factor;
