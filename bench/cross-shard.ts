@@ -27,7 +27,7 @@ globalThis.fetch = async (input, init) => {
 function routerOver(n: number, pushDown = true) {
   const shards = Object.fromEntries(Array.from({ length: n }, (_, i) => [`s${i}`, collectors[i % collectors.length]!]));
   const map = parseShardMap({ shards });
-  return createRouter({ shardMap: async () => map, pushDown, concurrency: 16, timeoutMs: 60_000 });
+  return createRouter({ shardMap: async () => map, pushDown, concurrency: 16, timeoutMs: 60_000, log: () => undefined });
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {

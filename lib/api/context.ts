@@ -3,6 +3,7 @@ import { callShard, readEnvelope, type CollectorCall } from '../collectors/clien
 import { inBatches } from '../collectors/batches.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
 import { ApiError } from './envelope.ts';
+import type { RequestTrace } from './trace.ts';
 
 /** What every endpoint handler gets: the shard map in force, the merged parameters, the deadline. */
 export interface RequestContext {
@@ -19,6 +20,7 @@ export interface RequestContext {
   readonly concurrency: number;
   /** Push decomposable aggregations down to the shards (off only to measure what it saves). */
   readonly pushDown: boolean;
+  readonly trace: RequestTrace;
 }
 
 export function shardNamed(ctx: RequestContext, name: string): Shard {
@@ -28,6 +30,27 @@ export function shardNamed(ctx: RequestContext, name: string): Shard {
 }
 
 export type ShardCall = Omit<CollectorCall, 'deadline'> & { readonly shard: string };
+
+/** Asks one shard within the request's deadline, recording the visit in the request's trace. */
+export async function askShard(ctx: RequestContext, call: ShardCall): Promise<Response> {
+  const started = performance.now();
+  try {
+    const response = await callShard(shardNamed(ctx, call.shard), { ...call, deadline: ctx.deadline });
+    ctx.trace.record(call.shard, performance.now() - started, true);
+    return response;
+  } catch (err) {
+    ctx.trace.record(call.shard, performance.now() - started, false);
+    throw err;
+  }
+}
+
+/** Asks one shard and reads its success envelope. */
+export async function askShardJson<T>(ctx: RequestContext, call: ShardCall): Promise<{ data: T; warnings: string[] }> {
+  const response = await askShard(ctx, call);
+  const { data, warnings, bytes } = await readEnvelope<T>(shardNamed(ctx, call.shard), response);
+  ctx.trace.addBytes(call.shard, bytes);
+  return { data, warnings };
+}
 
 export interface ShardAnswer<T> {
   readonly shard: string;
@@ -50,10 +73,8 @@ export async function askShards<T>(ctx: RequestContext, calls: readonly ShardCal
   const answers: ShardAnswer<T>[] = [];
   const failed = new Map<string, ApiError>();
   await inBatches(calls, ctx.concurrency, async (call) => {
-    const shard = shardNamed(ctx, call.shard);
     try {
-      const response = await callShard(shard, { ...call, deadline: ctx.deadline });
-      const { data, warnings } = await readEnvelope<T>(shard, response);
+      const { data, warnings } = await askShardJson<T>(ctx, call);
       answers.push({ shard: call.shard, data, warnings: warnings.map((w) => `shard ${JSON.stringify(call.shard)}: ${w}`) });
     } catch (err) {
       if (!isShardFailure(err)) throw err;

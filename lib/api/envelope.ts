@@ -1,7 +1,9 @@
 // The Prometheus HTTP API's JSON envelope. Every answer of the router uses it, errors included, with
 // the status codes Prometheus uses, so Grafana shows router errors like Prometheus errors.
 
-export type ErrorType = 'bad_data' | 'execution' | 'timeout' | 'unavailable' | 'internal' | 'not_found' | 'canceled';
+// `unauthorized` is the router's own (Prometheus has no authentication); clients show its message.
+export type ErrorType =
+  'bad_data' | 'execution' | 'timeout' | 'unavailable' | 'internal' | 'not_found' | 'canceled' | 'unauthorized';
 
 const STATUS: Record<ErrorType, number> = {
   bad_data: 400,
@@ -11,6 +13,7 @@ const STATUS: Record<ErrorType, number> = {
   internal: 500,
   not_found: 404,
   canceled: 499,
+  unauthorized: 401,
 };
 
 const ERROR_TYPES = new Set<string>(Object.keys(STATUS));

@@ -1,8 +1,7 @@
 // /api/v1/query and /api/v1/query_range: route the query to the one shard it touches, stream the
 // collector's answer back with the shard label added where a global Prometheus would show it.
-import { callShard } from '../collectors/client.ts';
 import { insertShardLabel } from '../merge/shard-label.ts';
-import { shardNamed, withAnyShard, type RequestContext } from './context.ts';
+import { askShard, withAnyShard, type RequestContext } from './context.ts';
 import { answerAcrossShards } from './distributed.ts';
 import { rawJsonResponse } from './envelope.ts';
 import { pick } from './params.ts';
@@ -23,7 +22,7 @@ export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise
     const { query, addLabel } = plan.forShard(shard);
     const params = pick(ctx.params, FORWARDED[path]);
     params.set('query', query);
-    const response = await callShard(shardNamed(ctx, shard), { path, params, method: 'POST', deadline: ctx.deadline });
+    const response = await askShard(ctx, { shard, path, params, method: 'POST' });
     const body = response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
     return rawJsonResponse(addLabel === null ? body : insertShardLabel(body, ctx.map.shardLabel, addLabel));
   };

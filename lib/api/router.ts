@@ -2,16 +2,19 @@
 // platform (local server, AWS Lambda, Alibaba FC) only translates its events to and from this.
 import type { ShardMap } from '../shards/schema.ts';
 import { handleBuildInfo } from './buildinfo.ts';
+import { authenticate, type AuthOptions } from './auth.ts';
 import type { RequestContext } from './context.ts';
 import { parseDurationParam } from './duration.ts';
 import { ApiError, failure } from './envelope.ts';
 import { handleExemplars } from './exemplars.ts';
 import { handleLabelNames, handleLabelValues } from './labels.ts';
 import { handleMetadata } from './metadata.ts';
+import { jsonLogger, requestEntry, type Logger } from './log.ts';
 import { readParams } from './params.ts';
 import { handleQuery } from './query.ts';
 import { handleAlerts, handleRules } from './rules.ts';
 import { handleSeries } from './series.ts';
+import { RequestTrace } from './trace.ts';
 
 export interface RouterOptions {
   /** The shard map in force; called once per request, so it can be refreshed behind the scenes. */
@@ -22,6 +25,14 @@ export interface RouterOptions {
   readonly concurrency?: number;
   /** Push decomposable aggregations down to the shards (default true; off only to measure it). */
   readonly pushDown?: boolean;
+  /** Credentials every endpoint but the health checks requires; none configured: no check. */
+  readonly auth?: AuthOptions;
+  /** Where request log lines go (default: one JSON line on stdout). */
+  readonly log?: Logger;
+  /** Add CloudWatch embedded metric format fields to the request log lines (AWS). */
+  readonly metrics?: 'emf';
+  /** How old the shard map in force is, for the logs. */
+  readonly shardMapAge?: () => number | null;
 }
 
 export const DEFAULT_TIMEOUT_MS = 25_000;
@@ -50,14 +61,20 @@ export type Router = (request: Request) => Promise<Response>;
 
 export function createRouter(options: RouterOptions): Router {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const log = options.log ?? jsonLogger;
   return async (request) => {
     const started = Date.now();
     const url = new URL(request.url);
-    try {
-      const health = healthCheck(url.pathname);
-      if (health !== null) return health === 'ready' ? await ready(options) : text(200, 'prome-route is Healthy.\n');
+    const health = healthCheck(url.pathname);
+    if (health !== null) return health === 'ready' ? ready(options) : text(200, 'prome-route is Healthy.\n');
 
-      const { endpoint, pathArg } = findEndpoint(url.pathname);
+    const trace = new RequestTrace();
+    let endpointName = 'unknown';
+    let response: Response;
+    try {
+      const { name, endpoint, pathArg } = findEndpoint(url.pathname);
+      endpointName = name;
+      if (options.auth !== undefined) await authenticate(request, options.auth);
       const method = request.method === 'HEAD' ? 'GET' : request.method;
       if (!endpoint.methods.includes(method)) {
         throw new ApiError('bad_data', `method ${request.method} is not allowed on ${url.pathname}`, 405);
@@ -66,16 +83,32 @@ export function createRouter(options: RouterOptions): Router {
       let budget = timeoutMs;
       const asked = params.get('timeout');
       if (asked !== null && asked !== '') budget = Math.min(budget, parseDurationParam('timeout', asked));
-      const map = await loadMap(options);
-      const strict = params.get('partial_response') === 'false' || request.headers.get('fromalert') === 'true';
-      const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-      const pushDown = options.pushDown ?? true;
-      return await endpoint.handle({ map, params, deadline: started + budget, strict, concurrency, pushDown }, pathArg);
+      const ctx: RequestContext = {
+        map: await loadMap(options),
+        params,
+        deadline: started + budget,
+        strict: params.get('partial_response') === 'false' || request.headers.get('fromalert') === 'true',
+        concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+        pushDown: options.pushDown ?? true,
+        trace,
+      };
+      response = await endpoint.handle(ctx, pathArg);
     } catch (err) {
-      if (err instanceof ApiError) return failure(err);
-      console.error(JSON.stringify({ level: 'error', msg: 'unexpected error', path: url.pathname, error: String((err as Error)?.stack ?? err) }));
-      return failure(new ApiError('internal', `internal error: ${(err as Error)?.message ?? String(err)}`));
+      if (!(err instanceof ApiError)) {
+        log({ level: 'error', msg: 'unexpected error', path: url.pathname, error: String((err as Error)?.stack ?? err) });
+      }
+      response = failure(err instanceof ApiError ? err : new ApiError('internal', `internal error: ${(err as Error)?.message ?? String(err)}`));
     }
+    log(requestEntry({
+      requestId: request.headers.get('x-request-id') ?? crypto.randomUUID(),
+      method: request.method,
+      endpoint: endpointName,
+      status: response.status,
+      durationMs: Date.now() - started,
+      trace,
+      mapAgeMs: options.shardMapAge?.() ?? null,
+    }, options.metrics === 'emf'));
+    return response;
   };
 }
 
@@ -107,14 +140,14 @@ async function loadMap(options: RouterOptions): Promise<ShardMap> {
  * Finds the endpoint after `/api/v1/`, wherever that starts: the router may be served below a prefix
  * (`/prod/api/v1/query` behind an API Gateway stage).
  */
-function findEndpoint(path: string): { endpoint: Endpoint; pathArg: string } {
+function findEndpoint(path: string): { name: string; endpoint: Endpoint; pathArg: string } {
   const at = path.indexOf('/api/v1/');
   if (at >= 0) {
     const rest = path.slice(at + '/api/v1/'.length);
     const labelValues = /^label\/([^/]+)\/values$/.exec(rest);
-    if (labelValues !== null) return { endpoint: API['label/values']!, pathArg: decodeLabelName(labelValues[1]!) };
+    if (labelValues !== null) return { name: 'label/values', endpoint: API['label/values']!, pathArg: decodeLabelName(labelValues[1]!) };
     const endpoint = API[rest];
-    if (endpoint !== undefined) return { endpoint, pathArg: '' };
+    if (endpoint !== undefined) return { name: rest, endpoint, pathArg: '' };
   }
   throw new ApiError('not_found', `unknown API endpoint ${path}`);
 }

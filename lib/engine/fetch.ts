@@ -3,9 +3,8 @@
 // partial answer with a warning each) unless the caller wants all or nothing.
 import type { ApiError } from '../api/envelope.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
-import { shardNamed, type RequestContext } from '../api/context.ts';
+import { askShardJson, type RequestContext } from '../api/context.ts';
 import { inBatches } from '../collectors/batches.ts';
-import { callShard, readEnvelope } from '../collectors/client.ts';
 import type { Leaf } from './expr.ts';
 import { gridTimes, type Grid } from './grid.ts';
 import { labelsFrom } from './labels.ts';
@@ -24,8 +23,6 @@ export interface FetchOptions {
 export interface Fetched {
   /** Each leaf's series from every shard that answered. */
   readonly data: ReadonlyMap<number, readonly FetchedSeries[]>;
-  /** Bytes of collector answers read. */
-  readonly bytes: number;
   readonly warnings: readonly string[];
 }
 
@@ -50,14 +47,11 @@ export async function fetchLeaves(
 ): Promise<Fetched> {
   const answers = new Map<string, ShardSeries>(); // `${leaf}/${shard}` -> series
   const failed = new Map<string, ApiError>();
-  let bytes = 0;
   const jobs = leaves.flatMap((leaf) => leaf.shards.map((shard) => ({ leaf, shard })));
   await inBatches(jobs, options.concurrency, async ({ leaf, shard }) => {
     if (failed.has(shard)) return;
     try {
-      const answer = await fetchLeaf(ctx, leaf, shard, grids.get(leaf.id)!);
-      bytes += answer.bytes;
-      answers.set(`${leaf.id}/${shard}`, answer.series);
+      answers.set(`${leaf.id}/${shard}`, await fetchLeaf(ctx, leaf, shard, grids.get(leaf.id)!));
     } catch (err) {
       if (!isShardFailure(err)) throw err;
       failed.set(shard, err);
@@ -69,13 +63,12 @@ export async function fetchLeaves(
   for (const leaf of leaves) {
     data.set(leaf.id, leaf.shards.filter((s) => !failed.has(s)).flatMap((s) => answers.get(`${leaf.id}/${s}`) ?? []));
   }
-  return { data, bytes, warnings: partialWarnings(failed) };
+  return { data, warnings: partialWarnings(failed) };
 }
 
-async function fetchLeaf(ctx: RequestContext, leaf: Leaf, shard: string, grid: Grid): Promise<{ series: ShardSeries; bytes: number }> {
+async function fetchLeaf(ctx: RequestContext, leaf: Leaf, shard: string, grid: Grid): Promise<ShardSeries> {
   const { query, addLabel } = leaf.plan.forShard(shard);
   const out: ShardSeries = [];
-  let bytes = 0;
   for (const part of splitGrid(grid)) {
     const instant = part.start === part.end;
     const params = new URLSearchParams({ query });
@@ -87,13 +80,10 @@ async function fetchLeaf(ctx: RequestContext, leaf: Leaf, shard: string, grid: G
       params.set('step', seconds(part.step));
     }
     const path = instant ? '/api/v1/query' : '/api/v1/query_range';
-    const target = shardNamed(ctx, shard);
-    const response = await callShard(target, { path, params, method: 'POST', deadline: ctx.deadline });
-    const { data, bytes: read } = await readEnvelope<{ resultType: string; result: unknown }>(target, response);
-    bytes += read;
+    const { data } = await askShardJson<{ resultType: string; result: unknown }>(ctx, { shard, path, params, method: 'POST' });
     out.push(...toSeries(data, addLabel === null ? null : [ctx.map.shardLabel, addLabel]));
   }
-  return { series: out, bytes };
+  return out;
 }
 
 function toSeries(data: { resultType: string; result: unknown }, add: [string, string] | null): ShardSeries {

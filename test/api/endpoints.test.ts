@@ -3,10 +3,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Logger } from '../../lib/api/log.ts';
 import { createRouter, type Router } from '../../lib/api/router.ts';
 import { parseShardMap, type ShardMap } from '../../lib/shards/schema.ts';
 import { EVAL_TIME } from '../e2e/harness/generate.ts';
 import { startCluster, type Cluster } from '../e2e/harness/prometheus.ts';
+
+/** Request log lines are asserted where they matter, not printed in every test. */
+const quiet = () => undefined;
 
 let cluster: Cluster;
 let router: Router;
@@ -24,7 +28,7 @@ afterAll(async () => {
 
 function routerFor(doc: unknown, timeoutMs?: number): Router {
   const map: ShardMap = parseShardMap(doc);
-  return createRouter({ shardMap: async () => map, timeoutMs });
+  return createRouter({ shardMap: async () => map, timeoutMs, log: quiet });
 }
 
 async function call(r: Router, path: string, init?: RequestInit): Promise<{ status: number; body: any }> {
@@ -178,5 +182,55 @@ describe('collectors that fail', () => {
     const r = routerFor({ shards: { a: await closedPort(), b: cluster.shards.b } });
     const { body } = await call(r, '/api/v1/query?query=1%2B1&time=4');
     expect(body).toEqual({ status: 'success', data: { resultType: 'scalar', result: [4, '2'] } });
+  });
+});
+
+describe('authentication and request logs', () => {
+  const token = 's3cret-token';
+  const secured = (log: Logger = quiet) => createRouter({
+    shardMap: async () => parseShardMap({ shards: cluster.shards }),
+    auth: { token, basic: { user: 'grafana', password: 'pa:ss' } },
+    log,
+  });
+  const query = `/api/v1/query?${instant('demo_num_cpus{cluster="a"}')}`;
+
+  it('refuses requests without valid credentials with a 401 envelope', async () => {
+    expect(await call(secured(), query)).toMatchObject({ status: 401, body: { status: 'error', errorType: 'unauthorized', error: 'authentication required' } });
+    const wrong = await call(secured(), query, { headers: { Authorization: 'Bearer nope' } });
+    expect(wrong).toMatchObject({ status: 401, body: { error: 'invalid credentials' } });
+    const badBasic = await call(secured(), query, { headers: { Authorization: `Basic ${Buffer.from('grafana:nope').toString('base64')}` } });
+    expect(badBasic.status).toBe(401);
+  });
+
+  it('accepts the bearer token and basic auth (passwords may contain colons)', async () => {
+    expect((await call(secured(), query, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+    const basic = `Basic ${Buffer.from('grafana:pa:ss').toString('base64')}`;
+    expect((await call(secured(), query, { headers: { Authorization: basic } })).status).toBe(200);
+  });
+
+  it('leaves health checks open', async () => {
+    expect((await call(secured(), '/-/healthy')).status).toBe(200);
+    expect((await call(secured(), '/-/ready')).status).toBe(200);
+  });
+
+  it('logs one JSON line per request with shards, latency and bytes, never the credentials', async () => {
+    const entries: Record<string, unknown>[] = [];
+    const router = secured((e) => entries.push(e));
+    await call(router, `/api/v1/labels`, { headers: { Authorization: `Bearer ${token}`, 'x-request-id': 'req-1' } });
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ level: 'info', msg: 'request', requestId: 'req-1', endpoint: 'labels', status: 200 });
+    expect(Object.keys(entries[0]!.shards as object)).toEqual(['a', 'b']);
+    expect(entries[0]!.bytes).toBeGreaterThan(0);
+    expect(JSON.stringify(entries)).not.toContain(token);
+  });
+
+  it('adds CloudWatch embedded metric fields when asked', async () => {
+    const entries: Record<string, unknown>[] = [];
+    const router = createRouter({ shardMap: async () => parseShardMap({ shards: cluster.shards }), log: (e) => entries.push(e), metrics: 'emf' });
+    await call(router, query);
+    const aws = entries[0]!._aws as { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string }[] }[] };
+    expect(aws.CloudWatchMetrics[0]!.Namespace).toBe('prome-route');
+    expect(aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name)).toContain('Latency');
+    expect(entries[0]!.Latency).toBeTypeOf('number');
   });
 });

@@ -8,6 +8,9 @@ import { parseShardMap } from '../../lib/shards/schema.ts';
 import { EVAL_TIME } from '../e2e/harness/generate.ts';
 import { startCluster, type Cluster } from '../e2e/harness/prometheus.ts';
 
+/** Request log lines are asserted where they matter, not printed in every test. */
+const quiet = () => undefined;
+
 let cluster: Cluster;
 const peers: Server[] = [];
 let dead: string;
@@ -39,7 +42,7 @@ afterAll(async () => {
 
 function routerWith(third: unknown, timeoutMs?: number): Router {
   const map = parseShardMap({ shards: { a: cluster.shards.a, b: cluster.shards.b, c: third } });
-  return createRouter({ shardMap: async () => map, timeoutMs });
+  return createRouter({ shardMap: async () => map, timeoutMs, log: quiet });
 }
 
 async function call(r: Router, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
@@ -107,7 +110,7 @@ describe('a shard slower than the deadline', () => {
 describe('hedged replicas', () => {
   it('asks the second replica when the first is slow, and takes one answer', async () => {
     const map = parseShardMap({ shards: { a: { urls: [silent, cluster.shards.a], hedgeAfterMs: 100 } } });
-    const router = createRouter({ shardMap: async () => map, timeoutMs: 5_000 });
+    const router = createRouter({ shardMap: async () => map, timeoutMs: 5_000, log: quiet });
     const started = Date.now();
     const { status, body } = await call(router, `/api/v1/query?query=${encodeURIComponent('count(demo_num_cpus)')}&time=${EVAL_TIME}`);
     expect(Date.now() - started).toBeLessThan(2_000);

@@ -1,0 +1,55 @@
+// One structured JSON line per request. On AWS the same line carries CloudWatch embedded metric
+// format (EMF) fields, so CloudWatch extracts latency, errors and bytes as metrics from the log.
+import type { RequestTrace } from './trace.ts';
+
+export type Logger = (entry: Record<string, unknown>) => void;
+
+export const jsonLogger: Logger = (entry) => console.log(JSON.stringify(entry));
+
+export interface RequestRecord {
+  readonly requestId: string;
+  readonly method: string;
+  readonly endpoint: string;
+  readonly status: number;
+  readonly errorType?: string;
+  readonly durationMs: number;
+  readonly trace: RequestTrace;
+  readonly mapAgeMs: number | null;
+}
+
+export function requestEntry(record: RequestRecord, emf: boolean): Record<string, unknown> {
+  const entry: Record<string, unknown> = {
+    level: record.status >= 500 ? 'error' : 'info',
+    msg: 'request',
+    requestId: record.requestId,
+    method: record.method,
+    endpoint: record.endpoint,
+    status: record.status,
+    ...(record.errorType === undefined ? {} : { errorType: record.errorType }),
+    durationMs: record.durationMs,
+    shards: Object.fromEntries(record.trace.shards),
+    bytes: record.trace.bytes,
+    mapAgeMs: record.mapAgeMs,
+  };
+  if (!emf) return entry;
+  return {
+    ...entry,
+    Latency: record.durationMs,
+    Errors: record.status >= 500 ? 1 : 0,
+    ShardsAsked: record.trace.shards.size,
+    CollectorBytes: record.trace.bytes,
+    _aws: {
+      Timestamp: Date.now(),
+      CloudWatchMetrics: [{
+        Namespace: 'prome-route',
+        Dimensions: [['endpoint']],
+        Metrics: [
+          { Name: 'Latency', Unit: 'Milliseconds' },
+          { Name: 'Errors', Unit: 'Count' },
+          { Name: 'ShardsAsked', Unit: 'Count' },
+          { Name: 'CollectorBytes', Unit: 'Bytes' },
+        ],
+      }],
+    },
+  };
+}

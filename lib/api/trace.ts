@@ -1,0 +1,37 @@
+// What one request did, for its log line: the shards asked, how long each took, what they sent.
+
+export interface ShardVisit {
+  ms: number;
+  /** Bytes of collector answers read by the router (not counted for streamed pass-through answers). */
+  bytes: number;
+  requests: number;
+  errors: number;
+}
+
+export class RequestTrace {
+  readonly shards = new Map<string, ShardVisit>();
+
+  record(shard: string, ms: number, ok: boolean): void {
+    const visit = this.visit(shard);
+    visit.ms = Math.max(visit.ms, Math.round(ms));
+    visit.requests++;
+    if (!ok) visit.errors++;
+  }
+
+  addBytes(shard: string, bytes: number): void {
+    this.visit(shard).bytes += bytes;
+  }
+
+  /** Summed over shards. */
+  get bytes(): number {
+    let total = 0;
+    for (const v of this.shards.values()) total += v.bytes;
+    return total;
+  }
+
+  private visit(shard: string): ShardVisit {
+    let visit = this.shards.get(shard);
+    if (visit === undefined) this.shards.set(shard, (visit = { ms: 0, bytes: 0, requests: 0, errors: 0 }));
+    return visit;
+  }
+}
