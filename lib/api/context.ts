@@ -2,7 +2,8 @@ import type { ShardMap, Shard } from '../shards/schema.ts';
 import { callShard, readEnvelope, type CollectorCall } from '../collectors/client.ts';
 import { inBatches } from '../collectors/batches.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
-import { ApiError } from './envelope.ts';
+import { ApiError, rawJsonResponse } from './envelope.ts';
+import type { Limits } from './limits.ts';
 import type { RequestTrace } from './trace.ts';
 
 /** What every endpoint handler gets: the shard map in force, the merged parameters, the deadline. */
@@ -21,6 +22,16 @@ export interface RequestContext {
   /** Push decomposable aggregations down to the shards (off only to measure what it saves). */
   readonly pushDown: boolean;
   readonly trace: RequestTrace;
+  readonly limits: Limits;
+}
+
+/** A success envelope for an answer the router built, refused when it outgrows the response limit. */
+export function respond(ctx: RequestContext, data: unknown, warnings: readonly string[] = []): Response {
+  const body = JSON.stringify(warnings.length > 0 ? { status: 'success', data, warnings } : { status: 'success', data });
+  if (body.length > ctx.limits.maxResponseBytes) {
+    throw new ApiError('execution', `the answer is larger than ${ctx.limits.maxResponseBytes} bytes: narrow the time range, raise the step or select fewer series`);
+  }
+  return rawJsonResponse(body);
 }
 
 export function shardNamed(ctx: RequestContext, name: string): Shard {

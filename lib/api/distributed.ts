@@ -11,14 +11,16 @@ import { UnsupportedQueryError } from '../promql/labels.ts';
 import { PromQLSyntaxError } from '../promql/parse.ts';
 import type { QueryPlan } from '../promql/plan.ts';
 import { valueType } from '../promql/types.ts';
-import type { RequestContext } from './context.ts';
-import { ApiError, success } from './envelope.ts';
+import { respond, type RequestContext } from './context.ts';
+import { ApiError } from './envelope.ts';
+import { checkFanOut } from './limits.ts';
 import { parseRangeParams, parseTimeParam } from './time.ts';
 
 /** Prometheus's default evaluation interval: the step of subqueries written without one (`[5m:]`). */
 const DEFAULT_SUBQUERY_STEP_MS = 60_000;
 
 export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, range: boolean): Promise<Response> {
+  checkFanOut(plan.shards.length, ctx.limits);
   const rootType = valueType(plan.root, plan.text);
   let grid: Grid;
   if (range) {
@@ -43,7 +45,7 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
       const series = fetched.data.get(expr.leaf.id) ?? [];
       assertDistinctSeries(series);
       const data = range || rootType === 'matrix' ? fetchedMatrixData(series) : fetchedVectorData(series);
-      return success(data, fetched.warnings);
+      return respond(ctx, data, fetched.warnings);
     }
 
     const evaluator = new Evaluator(fetched.data, times);
@@ -53,7 +55,7 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
         : value.type === 'scalar' ? scalarData(value.value, grid.start)
           : value.type === 'string' ? stringData(value.value, grid.start)
             : matrixData(value.matrix);
-      return success(data, fetched.warnings);
+      return respond(ctx, data, fetched.warnings);
     }
     const collected = new SeriesCollector();
     for (const t of gridTimes(grid)) {
@@ -61,7 +63,7 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
       if (value.type === 'scalar') collected.add({}, t, value.value);
       else if (value.type === 'vector') for (const s of assertUnique(value.vector)) collected.add(s.labels, t, s.value);
     }
-    return success(matrixData(collected.matrix()), fetched.warnings);
+    return respond(ctx, matrixData(collected.matrix()), fetched.warnings);
   } catch (err) {
     if (err instanceof EvaluationError) throw new ApiError(err.errorType, err.message);
     if (err instanceof PromQLSyntaxError) throw new ApiError('bad_data', `invalid parameter "query": ${err.message}`);

@@ -1,8 +1,8 @@
 // /api/v1/query_exemplars: exemplars belong to the series the query's selectors match, so each shard
 // the query touches answers for its own selectors, and the answers are united with the shard label.
 import { compareLabelSets, withLabel, type LabelSet } from '../merge/labelsets.ts';
-import { askShards, type RequestContext } from './context.ts';
-import { success } from './envelope.ts';
+import { askShards, respond, type RequestContext } from './context.ts';
+import { checkFanOut } from './limits.ts';
 import { pick } from './params.ts';
 import { planParam } from './plans.ts';
 
@@ -10,6 +10,7 @@ interface SeriesExemplars { seriesLabels: LabelSet; exemplars: unknown[] }
 
 export async function handleExemplars(ctx: RequestContext): Promise<Response> {
   const plan = planParam(ctx.params.get('query') ?? '', 'query', ctx.map);
+  checkFanOut(plan.shards.length, ctx.limits);
   const { answers, warnings } = await askShards<SeriesExemplars[]>(ctx, plan.shards.map((shard) => {
     const params = pick(ctx.params, ['start', 'end']);
     params.set('query', plan.forShard(shard).query);
@@ -18,5 +19,5 @@ export async function handleExemplars(ctx: RequestContext): Promise<Response> {
   const label = ctx.map.shardLabel;
   const result = answers.flatMap(({ shard, data }) => data.map((s) => ({ ...s, seriesLabels: withLabel(s.seriesLabels, label, shard) })));
   result.sort((a, b) => compareLabelSets(a.seriesLabels, b.seriesLabels));
-  return success(result, warnings);
+  return respond(ctx, result, warnings);
 }

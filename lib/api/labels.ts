@@ -2,8 +2,7 @@
 // (all shards without match[]). The shard label itself is the router's: its values are the names of
 // the shards that have matching series, which is what Grafana's `label_values(cluster)` asks for.
 import { compareStrings } from '../merge/labelsets.ts';
-import { askShards, type RequestContext } from './context.ts';
-import { success } from './envelope.ts';
+import { askShards, respond, type RequestContext } from './context.ts';
 import { applyLimit } from './limit.ts';
 import { selectorCalls } from './plans.ts';
 
@@ -29,5 +28,5 @@ export async function handleLabelValues(ctx: RequestContext, name: string): Prom
 function unionResponse(ctx: RequestContext, values: Iterable<string>, warnings: string[]): Response {
   const sorted = [...new Set(values)].sort(compareStrings);
   const limited = applyLimit(ctx.params, sorted);
-  return success(limited.items, [...warnings, ...limited.warnings]);
+  return respond(ctx, limited.items, [...warnings, ...limited.warnings]);
 }

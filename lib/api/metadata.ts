@@ -1,7 +1,7 @@
 // /api/v1/metadata: every shard's metric metadata, merged per metric without duplicates.
 import { compareStrings } from '../merge/labelsets.ts';
-import { askShards, type RequestContext } from './context.ts';
-import { ApiError, success } from './envelope.ts';
+import { askShards, respond, type RequestContext } from './context.ts';
+import { ApiError } from './envelope.ts';
 import { pick } from './params.ts';
 
 interface MetricMetadata { type: string; help: string; unit: string }
@@ -27,7 +27,7 @@ export async function handleMetadata(ctx: RequestContext): Promise<Response> {
     const entries = [...merged.get(metric)!.values()];
     result[metric] = perMetric === null ? entries : entries.slice(0, perMetric);
   }
-  return success(result, warnings);
+  return respond(ctx, result, warnings);
 }
 
 /** Prometheus treats a negative or absent limit as "no limit". */

@@ -4,6 +4,7 @@ import { planQuery, type QueryPlan } from '../promql/plan.ts';
 import type { ShardMap } from '../shards/schema.ts';
 import type { RequestContext, ShardCall } from './context.ts';
 import { ApiError } from './envelope.ts';
+import { checkFanOut } from './limits.ts';
 import { pick } from './params.ts';
 
 export function planParam(text: string, param: string, map: ShardMap): QueryPlan {
@@ -44,6 +45,7 @@ export function selectorCalls(ctx: RequestContext, path: string, method: 'GET' |
   const routes = selectors.length === 0
     ? new Map([...ctx.map.shards.keys()].map((shard) => [shard, [] as string[]]))
     : routeSelectors(selectors, ctx.map);
+  checkFanOut(routes.size, ctx.limits);
   return [...routes].map(([shard, rewritten]) => {
     const params = pick(ctx.params, ['start', 'end']);
     for (const s of rewritten) params.append('match[]', s);

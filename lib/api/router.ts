@@ -9,6 +9,7 @@ import { ApiError, failure } from './envelope.ts';
 import { handleExemplars } from './exemplars.ts';
 import { handleLabelNames, handleLabelValues } from './labels.ts';
 import { handleMetadata } from './metadata.ts';
+import { checkQueryParams, DEFAULT_LIMITS, RateLimiter, type Limits } from './limits.ts';
 import { jsonLogger, requestEntry, type Logger } from './log.ts';
 import { readParams } from './params.ts';
 import { handleQuery } from './query.ts';
@@ -33,6 +34,8 @@ export interface RouterOptions {
   readonly metrics?: 'emf';
   /** How old the shard map in force is, for the logs. */
   readonly shardMapAge?: () => number | null;
+  /** Bounds on requests (defaults: DEFAULT_LIMITS). */
+  readonly limits?: Partial<Limits>;
 }
 
 export const DEFAULT_TIMEOUT_MS = 25_000;
@@ -62,6 +65,8 @@ export type Router = (request: Request) => Promise<Response>;
 export function createRouter(options: RouterOptions): Router {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const log = options.log ?? jsonLogger;
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const rate = new RateLimiter(limits.requestsPerSecond);
   return async (request) => {
     const started = Date.now();
     const url = new URL(request.url);
@@ -75,11 +80,13 @@ export function createRouter(options: RouterOptions): Router {
       const { name, endpoint, pathArg } = findEndpoint(url.pathname);
       endpointName = name;
       if (options.auth !== undefined) await authenticate(request, options.auth);
+      rate.take();
       const method = request.method === 'HEAD' ? 'GET' : request.method;
       if (!endpoint.methods.includes(method)) {
         throw new ApiError('bad_data', `method ${request.method} is not allowed on ${url.pathname}`, 405);
       }
       const params = await readParams(request, url);
+      checkQueryParams(params, limits);
       let budget = timeoutMs;
       const asked = params.get('timeout');
       if (asked !== null && asked !== '') budget = Math.min(budget, parseDurationParam('timeout', asked));
@@ -91,6 +98,7 @@ export function createRouter(options: RouterOptions): Router {
         concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
         pushDown: options.pushDown ?? true,
         trace,
+        limits,
       };
       response = await endpoint.handle(ctx, pathArg);
     } catch (err) {

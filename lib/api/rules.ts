@@ -1,8 +1,7 @@
 // /api/v1/rules and /api/v1/alerts: every shard's recording and alerting rules and active alerts,
 // with the shard label added to each alert's labels, as if one Prometheus held them all.
 import { withLabel, type LabelSet } from '../merge/labelsets.ts';
-import { askShards, type RequestContext } from './context.ts';
-import { success } from './envelope.ts';
+import { askShards, respond, type RequestContext } from './context.ts';
 import { pick } from './params.ts';
 
 interface Alert { labels: LabelSet; [key: string]: unknown }
@@ -20,7 +19,7 @@ export async function handleRules(ctx: RequestContext): Promise<Response> {
     ...group,
     rules: group.rules.map((rule) => (rule.alerts === undefined ? rule : { ...rule, alerts: labelAlerts(ctx, shard, rule.alerts) })),
   })));
-  return success({ groups }, warnings);
+  return respond(ctx, { groups }, warnings);
 }
 
 export async function handleAlerts(ctx: RequestContext): Promise<Response> {
@@ -28,7 +27,7 @@ export async function handleAlerts(ctx: RequestContext): Promise<Response> {
     ctx, [...ctx.map.shards.keys()].map((shard) => ({ shard, path: '/api/v1/alerts', params: new URLSearchParams(), method: 'GET' as const })),
   );
   const alerts = answers.flatMap(({ shard, data }) => labelAlerts(ctx, shard, data.alerts));
-  return success({ alerts }, warnings);
+  return respond(ctx, { alerts }, warnings);
 }
 
 function labelAlerts(ctx: RequestContext, shard: string, alerts: Alert[]): Alert[] {

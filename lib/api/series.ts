@@ -1,8 +1,8 @@
 // /api/v1/series: each match[] selector goes to the shards it touches; the answer is the union with
 // the shard label added, in Prometheus's label-set order.
 import { compareLabelSets, withLabel, type LabelSet } from '../merge/labelsets.ts';
-import { askShards, type RequestContext } from './context.ts';
-import { ApiError, success } from './envelope.ts';
+import { askShards, respond, type RequestContext } from './context.ts';
+import { ApiError } from './envelope.ts';
 import { applyLimit } from './limit.ts';
 import { selectorCalls } from './plans.ts';
 
@@ -14,5 +14,5 @@ export async function handleSeries(ctx: RequestContext): Promise<Response> {
   const series = answers.flatMap(({ shard, data }) => data.map((labels) => withLabel(labels, label, shard)));
   series.sort(compareLabelSets);
   const limited = applyLimit(ctx.params, series);
-  return success(limited.items, [...warnings, ...limited.warnings]);
+  return respond(ctx, limited.items, [...warnings, ...limited.warnings]);
 }

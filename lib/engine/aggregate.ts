@@ -1,7 +1,12 @@
 // PromQL aggregation operators with Prometheus 2.42's semantics (promql/engine.go `aggregation()` and
 // promql/quantile.go `quantile()`), over float samples.
 import { keepLabels, labelsKey, METRIC_NAME, removeLabels, setLabel } from './labels.ts';
-import { formatGoFloat, formatValue, quoteGo } from './format.ts';
+import { formatValue } from './format.ts';
+import { quantile } from './functions/quantile.ts';
+import { formatFloat, quoteGo } from './go/format.ts';
+import { heapPop, heapPush } from './go/heap.ts';
+import { fitsInt64 } from './go/math.ts';
+import { goSort } from './go/sort.ts';
 import { EvaluationError } from './types.ts';
 import type { Labels, Sample, Vector } from './types.ts';
 
@@ -14,10 +19,6 @@ export interface Grouping {
 export type AggregateOp =
   | 'sum' | 'avg' | 'count' | 'min' | 'max' | 'group' | 'stddev' | 'stdvar'
   | 'topk' | 'bottomk' | 'quantile' | 'count_values';
-
-// The float64 range that converts to an int64 without overflow (Prometheus's convertibleToInt64).
-const MAX_INT64 = 9223372036854774784;
-const MIN_INT64 = -9223372036854775808;
 
 // What Prometheus checks model.LabelName.IsValid() against.
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -41,8 +42,8 @@ export function aggregate(op: AggregateOp, vector: Vector, grouping: Grouping, p
   let k = 0;
   if (op === 'topk' || op === 'bottomk') {
     const f = Number(param);
-    // NaN fails both comparisons, so topk(NaN, x) is an error too.
-    if (!(f <= MAX_INT64 && f >= MIN_INT64)) throw new EvaluationError(`Scalar value ${formatGoFloat(f)} overflows int64`);
+    // NaN does not fit either, so topk(NaN, x) is an error too. The message formats f with %v.
+    if (!fitsInt64(f)) throw new EvaluationError(`Scalar value ${formatFloat(f, 'g')} overflows int64`);
     k = Math.trunc(f); // Go's int64(f)
     if (k < 1) return [];
   }
@@ -148,7 +149,8 @@ function finalValue(op: AggregateOp, group: Group, phi: number): number {
     case 'stddev':
       return Math.sqrt(group.value / group.count);
     case 'quantile':
-      return quantile(phi, group.samples);
+      // 2.42 runs the same quantile() as quantile_over_time, over the group's values in input order.
+      return quantile(phi, group.samples.map((sample) => sample.value));
     default:
       return group.value;
   }
@@ -159,7 +161,7 @@ const isInfinite = (v: number) => v === Infinity || v === -Infinity;
 // --- topk / bottomk ----------------------------------------------------------------------------------
 // Prometheus keeps the k best samples of a group in a Go container/heap whose top is the worst kept
 // sample, then sorts the heap. Which samples survive among equal values or NaNs, and their order in
-// the output, depend on the exact heap and sort algorithms, so both are reproduced here.
+// the output, depend on the exact heap and sort algorithms: Go's own, from go/heap.ts and go/sort.ts.
 
 /** vectorByValueHeap.Less: NaN counts as the smallest value (so it is evicted first by topk). */
 const lessByValue = (a: Sample, b: Sample) => Number.isNaN(a.value) || a.value < b.value;
@@ -187,275 +189,4 @@ function sortedHeap(op: 'topk' | 'bottomk', heap: Sample[]): Sample[] {
   const less = op === 'topk' ? lessByValue : lessByReverseValue;
   if (heap.length > 1) goSort(heap, (a, b) => less(b, a));
   return heap;
-}
-
-function heapPush<T>(h: T[], x: T, less: (a: T, b: T) => boolean): void {
-  h.push(x);
-  let j = h.length - 1;
-  for (;;) {
-    const i = Math.trunc((j - 1) / 2); // Go's integer division: (0-1)/2 == 0 stops at the root
-    if (i === j || !less(h[j]!, h[i]!)) break;
-    swap(h, i, j);
-    j = i;
-  }
-}
-
-function heapPop<T>(h: T[], less: (a: T, b: T) => boolean): T {
-  const n = h.length - 1;
-  swap(h, 0, n);
-  let i = 0;
-  for (;;) {
-    const left = 2 * i + 1;
-    if (left >= n) break;
-    let j = left;
-    if (left + 1 < n && less(h[left + 1]!, h[left]!)) j = left + 1;
-    if (!less(h[j]!, h[i]!)) break;
-    swap(h, i, j);
-    i = j;
-  }
-  return h.pop()!;
-}
-
-// --- quantile ----------------------------------------------------------------------------------------
-
-/**
- * promql/quantile.go `quantile()`: linear interpolation between the closest ranks of the sorted
- * values. φ < 0 → -Inf, φ > 1 → +Inf, NaN φ → NaN. NaN samples sort as the smallest values.
- */
-function quantile(phi: number, samples: Sample[]): number {
-  if (samples.length === 0 || Number.isNaN(phi)) return NaN;
-  if (phi < 0) return -Infinity;
-  if (phi > 1) return Infinity;
-  goSort(samples, lessByValue);
-  const n = samples.length;
-  const rank = phi * (n - 1);
-  const lower = Math.max(0, Math.floor(rank));
-  const upper = Math.min(n - 1, lower + 1);
-  const weight = rank - Math.floor(rank);
-  return samples[lower]!.value * (1 - weight) + samples[upper]!.value * weight;
-}
-
-// --- Go's sort.Sort ----------------------------------------------------------------------------------
-// Go 1.19's pattern-defeating quicksort (Prometheus 2.42 is built with Go 1.19), reimplemented so that
-// equal values and NaNs (for which the Less above is not a strict weak order) end up exactly where
-// Prometheus puts them.
-
-function swap<T>(a: T[], i: number, j: number): void {
-  const t = a[i]!;
-  a[i] = a[j]!;
-  a[j] = t;
-}
-
-function goSort<T>(data: T[], lessValues: (a: T, b: T) => boolean): void {
-  const n = data.length;
-  if (n <= 1) return;
-  const less = (i: number, j: number) => lessValues(data[i]!, data[j]!);
-  const sw = (i: number, j: number) => swap(data, i, j);
-  pdqsort({ less, swap: sw }, 0, n, 32 - Math.clz32(n));
-}
-
-interface Sortable {
-  less(i: number, j: number): boolean;
-  swap(i: number, j: number): void;
-}
-
-type Hint = 'unknown' | 'increasing' | 'decreasing';
-
-function pdqsort(d: Sortable, a: number, b: number, limit: number): void {
-  const maxInsertion = 12;
-  let wasBalanced = true;
-  let wasPartitioned = true;
-  for (;;) {
-    const length = b - a;
-    if (length <= maxInsertion) {
-      insertionSort(d, a, b);
-      return;
-    }
-    if (limit === 0) {
-      heapSort(d, a, b);
-      return;
-    }
-    if (!wasBalanced) {
-      breakPatterns(d, a, b);
-      limit--;
-    }
-    let [pivot, hint] = choosePivot(d, a, b);
-    if (hint === 'decreasing') {
-      reverseRange(d, a, b);
-      pivot = b - 1 - (pivot - a);
-      hint = 'increasing';
-    }
-    if (wasBalanced && wasPartitioned && hint === 'increasing' && partialInsertionSort(d, a, b)) return;
-    if (a > 0 && !d.less(a - 1, pivot)) {
-      a = partitionEqual(d, a, b, pivot);
-      continue;
-    }
-    const [mid, alreadyPartitioned] = partition(d, a, b, pivot);
-    wasPartitioned = alreadyPartitioned;
-    const leftLen = mid - a;
-    const rightLen = b - mid;
-    const balanceThreshold = Math.trunc(length / 8);
-    if (leftLen < rightLen) {
-      wasBalanced = leftLen >= balanceThreshold;
-      pdqsort(d, a, mid, limit);
-      a = mid + 1;
-    } else {
-      wasBalanced = rightLen >= balanceThreshold;
-      pdqsort(d, mid + 1, b, limit);
-      b = mid;
-    }
-  }
-}
-
-function insertionSort(d: Sortable, a: number, b: number): void {
-  for (let i = a + 1; i < b; i++) {
-    for (let j = i; j > a && d.less(j, j - 1); j--) d.swap(j, j - 1);
-  }
-}
-
-function siftDown(d: Sortable, lo: number, hi: number, first: number): void {
-  let root = lo;
-  for (;;) {
-    let child = 2 * root + 1;
-    if (child >= hi) return;
-    if (child + 1 < hi && d.less(first + child, first + child + 1)) child++;
-    if (!d.less(first + root, first + child)) return;
-    d.swap(first + root, first + child);
-    root = child;
-  }
-}
-
-function heapSort(d: Sortable, a: number, b: number): void {
-  const hi = b - a;
-  for (let i = Math.trunc((hi - 1) / 2); i >= 0; i--) siftDown(d, i, hi, a);
-  for (let i = hi - 1; i >= 0; i--) {
-    d.swap(a, a + i);
-    siftDown(d, 0, i, a);
-  }
-}
-
-function partition(d: Sortable, a: number, b: number, pivot: number): [number, boolean] {
-  d.swap(a, pivot);
-  let i = a + 1;
-  let j = b - 1;
-  while (i <= j && d.less(i, a)) i++;
-  while (i <= j && !d.less(j, a)) j--;
-  if (i > j) {
-    d.swap(j, a);
-    return [j, true];
-  }
-  d.swap(i, j);
-  i++;
-  j--;
-  for (;;) {
-    while (i <= j && d.less(i, a)) i++;
-    while (i <= j && !d.less(j, a)) j--;
-    if (i > j) break;
-    d.swap(i, j);
-    i++;
-    j--;
-  }
-  d.swap(j, a);
-  return [j, false];
-}
-
-function partitionEqual(d: Sortable, a: number, b: number, pivot: number): number {
-  d.swap(a, pivot);
-  let i = a + 1;
-  let j = b - 1;
-  for (;;) {
-    while (i <= j && !d.less(a, i)) i++;
-    while (i <= j && d.less(a, j)) j--;
-    if (i > j) break;
-    d.swap(i, j);
-    i++;
-    j--;
-  }
-  return i;
-}
-
-function partialInsertionSort(d: Sortable, a: number, b: number): boolean {
-  const maxSteps = 5;
-  const shortestShifting = 50;
-  let i = a + 1;
-  for (let step = 0; step < maxSteps; step++) {
-    while (i < b && !d.less(i, i - 1)) i++;
-    if (i === b) return true;
-    if (b - a < shortestShifting) return false;
-    d.swap(i, i - 1);
-    if (i - a >= 2) {
-      for (let j = i - 1; j >= 1; j--) {
-        if (!d.less(j, j - 1)) break;
-        d.swap(j, j - 1);
-      }
-    }
-    if (b - i >= 2) {
-      for (let j = i + 1; j < b; j++) {
-        if (!d.less(j, j - 1)) break;
-        d.swap(j, j - 1);
-      }
-    }
-  }
-  return false;
-}
-
-function breakPatterns(d: Sortable, a: number, b: number): void {
-  const length = b - a;
-  if (length < 8) return;
-  // Go 1.19's xorshift (shifts 13, 17, 5) over a uint64 seeded with the length.
-  const mask = (1n << 64n) - 1n;
-  let r = BigInt(length);
-  const next = () => {
-    r ^= (r << 13n) & mask;
-    r ^= r >> 17n;
-    r ^= (r << 5n) & mask;
-    return r;
-  };
-  const modulus = 2 ** (32 - Math.clz32(length));
-  const start = a + Math.trunc(length / 4) * 2 - 1;
-  for (let idx = start; idx <= start + 2; idx++) {
-    let other = Number(next() & BigInt(modulus - 1));
-    if (other >= length) other -= length;
-    d.swap(idx, a + other);
-  }
-}
-
-function choosePivot(d: Sortable, a: number, b: number): [number, Hint] {
-  const shortestNinther = 50;
-  const maxSwaps = 4 * 3;
-  const l = b - a;
-  const swaps = { n: 0 };
-  const q = Math.trunc(l / 4);
-  let i = a + q;
-  let j = a + q * 2;
-  let k = a + q * 3;
-  if (l >= 8) {
-    if (l >= shortestNinther) {
-      i = median(d, i - 1, i, i + 1, swaps);
-      j = median(d, j - 1, j, j + 1, swaps);
-      k = median(d, k - 1, k, k + 1, swaps);
-    }
-    j = median(d, i, j, k, swaps);
-  }
-  if (swaps.n === 0) return [j, 'increasing'];
-  if (swaps.n === maxSwaps) return [j, 'decreasing'];
-  return [j, 'unknown'];
-}
-
-function median(d: Sortable, a: number, b: number, c: number, swaps: { n: number }): number {
-  const order2 = (x: number, y: number): [number, number] => {
-    if (d.less(y, x)) {
-      swaps.n++;
-      return [y, x];
-    }
-    return [x, y];
-  };
-  [a, b] = order2(a, b);
-  [b, c] = order2(b, c);
-  [a, b] = order2(a, b);
-  return b;
-}
-
-function reverseRange(d: Sortable, a: number, b: number): void {
-  for (let i = a, j = b - 1; i < j; i++, j--) d.swap(i, j);
 }

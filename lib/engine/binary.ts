@@ -2,6 +2,7 @@
 // VectorAnd/Or/Unless, VectorscalarBinop, vectorElemBinop, scalarBinop, resultMetric, signatureFunc),
 // over float samples.
 import { dropMetricName, formatLabels, keepLabels, labelsFrom, labelsKey, METRIC_NAME, removeLabels } from './labels.ts';
+import { goAtan2, goPow } from './go/math.ts';
 import { assertUnique } from './series.ts';
 import { EvaluationError } from './types.ts';
 import type { Labels, Sample, Vector } from './types.ts';
@@ -185,8 +186,8 @@ function elemBinop(op: BinaryOp, l: number, r: number): { value: number; keep: b
     case '*': return { value: l * r, keep: true };
     case '/': return { value: l / r, keep: true }; // IEEE: x/0 = ±Inf, 0/0 = NaN, as in Go
     case '%': return { value: l % r, keep: true }; // JS % is fmod, like Go's math.Mod (sign of the dividend)
-    case '^': return { value: goPow(l, r), keep: true };
-    case 'atan2': return { value: goAtan2(l, r), keep: true };
+    case '^': return { value: goPow(l, r), keep: true }; // Go's math.Pow, not Math.pow: see go/math.ts
+    case 'atan2': return { value: goAtan2(l, r), keep: true }; // Go's math.Atan2
     case '==': return { value: l, keep: l === r };
     case '!=': return { value: l, keep: l !== r };
     case '>': return { value: l, keep: l > r };
@@ -195,142 +196,4 @@ function elemBinop(op: BinaryOp, l: number, r: number): { value: number; keep: b
     case '<=': return { value: l, keep: l <= r };
     default: throw new EvaluationError(`operator "${op}" not allowed for operations between Vectors`);
   }
-}
-
-// --- Go's math.Pow and math.Atan2 --------------------------------------------------------------------
-// Go computes these in software (not with the C library V8 uses), so results can differ in the last
-// bits from Math.pow / Math.atan2. Both algorithms are redone here; only the fractional part of a
-// non-integer power still goes through Math.exp / Math.log (Go uses its own assembly there).
-
-const F64 = new DataView(new ArrayBuffer(8));
-
-/** Go's math.Frexp: x = frac × 2^exp with |frac| in [0.5, 1). */
-function frexp(x: number): [number, number] {
-  if (x === 0 || !Number.isFinite(x)) return [x, 0];
-  let exp = 0;
-  if (Math.abs(x) < 2.2250738585072014e-308) {
-    x *= 2 ** 52; // normalise a subnormal
-    exp = -52;
-  }
-  F64.setFloat64(0, x);
-  const hi = F64.getUint32(0);
-  exp += ((hi >>> 20) & 0x7ff) - 1022;
-  F64.setUint32(0, (hi & ~(0x7ff << 20)) | (1022 << 20));
-  return [F64.getFloat64(0), exp];
-}
-
-/** Go's math.Ldexp: frac × 2^exp with a single rounding, also into the subnormal range. */
-function ldexp(frac: number, exp: number): number {
-  if (frac === 0 || !Number.isFinite(frac)) return frac;
-  const [f, e] = frexp(frac); // f in [0.5, 1): frac = f × 2^(e)
-  const unbiased = exp + e - 1; // exponent of f×2 in [1, 2)
-  if (unbiased < -1075) return frac < 0 ? -0 : 0;
-  if (unbiased > 1023) return frac < 0 ? -Infinity : Infinity;
-  if (unbiased < -1022) return f * 2 * 2 ** (unbiased + 53) * 2 ** -53; // exact, then one rounding
-  return f * 2 * 2 ** unbiased;
-}
-
-function isOddInt(x: number): boolean {
-  return Number.isInteger(x) && Math.abs(x) < 2 ** 53 && Math.abs(x % 2) === 1;
-}
-
-/** Go's math.Pow (pure Go on amd64): special cases first, integer part by repeated squaring. */
-export function goPow(x: number, y: number): number {
-  if (y === 0 || x === 1) return 1;
-  if (y === 1) return x;
-  if (Number.isNaN(x) || Number.isNaN(y)) return NaN;
-  if (x === 0) {
-    if (y < 0) return Object.is(x, -0) && isOddInt(y) ? -Infinity : Infinity;
-    return Object.is(x, -0) && isOddInt(y) ? x : 0;
-  }
-  if (!Number.isFinite(y)) {
-    if (x === -1) return 1;
-    return (Math.abs(x) < 1) === (y === Infinity) ? 0 : Infinity;
-  }
-  if (!Number.isFinite(x)) {
-    if (x === -Infinity) return goPow(1 / x, -y); // Pow(-0, -y)
-    return y < 0 ? 0 : Infinity;
-  }
-  if (y === 0.5) return Math.sqrt(x);
-  if (y === -0.5) return 1 / Math.sqrt(x);
-
-  let yi = Math.trunc(Math.abs(y));
-  let yf = Math.abs(y) - yi;
-  if (yf !== 0 && x < 0) return NaN;
-  if (yi >= 2 ** 63) {
-    // A huge even integer: overflow or underflow for every x but -1.
-    if (x === -1) return 1;
-    return (Math.abs(x) < 1) === (y > 0) ? 0 : Infinity;
-  }
-  let a1 = 1;
-  let ae = 0;
-  if (yf !== 0) {
-    if (yf > 0.5) {
-      yf--;
-      yi++;
-    }
-    a1 = Math.exp(yf * Math.log(x));
-  }
-  let [x1, xe] = frexp(x);
-  for (let i = BigInt(yi); i !== 0n; i >>= 1n) {
-    if (xe < -(1 << 12) || 1 << 12 < xe) {
-      // Would overflow the exponent: Ldexp below turns this into 0 or Inf.
-      ae += xe;
-      break;
-    }
-    if (i & 1n) {
-      a1 *= x1;
-      ae += xe;
-    }
-    x1 *= x1;
-    xe *= 2;
-    if (x1 < 0.5) {
-      x1 += x1;
-      xe--;
-    }
-  }
-  if (y < 0) {
-    a1 = 1 / a1;
-    ae = -ae;
-  }
-  return ldexp(a1, ae);
-}
-
-/** Go's math.Atan2 (pure Go on amd64, a Cephes-derived arctangent). */
-export function goAtan2(y: number, x: number): number {
-  if (Number.isNaN(y) || Number.isNaN(x)) return NaN;
-  const copysign = (v: number, sign: number) => (sign < 0 || Object.is(sign, -0) ? -Math.abs(v) : Math.abs(v));
-  if (y === 0) return x >= 0 && !Object.is(x, -0) ? copysign(0, y) : copysign(Math.PI, y);
-  if (x === 0) return copysign(Math.PI / 2, y);
-  if (!Number.isFinite(x)) {
-    if (x === Infinity) return Number.isFinite(y) ? copysign(0, y) : copysign(Math.PI / 4, y);
-    return Number.isFinite(y) ? copysign(Math.PI, y) : copysign((3 * Math.PI) / 4, y);
-  }
-  if (!Number.isFinite(y)) return copysign(Math.PI / 2, y);
-  const q = goAtan(y / x);
-  if (x < 0) return q <= 0 ? q + Math.PI : q - Math.PI;
-  return q;
-}
-
-function goAtan(x: number): number {
-  if (x === 0) return x;
-  return x > 0 ? reducedAtan(x) : -reducedAtan(-x);
-}
-
-/** Cephes atan: reduce a positive argument to [0, 0.66], then a rational approximation. */
-function reducedAtan(x: number): number {
-  const moreBits = 6.123233995736765886130e-17; // pi/2 = PIO2 + moreBits
-  const tan3pio8 = 2.41421356237309504880; // tan(3*pi/8)
-  if (x <= 0.66) return atanSeries(x);
-  if (x > tan3pio8) return Math.PI / 2 - atanSeries(1 / x) + moreBits;
-  return Math.PI / 4 + atanSeries((x - 1) / (x + 1)) + 0.5 * moreBits;
-}
-
-function atanSeries(x: number): number {
-  const z = x * x;
-  const p = (((-8.750608600031904122785e-01 * z + -1.615753718733365076637e+01) * z + -7.500855792314704667340e+01) * z +
-    -1.228866684490136173410e+02) * z + -6.485021904942025371773e+01;
-  const q = ((((z + 2.485846490142306297962e+01) * z + 1.650270098316988542046e+02) * z + 4.328810604912902668951e+02) * z +
-    4.853903996359136964868e+02) * z + 1.945506571482613964425e+02;
-  return x * ((z * p) / q) + x;
 }

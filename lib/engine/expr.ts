@@ -1,6 +1,10 @@
 // The part of a query the router evaluates itself, above the parts the shards evaluate (leaves).
 import type { QueryPlan } from '../promql/plan.ts';
+import type { AggregateOp, Grouping } from './aggregate.ts';
+import type { VectorMatching as Matching } from './binary.ts';
 import type { Labels } from './types.ts';
+
+export type { AggregateOp, Grouping, Matching };
 
 /** A subtree every shard evaluates on its own data; the router unites the answers. */
 export interface Leaf {
@@ -14,18 +18,6 @@ export interface Leaf {
    * set is expected, not Prometheus's "same labelset" error.
    */
   readonly partial: boolean;
-}
-
-export type AggregateOp =
-  'sum' | 'avg' | 'count' | 'min' | 'max' | 'group' | 'stddev' | 'stdvar' | 'topk' | 'bottomk' | 'quantile' | 'count_values';
-
-export interface Grouping { readonly without: boolean; readonly labels: readonly string[] }
-
-export interface Matching {
-  readonly card: 'one-to-one' | 'many-to-one' | 'one-to-many' | 'many-to-many';
-  readonly on: boolean;
-  readonly labels: readonly string[];
-  readonly include: readonly string[];
 }
 
 /** `@ <time>`, `@ start()`, `@ end()` on a subquery evaluated by the router. */

@@ -6,7 +6,8 @@
 // Not here: absent() and absent_over_time() (they need the selector's matchers and, over a range, all
 // steps: the caller does them) and the native-histogram functions (the router evaluates floats only).
 
-import { dropMetricName, labelsKey } from './labels.ts';
+import { dropMetricName } from './labels.ts';
+import { assertUnique } from './series.ts';
 import { EvaluationError } from './types.ts';
 import type { Matrix, Sample, Vector } from './types.ts';
 import { INSTANT_FUNCTIONS } from './functions/instant.ts';
@@ -50,7 +51,7 @@ export function callInstantFunction(name: string, args: readonly (Vector | numbe
   const impl = INSTANT_FUNCTIONS[name];
   if (!impl) throw unknownFunction(name);
   const result = impl(args, ctx.timeMs, name);
-  if (typeof result !== 'number') assertUniqueLabelSets(result);
+  if (typeof result !== 'number') assertUnique(result);
   return result;
 }
 
@@ -81,7 +82,7 @@ export function callRangeFunction(name: string, args: readonly (Matrix | number 
     if (value === undefined) continue;
     out.push({ labels: keepName ? series.labels : dropMetricName(series.labels), value });
   }
-  assertUniqueLabelSets(out);
+  assertUnique(out);
   return out;
 }
 
@@ -103,14 +104,4 @@ const KEEP_NAME = new Set(['last_over_time', 'sort', 'sort_desc', 'label_replace
 function unknownFunction(name: string): EvaluationError {
   if (CALLER_HANDLED.has(name)) return new EvaluationError(`${name}() is evaluated by the caller, not by the function library`, 'bad_data');
   return new EvaluationError(`unknown function with name "${name}"`, 'bad_data');
-}
-
-function assertUniqueLabelSets(vector: Vector): void {
-  if (vector.length < 2) return;
-  const seen = new Set<string>();
-  for (const s of vector) {
-    const key = labelsKey(s.labels);
-    if (seen.has(key)) throw new EvaluationError('vector cannot contain metrics with the same labelset');
-    seen.add(key);
-  }
 }

@@ -1,6 +1,6 @@
 // Label-set operations with Prometheus's semantics, over the sorted-key records of types.ts.
 import { compareStrings } from '../merge/labelsets.ts';
-import { quoteGo } from './format.ts';
+import { quoteGo } from './go/format.ts';
 import type { Labels } from './types.ts';
 
 export const METRIC_NAME = '__name__';

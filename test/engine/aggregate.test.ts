@@ -4,12 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregate } from '../../lib/engine/aggregate.ts';
 import type { AggregateOp, Grouping } from '../../lib/engine/aggregate.ts';
-import { formatValue } from '../../lib/engine/format.ts';
-import { labelsKey } from '../../lib/engine/labels.ts';
 import { EvaluationError } from '../../lib/engine/types.ts';
-import type { Vector } from '../../lib/engine/types.ts';
 import { EVAL_TIME, OPS_OPENMETRICS, READY_QUERY } from './data/ops-dataset.ts';
-import { sameFloat, startOracle } from './oracle.ts';
+import { expectSameVector, startOracle } from './oracle.ts';
 import type { OracleServer } from './oracle.ts';
 
 let oracle: OracleServer;
@@ -49,21 +46,6 @@ function numberLiteral(v: number): string {
   if (v === Infinity) return 'Inf';
   if (v === -Infinity) return '-Inf';
   return String(v);
-}
-
-/**
- * Same samples as Prometheus: as a set (labels → value, sameFloat), then also in Prometheus's order
- * and with exactly the value Prometheus printed (aggregation order is the same, so no rounding slack
- * should be needed).
- */
-function expectSameVector(actual: Vector, expected: Vector): void {
-  const byLabels = (v: Vector) => new Map(v.map((s) => [labelsKey(s.labels), s.value]));
-  const want = byLabels(expected);
-  const got = byLabels(actual);
-  expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
-  for (const [key, value] of want) expect(sameFloat(got.get(key)!, value), `${key}: ${got.get(key)} vs ${value}`).toBe(true);
-  expect(actual.map((s) => labelsKey(s.labels))).toEqual(expected.map((s) => labelsKey(s.labels)));
-  expect(actual.map((s) => formatValue(s.value))).toEqual(expected.map((s) => formatValue(s.value)));
 }
 
 async function check(op: AggregateOp, grouping: string, input: string, param?: number | string): Promise<void> {

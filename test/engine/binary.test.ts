@@ -4,11 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scalarScalar, vectorScalar, vectorVector } from '../../lib/engine/binary.ts';
 import type { BinaryOp, VectorMatching } from '../../lib/engine/binary.ts';
 import { formatValue } from '../../lib/engine/format.ts';
-import { labelsKey } from '../../lib/engine/labels.ts';
 import { EvaluationError } from '../../lib/engine/types.ts';
 import type { Vector } from '../../lib/engine/types.ts';
 import { EVAL_TIME, OPS_OPENMETRICS, READY_QUERY } from './data/ops-dataset.ts';
-import { sameFloat, startOracle } from './oracle.ts';
+import { expectSameVector, sameFloat, startOracle } from './oracle.ts';
 import type { OracleServer } from './oracle.ts';
 
 let oracle: OracleServer;
@@ -46,21 +45,6 @@ function modifiers(spec: Spec): string {
 function matching(spec: Spec, setOperator: boolean): VectorMatching {
   const card = setOperator ? 'many-to-many' : spec.group === 'left' ? 'many-to-one' : spec.group === 'right' ? 'one-to-many' : 'one-to-one';
   return { card, on: spec.on !== undefined, labels: spec.on ?? spec.ignoring ?? [], include: spec.include ?? [] };
-}
-
-/**
- * As a set with sameFloat, then in Prometheus's order and (if `exact`) with exactly Prometheus's
- * values. Not exact for `^` with non-integer exponents: Go's math.Pow goes through its own assembly
- * exp/log there (using FMA where the CPU has it), the router through Math.exp/Math.log.
- */
-function expectSameVector(actual: Vector, expected: Vector, exact: boolean): void {
-  const byLabels = (v: Vector) => new Map(v.map((s) => [labelsKey(s.labels), s.value]));
-  const want = byLabels(expected);
-  const got = byLabels(actual);
-  expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
-  for (const [key, value] of want) expect(sameFloat(got.get(key)!, value), `${key}: ${got.get(key)} vs ${value}`).toBe(true);
-  expect(actual.map((s) => labelsKey(s.labels))).toEqual(expected.map((s) => labelsKey(s.labels)));
-  if (exact) expect(actual.map((s) => formatValue(s.value))).toEqual(expected.map((s) => formatValue(s.value)));
 }
 
 /** Runs `run` and compares with Prometheus's answer to `query`: the same vector, or the same error. */
@@ -232,7 +216,7 @@ describe('scalar op scalar', () => {
   it.each(cases)('%s', async (query, op, a, b, bool) => {
     const expected = await oracle.scalar(query, EVAL_TIME);
     const actual = scalarScalar(op, a, b, bool);
-    // Non-integer powers may differ in the last bits (see expectSameVector).
+    // Non-integer powers may differ in the last bits (Go's math.Pow: see lib/engine/go/math.ts).
     const integerPower = op !== '^' || Number.isInteger(b) || !Number.isFinite(b) || Math.abs(b) === 0.5;
     if (integerPower) expect(formatValue(actual)).toBe(formatValue(expected));
     else expect(sameFloat(actual, expected), `${actual} vs ${expected}`).toBe(true);

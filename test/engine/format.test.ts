@@ -1,7 +1,8 @@
 // Go's number and string renderings against a real Prometheus 2.42: the expected strings are the
 // ones Prometheus prints for scalar and vector values and in its error messages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatGoFloat, formatSampleValue, formatValue, quoteGo } from '../../lib/engine/format.ts';
+import { formatSampleValue, formatValue } from '../../lib/engine/format.ts';
+import { formatFloat, quoteGo } from '../../lib/engine/go/format.ts';
 import { EVAL_TIME, OPS_OPENMETRICS, READY_QUERY } from './data/ops-dataset.ts';
 import { startOracle } from './oracle.ts';
 import type { OracleServer } from './oracle.ts';
@@ -70,12 +71,12 @@ describe('formatSampleValue: vector samples as Prometheus prints them', () => {
   });
 });
 
-describe('formatGoFloat: %v in "Scalar value %v overflows int64"', () => {
+describe('formatFloat(v, \'g\'): %v in "Scalar value %v overflows int64"', () => {
   it.each([1e19, -1e19, 9223372036854775807, 9.3e18, 1.5e300, -2.5e25, 1.2345678e21, 123456789e15, 1e100, NaN, Infinity, -Infinity])(
     '%s',
     async (v) => {
       const body = await oracle.query(`topk(${literal(v)}, req)`, EVAL_TIME);
-      expect(body.error).toBe(`Scalar value ${formatGoFloat(v)} overflows int64`);
+      expect(body.error).toBe(`Scalar value ${formatFloat(v, 'g')} overflows int64`);
     },
   );
 });

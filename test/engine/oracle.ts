@@ -4,8 +4,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
 import { backfill, startPrometheus } from '../e2e/harness/prometheus.ts';
-import { labelsFrom } from '../../lib/engine/labels.ts';
+import { formatValue } from '../../lib/engine/format.ts';
+import { labelsFrom, labelsKey } from '../../lib/engine/labels.ts';
 import type { Matrix, Sample, Series, Vector } from '../../lib/engine/types.ts';
 import { parseSampleValue as parseValue } from '../../lib/engine/values.ts';
 
@@ -91,4 +93,20 @@ export function sameFloat(a: number, b: number): boolean {
   if (Object.is(a, b) || a === b) return true;
   if (Number.isNaN(a) || Number.isNaN(b) || !Number.isFinite(a) || !Number.isFinite(b)) return false;
   return Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
+}
+
+/**
+ * The router's vector is Prometheus's: the same samples as a set (labels → value, sameFloat), then in
+ * Prometheus's order and, if `exact`, with exactly the values Prometheus printed. Not exact only where
+ * the last bits may differ, e.g. `^` with non-integer exponents: Go's math.Pow goes through its own
+ * assembly exp/log there (using FMA where the CPU has it), the router through Math.exp/Math.log.
+ */
+export function expectSameVector(actual: Vector, expected: Vector, exact = true): void {
+  const byLabels = (v: Vector) => new Map(v.map((s) => [labelsKey(s.labels), s.value]));
+  const want = byLabels(expected);
+  const got = byLabels(actual);
+  expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+  for (const [key, value] of want) expect(sameFloat(got.get(key)!, value), `${key}: ${got.get(key)} vs ${value}`).toBe(true);
+  expect(actual.map((s) => labelsKey(s.labels))).toEqual(expected.map((s) => labelsKey(s.labels)));
+  if (exact) expect(actual.map((s) => formatValue(s.value))).toEqual(expected.map((s) => formatValue(s.value)));
 }

@@ -3,7 +3,7 @@
 // so NaN, ±Inf and huge values give deterministic (if meaningless) dates, e.g. year(vector(NaN)) is
 // 292277026596. JS Dates cannot represent those, so this redoes Go's arithmetic on BigInts modulo 2^64.
 
-import { goInt64 } from './gomath.ts';
+import { goInt64 } from '../go/math.ts';
 
 const U64 = 1n << 64n;
 const SECONDS_PER_DAY = 86400n;

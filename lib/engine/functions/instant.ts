@@ -3,9 +3,9 @@
 import { dropMetricName } from '../labels.ts';
 import { EvaluationError } from '../types.ts';
 import type { Sample, Vector } from '../types.ts';
+import { goLog, goLog10, goLog2, goMax, goMin } from '../go/math.ts';
+import { goSort } from '../go/sort.ts';
 import { GoTime } from './date.ts';
-import { goLog, goMax, goMin, log10, log2 } from './gomath.ts';
-import { goSort } from './gosort.ts';
 import { histogramQuantile } from './histogram.ts';
 import { labelJoin, labelReplace } from './label-functions.ts';
 
@@ -83,8 +83,8 @@ export const INSTANT_FUNCTIONS: Readonly<Record<string, InstantImpl>> = {
   exp: simple(Math.exp),
   sqrt: simple(Math.sqrt),
   ln: simple(goLog),
-  log2: simple(log2),
-  log10: simple(log10),
+  log2: simple(goLog2),
+  log10: simple(goLog10),
   // NaN and ±0 are returned as they are.
   sgn: simple((v) => (v < 0 ? -1 : v > 0 ? 1 : v)),
   acos: simple(Math.acos),

@@ -1,13 +1,14 @@
-// φ-quantiles of plain values (quantile_over_time; the `quantile` aggregation works the same way in
-// Prometheus 2.42) and of classic histogram buckets (histogram_quantile), after promql/quantile.go.
+// φ-quantiles of plain values (quantile_over_time and the `quantile` aggregation: Prometheus 2.42 runs
+// the same quantile() for both) and of classic histogram buckets (histogram_quantile), after
+// promql/quantile.go.
 
-import { goSearch, goSort } from './gosort.ts';
+import { goSearch, goSort } from '../go/sort.ts';
 
 /**
  * Prometheus's `quantile(q, values)`: NaN for no values or NaN q, -Inf for q < 0, +Inf for q > 1,
  * otherwise linear interpolation between the closest ranks. The values are sorted with Prometheus's
  * comparator, which calls NaN less than anything (even another NaN); with Go's sort that puts NaNs
- * first only as far as the algorithm happens to, which is why the sort is Go's own (see gosort.ts).
+ * first only as far as the algorithm happens to, which is why the sort is Go's own (see go/sort.ts).
  */
 export function quantile(q: number, values: readonly number[]): number {
   if (values.length === 0 || Number.isNaN(q)) return NaN;

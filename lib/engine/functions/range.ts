@@ -4,7 +4,7 @@
 
 import { EvaluationError } from '../types.ts';
 import type { Point } from '../types.ts';
-import { formatGoF } from './gomath.ts';
+import { formatGoF } from '../go/format.ts';
 import { quantile } from './quantile.ts';
 
 export interface Window {

@@ -1,10 +1,11 @@
-// Go's sort.Sort and sort.Search as Prometheus 2.42 runs them (the Debian binary is built with Go 1.19,
+// Go's sort.Sort and sort.Search as Prometheus 2.42 runs them (its Debian binary is built with Go 1.19,
 // whose sort.Sort is pattern-defeating quicksort). Prometheus sorts with comparators that are not strict
-// weak orders (NaN is "less" than everything, including another NaN), and the element order that the
-// algorithm leaves behind is visible: in `sort()`/`sort_desc()` output, and in which value
-// `quantile_over_time` picks when NaNs are around. Only the same algorithm, step for step, gives the
-// same order, so this follows Go 1.19's pdqsort (insertion sort up to 12 elements, ninther pivots,
-// partial insertion sort, pattern breaking with the same xorshift, heapsort fallback).
+// weak orders (NaN is "less" than everything, including another NaN), and the order the algorithm leaves
+// behind is visible: in topk/bottomk and sort()/sort_desc() output, and in which value `quantile` and
+// `quantile_over_time` pick when NaNs are around. Only the same algorithm, step for step, gives the same
+// order, so this follows Go 1.19's pdqsort (insertion sort up to 12 elements, ninther pivots, partial
+// insertion sort, pattern breaking with the same xorshift, heapsort fallback). Later Go releases changed
+// the xorshift shifts (to 13, 7, 17), which moves elements differently: keep this at Go 1.19.
 
 /** `less(a, b)`: whether `a` sorts before `b` (Go's `Less(i, j)` on the elements at i and j). */
 export type Less<T> = (a: T, b: T) => boolean;

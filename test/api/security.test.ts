@@ -1,0 +1,151 @@
+// What a hostile or careless client can and cannot make the router do: upstream addresses come only
+// from the shard map, credentials stay where they belong, and every bound has a clear error.
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createRouter, type RouterOptions } from '../../lib/api/router.ts';
+import { parseShardMap } from '../../lib/shards/schema.ts';
+import { serve } from '../../cli/serve.ts';
+
+interface Seen { url: string; headers: IncomingHttpHeaders; body: string }
+
+/** A collector stand-in that records what reaches it and answers like an empty Prometheus. */
+function recorder(): { server: Server; seen: Seen[]; url: () => string } {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      seen.push({ url: req.url ?? '', headers: req.headers, body });
+      const data = req.url?.includes('/query') ? { resultType: 'vector', result: [] } : [];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data }));
+    });
+  });
+  return { server, seen, url: () => `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+const a = recorder();
+const b = recorder();
+
+beforeAll(async () => {
+  for (const r of [a, b]) await new Promise<void>((resolve) => r.server.listen(0, '127.0.0.1', resolve));
+});
+afterAll(() => {
+  a.server.close();
+  b.server.close();
+});
+beforeEach(() => {
+  a.seen.length = 0;
+  b.seen.length = 0;
+});
+
+function router(extra: Partial<RouterOptions> = {}) {
+  const map = parseShardMap({ shards: { a: { urls: [a.url()], headers: { Authorization: 'Bearer shard-a-secret' } }, b: b.url() } });
+  return createRouter({ shardMap: async () => map, log: () => undefined, ...extra });
+}
+
+async function call(r: ReturnType<typeof router>, path: string, init?: RequestInit) {
+  const response = await r(new Request(`http://router.test${path}`, init));
+  return { status: response.status, body: (await response.json()) as { status: string; errorType?: string; error?: string } };
+}
+
+describe('upstream addresses come only from the shard map', () => {
+  it('never lets a label name in the path leave the label values endpoint', async () => {
+    for (const name of ['..%2F..%2Fadmin%2Ftsdb%2Fdelete_series', '%2e%2e', 'x%2Fy', 'job%0d%0aX-Injected:%201']) {
+      await call(router(), `/api/v1/label/${name}/values`);
+    }
+    const paths = [...a.seen, ...b.seen].map((s) => s.url.split('?')[0]!);
+    expect(paths.length).toBeGreaterThan(0);
+    for (const p of paths) expect(p).toMatch(/^\/api\/v1\/label\/[^/]+\/values$/);
+    for (const s of [...a.seen, ...b.seen]) expect(s.headers['x-injected']).toBeUndefined();
+  });
+
+  it('treats absolute URLs and CRLF in parameters as (bad) PromQL, sending nothing anywhere', async () => {
+    for (const query of ['http://169.254.169.254/latest/meta-data', 'up\r\nHost: evil.example', '//evil.example/api']) {
+      const { status, body } = await call(router(), `/api/v1/query?query=${encodeURIComponent(query)}`);
+      expect(status).toBe(400);
+      expect(body.errorType).toBe('bad_data');
+    }
+    expect(a.seen.length + b.seen.length).toBe(0);
+  });
+
+  it('sends form values only in the body, never as headers', async () => {
+    await call(router(), '/api/v1/query', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `query=${encodeURIComponent('up{cluster="b", job="x\\r\\nX-Injected: 1"}')}`,
+    });
+    expect(b.seen).toHaveLength(1);
+    expect(b.seen[0]!.headers['x-injected']).toBeUndefined();
+    expect(new URLSearchParams(b.seen[0]!.body).get('query')).toBe('up{job="x\\r\\nX-Injected: 1"}');
+  });
+});
+
+describe('credentials stay where they belong', () => {
+  it("never forwards the caller's credentials; per-shard headers go to that shard only", async () => {
+    const r = router({ auth: { token: 'router-token' } });
+    const { status } = await call(r, '/api/v1/labels', { headers: { Authorization: 'Bearer router-token', Cookie: 'grafana_session=x' } });
+    expect(status).toBe(200);
+    expect(a.seen[0]!.headers.authorization).toBe('Bearer shard-a-secret');
+    expect(b.seen[0]!.headers.authorization).toBeUndefined();
+    for (const s of [...a.seen, ...b.seen]) expect(s.headers.cookie).toBeUndefined();
+  });
+
+  it('keeps shard headers out of logs and errors', async () => {
+    const entries: unknown[] = [];
+    const map = parseShardMap({ shards: { a: { urls: ['http://127.0.0.1:1'], headers: { Authorization: 'Bearer shard-a-secret' } } } });
+    const r = createRouter({ shardMap: async () => map, log: (e) => entries.push(e) });
+    const { body } = await call(r, '/api/v1/labels');
+    expect(body.status).toBe('error');
+    expect(JSON.stringify([body, entries])).not.toContain('shard-a-secret');
+  });
+});
+
+describe('limits', () => {
+  it('refuses an overlong query', async () => {
+    const { status, body } = await call(router({ limits: { maxQueryLength: 100 } }), `/api/v1/query?query=${'x'.repeat(101)}`);
+    expect(status).toBe(400);
+    expect(body.error).toBe('invalid parameter "query": 101 characters, the limit is 100');
+  });
+
+  it('refuses too many match[]', async () => {
+    const params = Array.from({ length: 4 }, (_, i) => `match[]=m${i}`).join('&');
+    const { status, body } = await call(router({ limits: { maxSelectors: 3 } }), `/api/v1/series?${params}`);
+    expect(status).toBe(400);
+    expect(body.error).toBe('too many match[] parameters: 4, the limit is 3');
+  });
+
+  it('refuses a fan-out wider than allowed', async () => {
+    const { status, body } = await call(router({ limits: { maxShards: 1 } }), '/api/v1/query?query=sum(up)');
+    expect(status).toBe(422);
+    expect(body.error).toBe('the request reads 2 shards, the limit is 1: name fewer clusters');
+    expect((await call(router({ limits: { maxShards: 1 } }), '/api/v1/labels')).status).toBe(422);
+  });
+
+  it('refuses an answer larger than the response limit', async () => {
+    const { status, body } = await call(router({ limits: { maxResponseBytes: 10 } }), '/api/v1/label/cluster/values');
+    expect(status).toBe(422);
+    expect(body.error).toContain('the answer is larger than 10 bytes');
+  });
+
+  it('limits the request rate with 429 and a Prometheus envelope', async () => {
+    const r = router({ limits: { requestsPerSecond: 1 } });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await call(r, '/api/v1/labels')).status);
+    expect(statuses.slice(0, 2)).toEqual([200, 200]);
+    expect(statuses).toContain(429);
+  });
+
+  it('answers oversized headers with 431 and keeps serving', async () => {
+    const map = parseShardMap({ shards: { a: a.url() } });
+    const { server, address } = await serve({ map, host: '127.0.0.1', port: 0 });
+    try {
+      const base = `http://127.0.0.1:${address.port}`;
+      const big = await fetch(`${base}/api/v1/labels`, { headers: { 'x-big': 'y'.repeat(64 * 1024) } });
+      expect(big.status).toBe(431);
+      expect((await fetch(`${base}/-/healthy`)).status).toBe(200);
+    } finally {
+      server.close();
+    }
+  });
+});
