@@ -1,18 +1,52 @@
-// Bundles the CLI with esbuild. Runs on `npm ci` (prepare) and before the tests.
+// Bundles the CLI and the two cloud functions with esbuild. Runs on `npm ci` (prepare) and before the tests.
 import { build } from 'esbuild';
+import { mkdir, writeFile } from 'node:fs/promises';
 
 // Some dependencies (yaml) are CommonJS and require Node built-ins; give the ESM bundles a require.
 const requireShim = "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);";
 
-await build({
-  entryPoints: { cli: 'cli/main.ts' },
-  outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  banner: { js: `#!/usr/bin/env node\n${requireShim}` },
-  sourcemap: true,
-  logLevel: 'warning',
-});
+const node = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' };
+
+await Promise.all([
+  build({
+    ...node,
+    entryPoints: { cli: 'cli/main.ts' },
+    outdir: 'dist',
+    outExtension: { '.js': '.mjs' },
+    format: 'esm',
+    banner: { js: `#!/usr/bin/env node\n${requireShim}` },
+    sourcemap: true,
+  }),
+  // Lambda, nodejs20.x: `handler: dist/aws/index.handler`. The AWS SDK is bundled rather than taken
+  // from the runtime: the SSM client that was tested is the one that runs (the runtime's copy changes
+  // with Lambda's updates). Its ES module builds (`module`, not Node's default `main`) tree-shake,
+  // which keeps the bundle under 1 MB. The OSS client is imported only when an OSS source is
+  // configured, which never happens on AWS.
+  build({
+    ...node,
+    entryPoints: ['functions/aws/index.ts'],
+    outfile: 'dist/aws/index.mjs',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    banner: { js: requireShim },
+    minify: true,
+    external: ['ali-oss'],
+  }),
+  // FC 3.0, nodejs20: `handler: index.handler` in dist/aliyun. FC loads a .js handler as CommonJS.
+  // ali-oss is bundled for the same reason as the AWS SDK above (FC's runtime has an older copy);
+  // the AWS SDK is imported only when an SSM source is configured, which never happens on FC, and
+  // urllib (ali-oss's HTTP client) requires proxy-agent only with URLLIB_ENABLE_PROXY set.
+  build({
+    ...node,
+    entryPoints: ['functions/aliyun/index.ts'],
+    outfile: 'dist/aliyun/index.js',
+    format: 'cjs',
+    minify: true,
+    external: ['@aws-sdk/*', 'proxy-agent'],
+  }),
+]);
+
+// Without it, this repository's "type": "module" would make Node read dist/aliyun/index.js as an ES
+// module here (tests, local runs); deployed alongside it, it states what FC assumes anyway.
+await mkdir('dist/aliyun', { recursive: true });
+await writeFile('dist/aliyun/package.json', '{ "type": "commonjs" }\n');

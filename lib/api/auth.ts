@@ -1,6 +1,8 @@
 // The router's own credential check. Grafana's core Prometheus data source cannot sign AWS SigV4
 // requests, so the function URL is public and the router checks a bearer token or basic auth itself.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { cachedShardMap } from '../shards/loader.ts';
+import { readSsmParameter } from '../shards/ssm.ts';
 import { ApiError } from './envelope.ts';
 
 export interface AuthOptions {
@@ -34,14 +36,26 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 /**
- * Credentials from the environment: ROUTER_AUTH_TOKEN (bearer), ROUTER_BASIC_AUTH_USER and
- * ROUTER_BASIC_AUTH_PASSWORD. None set: no check (a private deployment behind its own gateway auth).
+ * Credentials from the environment: ROUTER_AUTH_TOKEN (bearer) or ROUTER_AUTH_TOKEN_SSM_PARAMETER (a
+ * SecureString, re-read every SHARD_MAP_TTL_SECONDS so a rotated token needs no redeploy), and
+ * ROUTER_BASIC_AUTH_USER with ROUTER_BASIC_AUTH_PASSWORD. None set: no check (a private deployment
+ * behind its own gateway authentication).
  */
 export function authFromEnv(env: Readonly<Record<string, string | undefined>>): AuthOptions | undefined {
-  const token = env.ROUTER_AUTH_TOKEN || undefined;
+  const parameter = env.ROUTER_AUTH_TOKEN_SSM_PARAMETER || undefined;
+  const token = env.ROUTER_AUTH_TOKEN || (parameter === undefined ? undefined : ssmToken(parameter, env));
   const user = env.ROUTER_BASIC_AUTH_USER;
   const password = env.ROUTER_BASIC_AUTH_PASSWORD;
   const basic = user && password ? { user, password } : undefined;
   if (token === undefined && basic === undefined) return undefined;
   return { ...(token === undefined ? {} : { token }), ...(basic === undefined ? {} : { basic }) };
+}
+
+function ssmToken(parameter: string, env: Readonly<Record<string, string | undefined>>): () => Promise<string> {
+  const ttlSeconds = Number(env.SHARD_MAP_TTL_SECONDS || 30);
+  const loader = cachedShardMap<string>(
+    { description: `SSM parameter ${parameter}`, read: () => readSsmParameter(parameter, 'auth token') },
+    { ttlMs: ttlSeconds * 1000, failureMessage: 'auth token refresh failed; keeping the last good token' },
+  );
+  return () => loader.get();
 }

@@ -1,19 +1,124 @@
-// Which shard map source a deployment uses, from its environment variables.
-import type { ShardMap } from './schema.ts';
+// Which shard map source a deployment uses, from its environment variables, behind one cache.
 import { loadShardMapFile } from './file.ts';
+import { cachedShardMap, DEFAULT_TTL_MS, type LoaderOptions, type ShardMapLoader, type ShardMapSource } from './loader.ts';
+import { ossObjectSource, type OssCredentials } from './oss.ts';
+import { DEFAULT_SHARD_LABEL, ShardMapError } from './schema.ts';
+import { ssmParameterSource, ssmPathSource } from './ssm.ts';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
+export interface ShardMapEnvOptions extends Omit<LoaderOptions, 'ttlMs'> {
+  /**
+   * OSS credentials, such as the Function Compute context's (default: ALIBABA_CLOUD_ACCESS_KEY_ID,
+   * ALIBABA_CLOUD_ACCESS_KEY_SECRET and ALIBABA_CLOUD_SECURITY_TOKEN from `env`, read when needed).
+   */
+  readonly ossCredentials?: () => OssCredentials;
+}
+
+interface SourceKind {
+  /** Setting any of these selects the source. */
+  readonly variables: readonly string[];
+  readonly create: (env: Environment, options: ShardMapEnvOptions) => ShardMapSource;
+}
+
+const SOURCES: readonly SourceKind[] = [
+  { variables: ['SHARD_MAP_FILE'], create: (env) => fileSource(required(env, 'SHARD_MAP_FILE')) },
+  { variables: ['SHARD_MAP_SSM_PARAMETER'], create: (env) => ssmParameterSource(required(env, 'SHARD_MAP_SSM_PARAMETER')) },
+  {
+    variables: ['SHARD_MAP_SSM_PATH'],
+    create: (env) => ssmPathSource(required(env, 'SHARD_MAP_SSM_PATH'), value(env, 'SHARD_LABEL') ?? DEFAULT_SHARD_LABEL),
+  },
+  {
+    variables: ['SHARD_MAP_OSS_BUCKET', 'SHARD_MAP_OSS_KEY'],
+    create: (env, options) =>
+      ossObjectSource({
+        bucket: required(env, 'SHARD_MAP_OSS_BUCKET'),
+        key: required(env, 'SHARD_MAP_OSS_KEY'),
+        endpoint: ossEndpoint(env),
+        credentials: options.ossCredentials ?? (() => ossCredentialsFromEnv(env)),
+      }),
+  },
+];
+
 /**
- * The shard map getter for a platform's environment. Today: SHARD_MAP_FILE (local runs and tests).
- * The serverless milestone adds SSM (SHARD_MAP_SSM_PARAMETER / SHARD_MAP_SSM_PATH), OSS
- * (SHARD_MAP_OSS_BUCKET + SHARD_MAP_OSS_KEY) and a cached loader.
+ * The shard map loader configured by `env`, with exactly one source:
+ *   SHARD_MAP_FILE                              a JSON or YAML file (any platform)
+ *   SHARD_MAP_SSM_PARAMETER                     one SSM parameter holding the whole document
+ *   SHARD_MAP_SSM_PATH                          one SSM parameter per shard; SHARD_LABEL (default cluster)
+ *   SHARD_MAP_OSS_BUCKET + SHARD_MAP_OSS_KEY    an OSS object; SHARD_MAP_OSS_REGION (else ALIBABA_CLOUD_REGION,
+ *                                               FC_REGION) picks the internal endpoint, SHARD_MAP_OSS_ENDPOINT overrides it
+ * re-read every SHARD_MAP_TTL_SECONDS (default 30). A configuration error does not throw: get()
+ * rejects with it, so the router answers 503 saying what to fix.
  */
-export function shardMapFromEnv(env: Environment): () => Promise<ShardMap> {
-  const file = env.SHARD_MAP_FILE;
-  if (file === undefined || file === '') {
-    return () => Promise.reject(new Error('no shard map source configured: set SHARD_MAP_FILE'));
+export function shardMapFromEnv(env: Environment, options: ShardMapEnvOptions = {}): ShardMapLoader {
+  try {
+    return cachedShardMap(sourceFromEnv(env, options), { ...options, ttlMs: ttlFromEnv(env) });
+  } catch (error) {
+    return { get: () => Promise.reject(error), ageMs: () => null };
   }
-  let loaded: Promise<ShardMap> | null = null;
-  return () => (loaded ??= loadShardMapFile(file).then(({ map }) => map));
+}
+
+function sourceFromEnv(env: Environment, options: ShardMapEnvOptions): ShardMapSource {
+  const configured = SOURCES.filter(({ variables }) => variables.some((name) => value(env, name) !== undefined));
+  const [only, ...others] = configured;
+  if (only === undefined) {
+    throw new ShardMapError(
+      'no shard map source configured: set SHARD_MAP_FILE, SHARD_MAP_SSM_PARAMETER, SHARD_MAP_SSM_PATH, or SHARD_MAP_OSS_BUCKET and SHARD_MAP_OSS_KEY',
+    );
+  }
+  if (others.length > 0) {
+    const set = configured.flatMap(({ variables }) => variables.filter((name) => value(env, name) !== undefined));
+    throw new ShardMapError(`more than one shard map source configured (${set.join(', ')}): set only one`);
+  }
+  return only.create(env, options);
+}
+
+function fileSource(path: string): ShardMapSource {
+  return { description: path, read: async () => (await loadShardMapFile(path)).map };
+}
+
+function ttlFromEnv(env: Environment): number {
+  const text = value(env, 'SHARD_MAP_TTL_SECONDS');
+  if (text === undefined) return DEFAULT_TTL_MS;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new ShardMapError(`SHARD_MAP_TTL_SECONDS must be a number of seconds, got ${JSON.stringify(text)}`);
+  }
+  return seconds * 1000;
+}
+
+function ossEndpoint(env: Environment): string {
+  const endpoint = value(env, 'SHARD_MAP_OSS_ENDPOINT');
+  if (endpoint !== undefined) return endpoint;
+  const region = value(env, 'SHARD_MAP_OSS_REGION') ?? value(env, 'ALIBABA_CLOUD_REGION') ?? value(env, 'FC_REGION');
+  if (region === undefined) {
+    throw new ShardMapError('no OSS region: set SHARD_MAP_OSS_REGION (e.g. cn-hangzhou) or SHARD_MAP_OSS_ENDPOINT');
+  }
+  // The VPC-internal endpoint: the function reads the map without leaving Alibaba Cloud's network.
+  return `https://oss-${region.replace(/^oss-/, '')}-internal.aliyuncs.com`;
+}
+
+function ossCredentialsFromEnv(env: Environment): OssCredentials {
+  const accessKeyId = value(env, 'ALIBABA_CLOUD_ACCESS_KEY_ID');
+  const accessKeySecret = value(env, 'ALIBABA_CLOUD_ACCESS_KEY_SECRET');
+  if (accessKeyId === undefined || accessKeySecret === undefined) {
+    throw new ShardMapError(
+      'no OSS credentials: give the function a role, or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+    );
+  }
+  const securityToken = value(env, 'ALIBABA_CLOUD_SECURITY_TOKEN');
+  return { accessKeyId, accessKeySecret, ...(securityToken === undefined ? {} : { securityToken }) };
+}
+
+/** An empty variable counts as unset, as it does in most deployment tools' templates. */
+function value(env: Environment, name: string): string | undefined {
+  const text = env[name];
+  return text === undefined || text === '' ? undefined : text;
+}
+
+/** A variable of the selected source: one of a pair (the OSS bucket and key) may be missing. */
+function required(env: Environment, name: string): string {
+  const text = value(env, name);
+  if (text === undefined) throw new ShardMapError(`${name} is not set`);
+  return text;
 }

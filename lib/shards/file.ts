@@ -43,7 +43,8 @@ function readFailure(error: unknown): string {
   return READ_FAILURES[code] ?? (error instanceof Error ? error.message : String(error));
 }
 
-function parseDocument(text: string, name: string): unknown {
+/** Text as JSON or YAML, chosen as parseShardMapText describes, not yet validated. */
+export function parseDocument(text: string, name: string): unknown {
   // Both parsers accept some empty documents (YAML reads one as null); say what is actually wrong.
   if (text.trim() === '') throw new ShardMapError(`shard map ${name} is empty`);
   const extension = extname(name).toLowerCase();

@@ -1,0 +1,29 @@
+// The core as the cloud functions run it: one router per cold start, fed by the deployment's shard
+// map source and credentials, with a deadline that fits the function's timeout.
+import { authFromEnv } from '../api/auth.ts';
+import { createRouter, type Router, type RouterOptions } from '../api/router.ts';
+import { shardMapFromEnv, type ShardMapEnvOptions } from '../shards/env.ts';
+import { routerTimeoutMs, type Environment } from './settings.ts';
+
+export interface PlatformOptions {
+  readonly metrics?: RouterOptions['metrics'];
+  readonly shardMap?: ShardMapEnvOptions;
+}
+
+/**
+ * Returns the router, created on the first invocation: its deadline depends on the function's timeout,
+ * which only an invocation's context tells, and is the same for every invocation of the function. The
+ * shard map loader is created at once and caches the map across invocations.
+ */
+export function routerPerColdStart(env: Environment, options: PlatformOptions = {}): (functionTimeMs: number) => Router {
+  const loader = shardMapFromEnv(env, options.shardMap);
+  const auth = authFromEnv(env);
+  let router: Router | undefined;
+  return (functionTimeMs) => router ??= createRouter({
+    shardMap: () => loader.get(),
+    shardMapAge: () => loader.ageMs(),
+    auth,
+    metrics: options.metrics,
+    timeoutMs: routerTimeoutMs(env, functionTimeMs),
+  });
+}

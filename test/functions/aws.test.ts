@@ -1,0 +1,162 @@
+// The Lambda handler as deployed: loaded from the bundle (dist/aws/index.mjs) and fed recorded API
+// Gateway events (REST API v1, HTTP API v2) in front of real collectors. Each event must get the
+// answer the core gives when called directly with the request the client meant.
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { HttpResult } from '../../lib/platform/result.ts';
+import { EVAL_TIME, RANGE } from '../e2e/harness/generate.ts';
+import { writeShardMap } from '../e2e/harness/prometheus.ts';
+import {
+  askCore, AWS_BUNDLE, hungShardMapFile, invokeInFreshProcess, loadEvent, metricNames, resultAnswer,
+  startSilentCollector, useFunctionSession, type ApiCall,
+} from './harness.ts';
+
+type Handler = (event: unknown, context: unknown) => Promise<HttpResult>;
+
+const session = useFunctionSession();
+const context = (remainingMs = 30_000) => ({ awsRequestId: 'c0ffee00-test', getRemainingTimeInMillis: () => remainingMs });
+const START = String(RANGE.start);
+const END = String(RANGE.end);
+
+/** A separate module instance (a separate cold start) configured with `env`. */
+async function coldStart(instance: string, env: Record<string, string>): Promise<Handler> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    return ((await import(`${pathToFileURL(AWS_BUNDLE).href}?${instance}`)) as { handler: Handler }).handler;
+  } finally {
+    process.env = saved;
+  }
+}
+
+const CASES: { event: string; call: ApiCall; gzip: boolean; names?: string[] }[] = [
+  {
+    event: 'apigw-v2-series-get.json',
+    gzip: true,
+    call: { method: 'GET', path: '/api/v1/series', params: [['match[]', 'demo_num_cpus{cluster="a"}'], ['match[]', 'demo_disk_usage_bytes{cluster=~"b|c"}'], ['start', START], ['end', END]] },
+    names: ['demo_disk_usage_bytes', 'demo_num_cpus'],
+  },
+  {
+    event: 'apigw-v2-query-range-gzip.json',
+    gzip: true,
+    call: { method: 'GET', path: '/api/v1/query_range', params: [['query', 'demo_memory_usage_bytes{cluster="b", type="used"}'], ['start', START], ['end', END], ['step', '60']] },
+  },
+  {
+    event: 'apigw-v2-query-range-post-base64.json',
+    gzip: true,
+    call: { method: 'POST', path: '/api/v1/query_range', params: [['query', 'demo_cpu_usage_seconds_total{cluster="c", mode="idle"}'], ['start', START], ['end', END], ['step', '30']] },
+  },
+  {
+    event: 'apigw-v1-query-stage-gzip.json',
+    gzip: true,
+    call: { method: 'GET', path: '/api/v1/query', params: [['query', 'demo_memory_usage_bytes{cluster="a"}'], ['time', String(EVAL_TIME)]] },
+  },
+  {
+    event: 'apigw-v1-series-get-multivalue.json',
+    gzip: false,
+    call: { method: 'GET', path: '/api/v1/series', params: [['match[]', 'demo_num_cpus{cluster="b", instance="demo.promlabs.com:10001"}'], ['match[]', 'demo_disk_usage_bytes{cluster="a"}'], ['start', START], ['end', END]] },
+    names: ['demo_disk_usage_bytes', 'demo_num_cpus'],
+  },
+  {
+    event: 'apigw-v1-series-post-base64.json',
+    gzip: true,
+    call: { method: 'POST', path: '/api/v1/series', params: [['match[]', 'demo_num_cpus{cluster="c"}'], ['match[]', 'demo_batch_last_success_timestamp_seconds{cluster="a"}'], ['start', START], ['end', END]] },
+    names: ['demo_batch_last_success_timestamp_seconds', 'demo_num_cpus'],
+  },
+];
+
+describe('AWS Lambda handler (dist/aws/index.mjs)', () => {
+  let handler: Handler;
+  beforeAll(async () => {
+    handler = await coldStart('main', { SHARD_MAP_FILE: session.mapFile });
+  });
+  afterEach(() => {
+    delete process.env.RESPONSE_LIMIT_BYTES;
+  });
+
+  for (const c of CASES) {
+    it(`answers ${c.event} as the core does`, async () => {
+      const result = await handler(await loadEvent(c.event), context());
+      expect(result.headers['content-encoding']).toBe(c.gzip ? 'gzip' : undefined);
+      expect(result.isBase64Encoded).toBe(c.gzip);
+      const answer = resultAnswer(result);
+      expect(answer.body).toMatchObject({ status: 'success' });
+      expect(answer).toEqual(await askCore(session.core, c.call));
+      if (c.names !== undefined) expect(metricNames(answer)).toEqual(c.names);
+    });
+  }
+
+  it('answers a Prometheus execution error, not a 502, when the answer exceeds the payload limit', async () => {
+    const query = 'demo_memory_usage_bytes';
+    const call: ApiCall = { method: 'GET', path: '/api/v1/query_range', params: [['query', query], ['start', START], ['end', END], ['step', '15']] };
+    const expected = await askCore(session.core, call);
+    expect(JSON.stringify(expected.body).length).toBeGreaterThan(40_000);
+    process.env.RESPONSE_LIMIT_BYTES = '40000';
+    const event = await loadEvent('apigw-v2-query-range-gzip.json');
+    event.rawQueryString = new URLSearchParams(call.params.map(([k, v]) => [k, v])).toString();
+
+    const plain = await handler({ ...event, headers: { host: 'example.com' } }, context());
+    expect(plain.statusCode).toBe(422);
+    expect(resultAnswer(plain).body).toEqual({
+      status: 'error', errorType: 'execution',
+      error: 'the answer is larger than this deployment can return (40000 bytes): narrow the time range, raise the step or select fewer series',
+    });
+    // Compressed, the same answer fits.
+    expect(resultAnswer(await handler(event, context()))).toEqual(expected);
+  });
+
+  it('ends the request with a Prometheus timeout before the function runs out of time', async () => {
+    const silent = await startSilentCollector();
+    try {
+      const mapFile = path.join(session.cluster.dataDir, 'silent.json');
+      await writeShardMap(mapFile, { a: silent.url });
+      const coldHandler = await coldStart('deadline', { SHARD_MAP_FILE: mapFile });
+      const event = await loadEvent('apigw-v1-query-stage-gzip.json');
+      const started = Date.now();
+      // 3 s left: the core's deadline is 1.5 s, leaving the margin to hand the answer over.
+      const result = await coldHandler(event, context(3_000));
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(result.statusCode).toBe(503);
+      const { body } = resultAnswer(result) as { body: { status: string; errorType: string; error: string } };
+      expect(body).toMatchObject({ status: 'error', errorType: 'timeout' });
+      expect(body.error, 'answered by the core, not the backstop').not.toContain('ran out of time');
+    } finally {
+      await silent.stop();
+    }
+  });
+
+  it('answers a Prometheus timeout when something outside the core hangs past the function time', async () => {
+    const hung = await hungShardMapFile(session.cluster.dataDir);
+    try {
+      const coldHandler = await coldStart('hung', { SHARD_MAP_FILE: hung.file });
+      const started = Date.now();
+      const result = await coldHandler(await loadEvent('apigw-v2-series-get.json'), context(2_000));
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(result.statusCode).toBe(503);
+      expect(resultAnswer(result).body).toEqual({
+        status: 'error', errorType: 'timeout', error: 'the function ran out of time before the query finished',
+      });
+    } finally {
+      await hung.release();
+    }
+  });
+
+  it('answers a malformed event with a Prometheus internal error, and logs it', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const result = await handler({ unexpected: true }, context());
+    expect(result.statusCode).toBe(500);
+    expect(resultAnswer(result).body).toMatchObject({ status: 'error', errorType: 'internal' });
+    expect(logged).toHaveBeenCalledOnce();
+    logged.mockRestore();
+  });
+
+  it('is one file under 1 MiB that runs without the repository', async () => {
+    expect((await stat(AWS_BUNDLE)).size).toBeLessThan(1024 * 1024);
+    const c = CASES[0]!;
+    const result = await invokeInFreshProcess(AWS_BUNDLE, await loadEvent(c.event), { awsRequestId: 'fresh' }, { SHARD_MAP_FILE: session.mapFile });
+    expect(resultAnswer(result)).toEqual(await askCore(session.core, c.call));
+  });
+});
+

@@ -1,0 +1,152 @@
+// Shared by the function tests: real collectors behind a shard map file, the core called directly as
+// the reference, recorded platform events, and the bundles run in this process or a fresh one.
+import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
+import { copyFile, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, vi } from 'vitest';
+import { createRouter, type Router } from '../../lib/api/router.ts';
+import type { HttpResult } from '../../lib/platform/result.ts';
+import { loadShardMapFile } from '../../lib/shards/file.ts';
+import { REPO_ROOT } from '../e2e/harness/corpus.ts';
+import { startCluster, writeShardMap, type Cluster } from '../e2e/harness/prometheus.ts';
+
+export const AWS_BUNDLE = path.join(REPO_ROOT, 'dist', 'aws', 'index.mjs');
+export const FC_BUNDLE = path.join(REPO_ROOT, 'dist', 'aliyun', 'index.js');
+
+export interface FunctionSession {
+  cluster: Cluster;
+  mapFile: string;
+  /** The core with the same map, called directly: what every handler must answer. */
+  core: Router;
+}
+
+/** Starts the collectors, writes their map to SHARD_MAP_FILE and silences the request log lines. */
+export function useFunctionSession(): FunctionSession {
+  const session = {} as FunctionSession;
+  beforeAll(async () => {
+    session.cluster = await startCluster({ shards: ['a', 'b', 'c'] });
+    session.mapFile = path.join(session.cluster.dataDir, 'shards.json');
+    await writeShardMap(session.mapFile, session.cluster.shards);
+    process.env.SHARD_MAP_FILE = session.mapFile;
+    const { map } = await loadShardMapFile(session.mapFile);
+    session.core = createRouter({ shardMap: async () => map, log: () => {} });
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+  });
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    delete process.env.SHARD_MAP_FILE;
+    await session.cluster?.stop();
+  });
+  return session;
+}
+
+export async function loadEvent(name: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await readFile(path.join(path.dirname(fileURLToPath(import.meta.url)), 'events', name), 'utf8')) as Record<string, unknown>;
+}
+
+/** A Prometheus API call as the client meant it, independently of any platform's event format. */
+export interface ApiCall {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly params: readonly (readonly [string, string])[];
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly contentType: string | undefined;
+  readonly body: unknown;
+}
+
+export async function askCore(core: Router, call: ApiCall): Promise<Answer> {
+  const params = new URLSearchParams(call.params.map(([k, v]) => [k, v]));
+  const response = call.method === 'GET'
+    ? await core(new Request(`http://core${call.path}?${params}`))
+    : await core(new Request(`http://core${call.path}`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: params.toString(),
+    }));
+  return { status: response.status, contentType: response.headers.get('content-type') ?? undefined, body: JSON.parse(await response.text()) };
+}
+
+/** The body a client ends up with: base64 decoded and gunzipped as the result says. */
+export function resultText(result: HttpResult): string {
+  const raw = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
+  return (result.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+}
+
+export function resultAnswer(result: HttpResult): Answer {
+  return { status: result.statusCode, contentType: result.headers['content-type'], body: JSON.parse(resultText(result)) };
+}
+
+/** Metric names of a series answer (or of a vector/matrix answer). */
+export function metricNames(answer: Answer): string[] {
+  const data = (answer.body as { data: unknown }).data;
+  const series = (Array.isArray(data) ? data : (data as { result: unknown[] }).result) as { metric?: Record<string, string>; __name__?: string }[];
+  return [...new Set(series.map((s) => s.metric?.__name__ ?? s.__name__ ?? ''))].sort();
+}
+
+/**
+ * Copies a bundle alone into an empty temporary directory (no node_modules anywhere above it) and
+ * invokes its handler there in a fresh `node`, with only the given environment.
+ */
+export async function invokeInFreshProcess(bundle: string, event: unknown, context: unknown, env: Record<string, string>): Promise<HttpResult> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'prome-route-fn-'));
+  try {
+    const file = path.join(dir, path.basename(bundle));
+    await copyFile(bundle, file);
+    const script = `
+      const { handler } = ${file.endsWith('.mjs') ? 'await import' : 'require'}(${JSON.stringify(file)});
+      const context = JSON.parse(process.argv[2]);
+      context.getRemainingTimeInMillis = () => 30000;
+      const result = await handler(${file.endsWith('.mjs') ? 'JSON.parse(process.argv[1])' : 'Buffer.from(process.argv[1])'}, context);
+      process.stdout.write('RESULT ' + JSON.stringify(result));`;
+    const { stdout } = await promisify(execFile)(process.execPath,
+      ['--input-type=module', '-e', file.endsWith('.mjs') ? script : `import { createRequire } from 'node:module'; const require = createRequire(${JSON.stringify(file)});${script}`,
+        JSON.stringify(event), JSON.stringify(context)],
+      { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env } });
+    return JSON.parse(stdout.slice(stdout.indexOf('RESULT ') + 'RESULT '.length)) as HttpResult;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A collector that accepts connections and never answers: only a deadline ends a request to it. */
+export async function startSilentCollector(): Promise<{ url: string; stop(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () => new Promise((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/**
+ * A shard map "file" whose read never completes (a FIFO nobody writes to): a map source that hangs.
+ * release() lets the blocked read finish, so no thread stays stuck after the test.
+ */
+export async function hungShardMapFile(dir: string): Promise<{ file: string; release(): Promise<void> }> {
+  const file = path.join(dir, `hung-${process.hrtime.bigint()}.json`);
+  await promisify(execFile)('mkfifo', [file]);
+  return {
+    file,
+    async release() {
+      // Non-blocking: fails at once (ENXIO) if no reader is waiting, instead of waiting for one.
+      const writer = await open(file, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => null);
+      await writer?.close();
+      await rm(file, { force: true });
+    },
+  };
+}

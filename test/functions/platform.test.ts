@@ -1,0 +1,118 @@
+// The pieces both cloud handlers share: content negotiation, the buffered result with its size cap,
+// and the deadline and limit settings.
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_TIMEOUT_MS } from '../../lib/api/router.ts';
+import { acceptsGzip } from '../../lib/platform/encoding.ts';
+import { toResult } from '../../lib/platform/result.ts';
+import { AWS_RESPONSE_LIMIT_BYTES, DEADLINE_MARGIN_MS, responseLimitBytes, routerTimeoutMs } from '../../lib/platform/settings.ts';
+
+describe('acceptsGzip', () => {
+  it.each([
+    [null, false],
+    ['', false],
+    ['gzip', true],
+    ['gzip, deflate, br', true],
+    ['deflate, br', false],
+    ['GZip;q=0.5', true],
+    ['gzip;q=0', false],
+    ['gzip; q=0.000', false],
+    ['*', true],
+    ['br, *;q=0.1', true],
+    ['*, gzip;q=0', false],
+    ['identity', false],
+  ])('%j: %s', (header, expected) => {
+    expect(acceptsGzip(header)).toBe(expected);
+  });
+});
+
+const json = (body: string, status = 200) =>
+  new Response(body, { status, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } });
+
+describe('toResult', () => {
+  it('passes JSON through as text, without the headers the platforms set or refuse', async () => {
+    const result = await toResult(json('{"status":"success","data":[]}', 200), { acceptEncoding: null, limitBytes: 1000 });
+    expect(result).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"success","data":[]}', isBase64Encoded: false });
+  });
+
+  it('gzips when the client accepts it, as base64', async () => {
+    const body = JSON.stringify({ status: 'success', data: Array.from({ length: 500 }, (_, i) => ({ __name__: 'up', instance: `host-${i}` })) });
+    const result = await toResult(json(body), { acceptEncoding: 'gzip, deflate, br', limitBytes: 1_000_000 });
+    expect(result.isBase64Encoded).toBe(true);
+    expect(result.headers).toEqual({ 'content-type': 'application/json', 'content-encoding': 'gzip', vary: 'accept-encoding' });
+    expect(gunzipSync(Buffer.from(result.body, 'base64')).toString()).toBe(body);
+    expect(result.body.length).toBeLessThan(body.length / 5);
+  });
+
+  it('keeps the status of error answers', async () => {
+    const result = await toResult(json('{"status":"error","errorType":"bad_data","error":"x"}', 400), { acceptEncoding: null, limitBytes: 1000 });
+    expect(result.statusCode).toBe(400);
+  });
+
+  it('sends other content types as base64', async () => {
+    const response = new Response(new Uint8Array([0, 1, 2, 255]), { headers: { 'content-type': 'application/octet-stream' } });
+    const result = await toResult(response, { acceptEncoding: null, limitBytes: 1000 });
+    expect(result).toMatchObject({ body: 'AAEC/w==', isBase64Encoded: true });
+  });
+
+  it('counts the JSON escapes the platform adds when serialising the result', async () => {
+    // 900 bytes of quotes become 1,802 characters as a JSON string: over a 1,000-byte limit.
+    const result = await toResult(json(`"${'"'.repeat(898)}"`), { acceptEncoding: null, limitBytes: 1000 });
+    expect(result.statusCode).toBe(422);
+    expect(JSON.parse(result.body)).toMatchObject({ status: 'error', errorType: 'execution' });
+  });
+
+  it('counts base64 growth against the limit', async () => {
+    const bytes = new Uint8Array(800).map((_, i) => (i * 7919) % 256);
+    const response = () => new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } });
+    expect((await toResult(response(), { acceptEncoding: null, limitBytes: 1068 })).statusCode).toBe(200);
+    expect((await toResult(response(), { acceptEncoding: null, limitBytes: 1064 })).statusCode).toBe(422);
+  });
+
+  it('stops reading an answer once it cannot fit, and cancels it', async () => {
+    let pulled = 0;
+    let cancelled = false;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new TextEncoder().encode('x'.repeat(1024)));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const result = await toResult(new Response(endless, { headers: { 'content-type': 'application/json' } }), { acceptEncoding: null, limitBytes: 100_000 });
+    expect(result.statusCode).toBe(422);
+    expect(pulled).toBeLessThan(200);
+    expect(cancelled).toBe(true);
+  });
+
+  it('applies the limit to the gzipped answer', async () => {
+    const endless = () => new ReadableStream<Uint8Array>({
+      pull: (controller) => controller.enqueue(crypto.getRandomValues(new Uint8Array(1024))),
+    });
+    const result = await toResult(new Response(endless(), { headers: { 'content-type': 'application/json' } }), { acceptEncoding: 'gzip', limitBytes: 100_000 });
+    expect(result.statusCode).toBe(422);
+    expect(result.headers['content-encoding']).toBeUndefined();
+  });
+});
+
+describe('settings', () => {
+  it('gives the core the configured deadline, within the function time less the margin', () => {
+    expect(routerTimeoutMs({}, 900_000)).toBe(DEFAULT_TIMEOUT_MS);
+    expect(routerTimeoutMs({ ROUTER_TIMEOUT_MS: '12000' }, 900_000)).toBe(12_000);
+    expect(routerTimeoutMs({ ROUTER_TIMEOUT_MS: '' }, 900_000)).toBe(DEFAULT_TIMEOUT_MS);
+    expect(routerTimeoutMs({}, 10_000)).toBe(10_000 - DEADLINE_MARGIN_MS);
+    expect(routerTimeoutMs({ ROUTER_TIMEOUT_MS: '60000' }, 30_000)).toBe(30_000 - DEADLINE_MARGIN_MS);
+  });
+
+  it('takes RESPONSE_LIMIT_BYTES over the platform limit', () => {
+    expect(responseLimitBytes({}, AWS_RESPONSE_LIMIT_BYTES)).toBe(AWS_RESPONSE_LIMIT_BYTES);
+    expect(responseLimitBytes({ RESPONSE_LIMIT_BYTES: '5000' }, AWS_RESPONSE_LIMIT_BYTES)).toBe(5000);
+  });
+
+  it.each(['25s', '-1', '0', '1.5', 'abc'])('refuses %j as a number of milliseconds or bytes', (value) => {
+    expect(() => routerTimeoutMs({ ROUTER_TIMEOUT_MS: value }, 30_000)).toThrow(`ROUTER_TIMEOUT_MS must be a positive integer, got "${value}"`);
+    expect(() => responseLimitBytes({ RESPONSE_LIMIT_BYTES: value }, 1)).toThrow('RESPONSE_LIMIT_BYTES must be a positive integer');
+  });
+});
