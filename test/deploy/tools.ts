@@ -1,0 +1,150 @@
+// Running the deployment CLIs offline from the tests, and reading what they produce.
+import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+
+const temporary: string[] = [];
+
+async function temporaryDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  temporary.push(dir);
+  return dir;
+}
+
+/** Removes the directories made so far (symlinks in them are removed, never followed). */
+export async function removeTemporaryDirs(): Promise<void> {
+  await Promise.all(temporary.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+}
+
+export interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+/**
+ * Runs a Node CLI from node_modules in the repository, with an environment of its own: no variable of
+ * the caller's (no AWS profile or Alibaba access key of a developer's machine is ever picked up), a
+ * throwaway HOME, and `extra`.
+ */
+export async function runNodeCli(script: string, args: readonly string[], extra: Record<string, string>, cwd = repoRoot, timeoutMs = 120_000): Promise<Run> {
+  const home = await temporaryDir('prome-route-deploy-home-');
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, NO_COLOR: '1', ...extra };
+  const started = performance.now();
+  return new Promise((done) => {
+    execFile(process.execPath, [join(repoRoot, script), ...args], { cwd, env, timeout: timeoutMs, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        done({ code, stdout, stderr: error !== null && error.killed ? `${stderr}\n(killed after ${timeoutMs} ms)` : stderr, ms: performance.now() - started });
+      });
+  });
+}
+
+/**
+ * A view of the repository in a temporary directory: a symlink to each top-level entry (so osls's
+ * package patterns see the real tree, node_modules included) except .serverless/, which osls writes
+ * its artifacts into even with --package: runs in parallel, or beside a developer's own, would share it.
+ * serverless.yml is copied: osls does not take a symlink for its configuration file.
+ */
+async function serviceView(): Promise<string> {
+  const dir = await temporaryDir('prome-route-service-');
+  for (const entry of await readdir(repoRoot)) {
+    if (entry === 'serverless.yml') await copyFile(join(repoRoot, entry), join(dir, entry));
+    else if (entry !== '.serverless' && entry !== '.git') await symlink(join(repoRoot, entry), join(dir, entry));
+  }
+  return dir;
+}
+
+/** `osls package` of the repository's serverless.yml, its artifacts in the directory returned. */
+export async function oslsPackage(args: readonly string[]): Promise<Run & { readonly dir: string }> {
+  const [service, dir] = await Promise.all([serviceView(), temporaryDir('prome-route-osls-')]);
+  const run = await runNodeCli('node_modules/osls/bin/serverless.js', ['package', ...args, '--package', dir], {
+    // Never used by `package` (it makes no AWS call for this service), set so that nothing looks further.
+    AWS_ACCESS_KEY_ID: 'dummy',
+    AWS_SECRET_ACCESS_KEY: 'dummy',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    SLS_TELEMETRY_DISABLED: '1',
+    SLS_NOTIFICATIONS_MODE: 'off',
+  }, service);
+  return { ...run, dir };
+}
+
+/** The names of the entries of a zip archive, from its central directory. */
+export function zipEntryNames(zip: Buffer): string[] {
+  // End of central directory record: signature 0x06054b50, at most 64 KiB of comment after it.
+  let eocd = -1;
+  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 0xffff); i--) {
+    if (zip.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error('not a zip archive: no end of central directory record');
+  const count = zip.readUInt16LE(eocd + 10);
+  let at = zip.readUInt32LE(eocd + 16);
+  const names: string[] = [];
+  for (let n = 0; n < count; n++) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error(`bad central directory entry at ${at}`);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extraLength = zip.readUInt16LE(at + 30);
+    const commentLength = zip.readUInt16LE(at + 32);
+    names.push(zip.toString('utf8', at + 46, at + 46 + nameLength));
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return names;
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * A CloudFormation value with the pseudo parameters, `Fn::Sub`, `Fn::Join`, `Fn::Split` and `Ref`s to
+ * pseudo parameters resolved, as CloudFormation would for `pseudo`; other intrinsics stay as they are.
+ */
+export function resolveIntrinsics(value: Json, pseudo: Readonly<Record<string, string>>): Json {
+  if (Array.isArray(value)) return value.map((item) => resolveIntrinsics(item, pseudo));
+  if (value === null || typeof value !== 'object') return value;
+  const keys = Object.keys(value);
+  if (keys.length === 1) {
+    const [key] = keys as [string];
+    const arg = resolveIntrinsics(value[key] as Json, pseudo);
+    if (key === 'Ref' && typeof arg === 'string' && arg in pseudo) return pseudo[arg] as string;
+    if (key === 'Fn::Sub' && typeof arg === 'string') {
+      return arg.replace(/\$\{([^}]+)\}/g, (whole, name: string) => pseudo[name] ?? whole);
+    }
+    if (key === 'Fn::Join' && Array.isArray(arg) && typeof arg[0] === 'string' && Array.isArray(arg[1]) && arg[1].every((p) => typeof p === 'string')) {
+      return (arg[1] as string[]).join(arg[0]);
+    }
+    if (key === 'Fn::Split' && Array.isArray(arg) && typeof arg[0] === 'string' && typeof arg[1] === 'string') {
+      return arg[1].split(arg[0]);
+    }
+    return { [key]: arg };
+  }
+  return Object.fromEntries(keys.map((key) => [key, resolveIntrinsics(value[key] as Json, pseudo)]));
+}
+
+/** Evaluates a CloudFormation condition made of Fn::Equals, Fn::Not, Fn::And, Fn::Or on literal values. */
+export function evaluateCondition(condition: Json, conditions: Readonly<Record<string, Json>>): boolean {
+  if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) throw new Error(`not a condition: ${JSON.stringify(condition)}`);
+  const [[fn, arg]] = Object.entries(condition) as [[string, Json]];
+  const args = Array.isArray(arg) ? arg : [arg];
+  switch (fn) {
+    case 'Fn::Equals':
+      return JSON.stringify(args[0]) === JSON.stringify(args[1]);
+    case 'Fn::Not':
+      return !evaluateCondition(args[0] as Json, conditions);
+    case 'Fn::And':
+      return args.every((c) => evaluateCondition(c, conditions));
+    case 'Fn::Or':
+      return args.some((c) => evaluateCondition(c, conditions));
+    case 'Condition':
+      return evaluateCondition(conditions[arg as string] as Json, conditions);
+    default:
+      throw new Error(`cannot evaluate ${fn}`);
+  }
+}
+
+export type { Json };
