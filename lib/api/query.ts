@@ -1,5 +1,6 @@
 // /api/v1/query and /api/v1/query_range: route the query to the one shard it touches, stream the
 // collector's answer back with the shard label added where a global Prometheus would show it.
+import { checkedBody } from '../collectors/checked-body.ts';
 import { insertShardLabel } from '../merge/shard-label.ts';
 import { askShard, withAnyShard, type RequestContext } from './context.ts';
 import { answerAcrossShards } from './distributed.ts';
@@ -22,8 +23,7 @@ export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise
     const { query, addLabel } = plan.forShard(shard);
     const params = pick(ctx.params, FORWARDED[path]);
     params.set('query', query);
-    const response = await askShard(ctx, { shard, path, params, method: 'POST' });
-    const body = response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+    const body = await checkedBody(shard, await askShard(ctx, { shard, path, params, method: 'POST' }));
     return rawJsonResponse(addLabel === null ? body : insertShardLabel(body, ctx.map.shardLabel, addLabel));
   };
   // A query that touches no shard (`1+1`, `vector(1)`, `absent(up{cluster="gone"})`) is the same on

@@ -97,7 +97,15 @@ async function askReplica(shard: Shard, index: number, call: CollectorCall, canc
   } catch (err) {
     return { error: transportError(shard, base, index, err, remaining), retry: true };
   }
-  if (response.ok) return { response };
+  if (response.ok) {
+    // Prometheus always answers its API in JSON; anything else with a 2xx is a proxy's or load
+    // balancer's page, which must not reach Grafana as an answer.
+    const type = response.headers.get('content-type') ?? '';
+    if (type.includes('json')) return { response };
+    void response.body?.cancel().catch(() => undefined);
+    const what = type === '' ? 'no content type' : type.split(';')[0];
+    return { error: new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector ${replicaName(base, index)} answered ${what}, not JSON`), retry: true };
+  }
   // 4xx and 422 are answers about the request (bad query, execution error): another replica
   // would say the same. 5xx means this replica is unwell: try the next one.
   return { error: await collectorError(shard, response), retry: response.status >= 500 };

@@ -1,0 +1,128 @@
+// Collectors and shard map sources that misbehave, behind the router's core: each fault gets the
+// documented answer (an error naming the shard, or a partial answer with a warning) within the
+// deadline, nothing is left unhandled, and the router keeps serving.
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRouter, type Router } from '../../lib/api/router.ts';
+import { parseShardMap } from '../../lib/shards/schema.ts';
+import { EVAL_TIME } from '../e2e/harness/generate.ts';
+import { startCluster, type Cluster } from '../e2e/harness/prometheus.ts';
+
+let cluster: Cluster;
+const peers: Server[] = [];
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+beforeAll(async () => {
+  process.on('unhandledRejection', onUnhandled);
+  cluster = await startCluster({ shards: ['a', 'b'] });
+});
+
+afterAll(async () => {
+  process.off('unhandledRejection', onUnhandled);
+  for (const p of peers) p.closeAllConnections();
+  for (const p of peers) p.close();
+  await cluster?.stop();
+  expect(unhandled).toEqual([]);
+});
+
+async function peer(handler: RequestListener): Promise<string> {
+  const server = createServer(handler);
+  peers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function routerWith(faulty: string, timeoutMs = 2_000): Router {
+  const map = parseShardMap({ shards: { a: cluster.shards.a, b: cluster.shards.b, f: faulty } });
+  return createRouter({ shardMap: async () => map, timeoutMs, log: () => undefined });
+}
+
+async function ask(router: Router, query: string): Promise<{ status: number; text: string; ms: number }> {
+  const started = Date.now();
+  const response = await router(new Request(`http://router.test/api/v1/query?query=${encodeURIComponent(query)}&time=${EVAL_TIME}`));
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (err) {
+    text = `<stream failed: ${(err as Error).message}>`;
+  }
+  return { status: response.status, text, ms: Date.now() - started };
+}
+
+const half = JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { job: 'x' }, value: [1, '1'] }] } }).slice(0, 40);
+
+const FAULTS: [string, RequestListener, RegExp][] = [
+  ['answers an HTML page with 200', (_q, r) => r.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>'), /answered text\/html, not JSON/],
+  ['answers truncated JSON', (_q, r) => r.writeHead(200, { 'content-type': 'application/json' }).end(half), /invalid JSON/],
+  ['closes the connection mid-body', (_q, r) => { r.writeHead(200, { 'content-type': 'application/json' }); r.write(half); setTimeout(() => r.destroy(), 20); }, /invalid JSON|terminated|socket/i],
+  ['answers 500', (_q, r) => r.writeHead(500, { 'content-type': 'text/plain' }).end('boom'), /HTTP 500: boom/],
+  ['answers 503 as Prometheus does when overloaded', (_q, r) => r.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"error","errorType":"unavailable","error":"too many queries"}'), /too many queries/],
+  ['never answers', () => undefined, /did not answer within/],
+];
+
+describe.each(FAULTS)('a collector that %s', (_what, handler, reason) => {
+  let router: Router;
+  beforeAll(async () => {
+    router = routerWith(await peer(handler));
+  });
+
+  it('is named in an error when the query reads only its shard, within the deadline', async () => {
+    const { status, text, ms } = await ask(router, 'demo_num_cpus{cluster="f"}');
+    expect(ms).toBeLessThan(3_000);
+    expect(status).toBe(503);
+    expect(JSON.parse(text)).toMatchObject({ status: 'error', error: expect.stringMatching(reason) });
+    expect(text).toContain('shard \\"f\\"');
+  });
+
+  it('is left out of a query across shards, with a warning', async () => {
+    const { status, text, ms } = await ask(router, 'count(demo_num_cpus)');
+    expect(ms).toBeLessThan(3_000);
+    expect(status).toBe(200);
+    const body = JSON.parse(text) as { warnings: string[]; data: { result: unknown[] } };
+    expect(body.data.result).toHaveLength(1);
+    expect(body.warnings).toEqual([expect.stringMatching(/^partial response: shard "f": /)]);
+    expect(body.warnings[0]).toMatch(reason);
+  });
+
+  it('does not stop the router serving the healthy shards', async () => {
+    const { status } = await ask(router, 'demo_num_cpus{cluster="a"}');
+    expect(status).toBe(200);
+  });
+});
+
+describe('other faults', () => {
+  it('passes a collector 422 on, naming the shard', async () => {
+    const router = routerWith(await peer((_q, r) => r.writeHead(422, { 'content-type': 'application/json' })
+      .end('{"status":"error","errorType":"execution","error":"query processing would load too many samples into memory"}')));
+    const { status, text } = await ask(router, 'demo_num_cpus{cluster="f"}');
+    expect(status).toBe(422);
+    expect(JSON.parse(text)).toEqual({ status: 'error', errorType: 'execution', error: 'shard "f": query processing would load too many samples into memory' });
+  });
+
+  it('waits for a slow collector that answers within the deadline', async () => {
+    const slow = await peer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => setTimeout(async () => {
+        const upstream = await fetch(`${cluster.shards.a}${req.url}`, {
+          method: req.method, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body,
+        });
+        res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
+      }, 600));
+    });
+    const { status, text, ms } = await ask(routerWith(slow), 'demo_num_cpus{cluster="f"}');
+    expect(status).toBe(200);
+    expect(ms).toBeGreaterThanOrEqual(600);
+    expect(JSON.parse(text).data.result.length).toBeGreaterThan(0);
+  });
+
+  it('answers 503 with the reason when no shard map can be read at a cold start', async () => {
+    const router = createRouter({ shardMap: () => Promise.reject(new Error('cannot read shard map SSM parameter /x: ThrottlingException')), log: () => undefined });
+    const response = await router(new Request('http://router.test/api/v1/labels'));
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ status: 'error', errorType: 'unavailable', error: 'no shard map: cannot read shard map SSM parameter /x: ThrottlingException' });
+    expect((await router(new Request('http://router.test/-/ready'))).status).toBe(503);
+  });
+});
