@@ -1,0 +1,90 @@
+// The servers the benchmarks put in front of the collectors: `prome-route serve` (the real CLI, as a
+// child process) and a plain nginx reverse proxy.
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { REPO_ROOT } from '../test/e2e/harness/corpus.ts';
+import { freePort, startProcess, waitReady, type Proc } from './support.ts';
+
+export interface Server {
+  readonly url: string;
+  readonly proc: Proc;
+  stop(): Promise<void>;
+}
+
+/**
+ * `node dist/cli.mjs serve --shards FILE --listen 127.0.0.1:PORT`, its request log going to a file in
+ * `workDir` (as it would to a log collector; a pipe read by this process would tie the two together).
+ */
+export async function startRouterCli(shardMapFile: string, workDir: string, name = 'router'): Promise<Server> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const proc = await startProcess(process.execPath, ['dist/cli.mjs', 'serve', '--shards', shardMapFile, '--listen', `127.0.0.1:${port}`], {
+      cwd: REPO_ROOT,
+      logFile: path.join(workDir, `${name}-${port}.log`),
+    });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitReady(`${url}/-/healthy`, proc);
+      return { url, proc, stop: () => proc.stop() };
+    } catch (err) {
+      await proc.stop();
+      if (attempt >= 3 || !/address already in use/.test(proc.log())) throw err;
+    }
+  }
+}
+
+// Debian installs it in /usr/sbin, which a non-root PATH may lack.
+export const NGINX = process.env.NGINX_BIN ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx');
+
+/**
+ * nginx as a plain reverse proxy to `upstream` (`http://127.0.0.1:PORT`): one worker (the router is one
+ * Node process), keep-alive connections to the upstream, no access log, everything (config, pid, logs,
+ * temp files) under its own directory, in the foreground.
+ */
+export async function startNginx(upstream: string, workDir: string): Promise<Server> {
+  const dir = path.join(workDir, 'nginx');
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const { host } = new URL(upstream);
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const config = `# written by bench/servers.ts
+daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream collector {
+    server ${host};
+    keepalive 32;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://collector;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`;
+    const configFile = path.join(dir, 'nginx.conf');
+    await writeFile(configFile, config);
+    const proc = await startProcess(NGINX, ['-p', `${dir}/`, '-c', configFile, '-e', `${dir}/error.log`], { logFile: path.join(dir, 'stderr.log') });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitReady(`${url}/-/healthy`, proc);
+      return { url, proc, stop: () => proc.stop() };
+    } catch (err) {
+      await proc.stop();
+      if (attempt >= 3 || !/in use/.test(proc.log())) throw err;
+    }
+  }
+}
