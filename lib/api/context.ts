@@ -1,5 +1,6 @@
 import type { ShardMap, Shard } from '../shards/schema.ts';
 import { callShard, readEnvelope, type CollectorCall } from '../collectors/client.ts';
+import type { CollectorAnswer } from '../collectors/http.ts';
 import { inBatches } from '../collectors/batches.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
 import { ApiError, rawJsonResponse } from './envelope.ts';
@@ -43,7 +44,7 @@ export function shardNamed(ctx: RequestContext, name: string): Shard {
 export type ShardCall = Omit<CollectorCall, 'deadline'> & { readonly shard: string };
 
 /** Asks one shard within the request's deadline, recording the visit in the request's trace. */
-export async function askShard(ctx: RequestContext, call: ShardCall): Promise<Response> {
+export async function askShard(ctx: RequestContext, call: ShardCall): Promise<CollectorAnswer> {
   const started = performance.now();
   try {
     const response = await callShard(shardNamed(ctx, call.shard), { ...call, deadline: ctx.deadline });

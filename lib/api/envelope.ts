@@ -37,8 +37,8 @@ export function jsonResponse(body: unknown, status = 200): Response {
 }
 
 /** A JSON response whose body is already serialised (or streamed) by someone else. */
-export function rawJsonResponse(body: BodyInit, status = 200): Response {
-  return new Response(body, { status, headers: JSON_HEADERS });
+export function rawJsonResponse(body: string | Uint8Array | ReadableStream<Uint8Array>, status = 200): Response {
+  return new Response(body as BodyInit, { status, headers: JSON_HEADERS });
 }
 
 export function success(data: unknown, warnings: readonly string[] = []): Response {

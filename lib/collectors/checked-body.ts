@@ -3,24 +3,27 @@
 // that breaks off or sends garbage gets a proper error naming the shard instead of a broken 200.
 // Larger answers stream after their first CHECKED_PREFIX bytes; a failure after that point aborts
 // the response, which clients report as a failed request.
+import { Readable } from 'node:stream';
 import { ApiError } from '../api/envelope.ts';
+import type { CollectorAnswer } from './http.ts';
 
 export const CHECKED_PREFIX = 256 * 1024;
 
-/** The collector's body as a stream, after checking it if it fits in CHECKED_PREFIX bytes. */
-export async function checkedBody(shard: string, response: Response): Promise<ReadableStream<Uint8Array>> {
-  const reader = response.body?.getReader();
-  const head: Uint8Array[] = [];
+/** The whole body if it fits in CHECKED_PREFIX bytes (checked), else a stream of it. */
+export async function checkedBody(shard: string, answer: CollectorAnswer): Promise<Buffer | ReadableStream<Uint8Array>> {
+  const head: Buffer[] = [];
   let size = 0;
-  let done = reader === undefined;
+  const chunks = answer.body[Symbol.asyncIterator]();
+  let done = false;
   try {
-    while (!done && size <= CHECKED_PREFIX) {
-      const next = await reader!.read();
-      done = next.done;
-      if (next.value !== undefined) {
-        head.push(next.value);
-        size += next.value.byteLength;
+    while (size <= CHECKED_PREFIX) {
+      const next = await chunks.next();
+      if (next.done === true) {
+        done = true;
+        break;
       }
+      head.push(next.value as Buffer);
+      size += (next.value as Buffer).byteLength;
     }
   } catch (err) {
     throw new ApiError('unavailable', `shard ${JSON.stringify(shard)}: collector broke off its answer (${(err as Error).message})`);
@@ -32,17 +35,11 @@ export async function checkedBody(shard: string, response: Response): Promise<Re
     } catch (err) {
       throw new ApiError('unavailable', `shard ${JSON.stringify(shard)}: collector answered invalid JSON (${(err as Error).message})`);
     }
-    return new ReadableStream({ start: (c) => { c.enqueue(whole); c.close(); } });
+    return whole;
   }
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const chunk of head) controller.enqueue(chunk);
-    },
-    async pull(controller) {
-      const next = await reader!.read();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    cancel: (reason) => reader!.cancel(reason),
-  });
+  async function* rest() {
+    yield* head;
+    for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) yield next.value as Buffer;
+  }
+  return Readable.toWeb(Readable.from(rest())) as ReadableStream<Uint8Array>;
 }

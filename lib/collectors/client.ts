@@ -2,6 +2,7 @@
 // and every failure turned into a Prometheus-style error that names the shard.
 import { ApiError, asErrorType } from '../api/envelope.ts';
 import type { Shard } from '../shards/schema.ts';
+import { readBody, send, type CollectorAnswer } from './http.ts';
 
 export interface CollectorCall {
   /** API path below the collector's base URL, e.g. `/api/v1/query`. */
@@ -19,13 +20,13 @@ const COLLECTOR_TIMEOUT_HEADROOM_MS = 250;
 const MAX_ERROR_BODY = 64 * 1024;
 
 /** One replica's outcome: its answer, or an error and whether another replica may do better. */
-type Outcome = { readonly response: Response } | { readonly error: ApiError; readonly retry: boolean };
+type Outcome = { readonly response: CollectorAnswer } | { readonly error: ApiError; readonly retry: boolean };
 
 /**
  * The answer of one shard: a 2xx response whose body has not been read yet. Replicas are asked in
  * order; with `hedgeAfterMs`, a first replica slower than that gets the second one asked as well.
  */
-export async function callShard(shard: Shard, call: CollectorCall): Promise<Response> {
+export async function callShard(shard: Shard, call: CollectorCall): Promise<CollectorAnswer> {
   const failures: ApiError[] = [];
   let next = 0;
   if (shard.hedgeAfterMs !== undefined && shard.urls.length > 1) {
@@ -66,7 +67,7 @@ function hedgedPair(shard: Shard, call: CollectorCall, delay: number, failures: 
       void askReplica(shard, i, call, cancels[i]!.signal).then((outcome) => {
         running--;
         if ('response' in outcome) {
-          if (settled) void outcome.response.body?.cancel().catch(() => undefined);
+          if (settled) outcome.response.body.destroy();
           else finish(outcome, i);
         } else if (!outcome.retry) {
           finish(outcome);
@@ -91,18 +92,18 @@ async function askReplica(shard: Shard, index: number, call: CollectorCall, canc
   const base = shard.urls[index]!;
   const remaining = call.deadline - Date.now();
   if (remaining <= 0) return { error: timeoutError(shard), retry: false };
-  let response: Response;
+  let response: CollectorAnswer;
   try {
     response = await attempt(shard, base, call, remaining, cancel);
   } catch (err) {
     return { error: transportError(shard, base, index, err, remaining), retry: true };
   }
-  if (response.ok) {
+  if (response.status >= 200 && response.status < 300) {
     // Prometheus always answers its API in JSON; anything else with a 2xx is a proxy's or load
     // balancer's page, which must not reach Grafana as an answer.
-    const type = response.headers.get('content-type') ?? '';
+    const type = response.contentType;
     if (type.includes('json')) return { response };
-    void response.body?.cancel().catch(() => undefined);
+    response.body.destroy();
     const what = type === '' ? 'no content type' : type.split(';')[0];
     return { error: new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector ${replicaName(base, index)} answered ${what}, not JSON`), retry: true };
   }
@@ -111,7 +112,7 @@ async function askReplica(shard: Shard, index: number, call: CollectorCall, canc
   return { error: await collectorError(shard, response), retry: response.status >= 500 };
 }
 
-async function attempt(shard: Shard, base: string, call: CollectorCall, remaining: number, cancel?: AbortSignal): Promise<Response> {
+async function attempt(shard: Shard, base: string, call: CollectorCall, remaining: number, cancel?: AbortSignal): Promise<CollectorAnswer> {
   const params = new URLSearchParams(call.params);
   if (call.path.endsWith('/query') || call.path.endsWith('/query_range')) {
     // Ask the collector to stop in time to say so itself, rather than being cut off.
@@ -119,21 +120,20 @@ async function attempt(shard: Shard, base: string, call: CollectorCall, remainin
     params.set('timeout', String(Math.max(remaining - COLLECTOR_TIMEOUT_HEADROOM_MS, 1) / 1000));
   }
   const headers: Record<string, string> = { ...shard.headers, 'accept-encoding': 'identity' };
-  const timeout = AbortSignal.timeout(Math.min(remaining, shard.timeoutMs ?? remaining));
-  const signal = cancel === undefined ? timeout : AbortSignal.any([timeout, cancel]);
+  const timeoutMs = Math.min(remaining, shard.timeoutMs ?? remaining);
   const url = `${base}${call.path}`;
+  const query = params.toString();
   if (call.method === 'POST') {
     headers['content-type'] = 'application/x-www-form-urlencoded';
-    return fetch(url, { method: 'POST', headers, body: params.toString(), signal });
+    return send(url, { method: 'POST', headers, body: query, timeoutMs, cancel });
   }
-  const query = params.toString();
-  return fetch(query === '' ? url : `${url}?${query}`, { headers, signal });
+  return send(query === '' ? url : `${url}?${query}`, { method: 'GET', headers, timeoutMs, cancel });
 }
 
 interface ErrorEnvelope { errorType?: unknown; error?: unknown }
 
-async function collectorError(shard: Shard, response: Response): Promise<ApiError> {
-  const text = await readLimited(response, MAX_ERROR_BODY);
+async function collectorError(shard: Shard, response: CollectorAnswer): Promise<ApiError> {
+  const text = (await readBody(response.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0))).toString('utf8');
   let envelope: ErrorEnvelope | null = null;
   try {
     envelope = JSON.parse(text) as ErrorEnvelope;
@@ -157,8 +157,7 @@ function transportError(shard: Shard, base: string, replica: number, err: unknow
   if (name === 'TimeoutError' || name === 'AbortError') {
     return new ApiError('timeout', `shard ${JSON.stringify(shard.name)}: collector ${replicaName(base, replica)} did not answer within ${(budget / 1000).toFixed(1)}s`);
   }
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-  const reason = cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err);
+  const reason = (err as NodeJS.ErrnoException)?.code ?? (err as Error)?.message ?? String(err);
   return new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: cannot reach collector ${replicaName(base, replica)}: ${reason}`);
 }
 
@@ -171,34 +170,17 @@ function replicaName(base: string, replica: number): string {
   return `#${replica + 1} (${new URL(base).host})`;
 }
 
-async function readLimited(response: Response, limit: number): Promise<string> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch {
-    // A body cut off mid-way still tells what it told so far.
-  } finally {
-    void reader.cancel().catch(() => undefined);
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks)).slice(0, limit);
-}
-
 /** Reads a collector's success envelope as JSON; a body that is not one is an error naming the shard. */
-export async function readEnvelope<T>(shard: Shard, response: Response): Promise<{ data: T; warnings: string[]; bytes: number }> {
-  let body: { status?: unknown; data?: unknown; warnings?: unknown };
-  let bytes = 0;
+export async function readEnvelope<T>(shard: Shard, response: CollectorAnswer): Promise<{ data: T; warnings: string[]; bytes: number }> {
+  let raw: Buffer;
   try {
-    const text = await response.text();
-    bytes = Buffer.byteLength(text);
-    body = JSON.parse(text) as typeof body;
+    raw = await readBody(response.body);
+  } catch (err) {
+    throw new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector broke off its answer (${(err as Error).message})`);
+  }
+  let body: { status?: unknown; data?: unknown; warnings?: unknown };
+  try {
+    body = JSON.parse(raw.toString('utf8')) as typeof body;
   } catch (err) {
     throw new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector answered invalid JSON (${(err as Error).message})`);
   }
@@ -206,5 +188,5 @@ export async function readEnvelope<T>(shard: Shard, response: Response): Promise
     throw new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector answered no success envelope`);
   }
   const warnings = Array.isArray(body.warnings) ? body.warnings.filter((w): w is string => typeof w === 'string') : [];
-  return { data: body.data as T, warnings, bytes };
+  return { data: body.data as T, warnings, bytes: raw.byteLength };
 }

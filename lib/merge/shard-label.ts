@@ -1,4 +1,4 @@
-// Adds the shard label to every series of a collector's query answer as the bytes stream through,
+// Adds the shard label to every series of a collector's query answer as the bytes go through,
 // without parsing the answer into objects: large query_range answers are the common case.
 //
 // In Prometheus's JSON a series is `{"metric":{...},"value(s)":...}`. The bytes `"metric":{` cannot
@@ -7,37 +7,82 @@
 
 const OPENING = Buffer.from('"metric":{');
 const CLOSING_BRACE = 0x7d;
+/** Chunks shorter than this are joined to what was held back instead of searched at the seam. */
+const SMALL_CHUNK = 64;
 
-export function insertShardLabel(
-  body: ReadableStream<Uint8Array>,
-  label: string,
-  value: string,
-): ReadableStream<Uint8Array> {
-  const pair = Buffer.from(`${JSON.stringify(label)}:${JSON.stringify(value)}`);
-  const pairAndComma = Buffer.concat([pair, Buffer.from(',')]);
-  let carry = Buffer.alloc(0);
+/** Inserts `"<label>":"<value>"` into each label set, over chunks in order. */
+class LabelInserter {
+  private readonly pair: Buffer;
+  private readonly pairAndComma: Buffer;
+  /** The end of the previous chunk that may begin an opening split across chunks. */
+  private held = Buffer.alloc(0);
 
+  constructor(label: string, value: string) {
+    this.pair = Buffer.from(`${JSON.stringify(label)}:${JSON.stringify(value)}`);
+    this.pairAndComma = Buffer.concat([this.pair, Buffer.from(',')]);
+  }
+
+  /** The output for one more chunk of input, in one buffer. */
+  push(chunk: Buffer): Buffer {
+    const pieces: Buffer[] = [];
+    let buf = chunk;
+    let from = 0;
+    if (this.held.length > 0 && chunk.length < SMALL_CHUNK) {
+      buf = Buffer.concat([this.held, chunk]);
+    } else if (this.held.length > 0) {
+      // An opening that starts in the held bytes ends within the chunk's first OPENING.length + 1.
+      const seam = Buffer.concat([this.held, chunk.subarray(0, OPENING.length + 1)]);
+      const at = seam.indexOf(OPENING);
+      if (at !== -1 && at < this.held.length) {
+        const end = at + OPENING.length;
+        pieces.push(seam.subarray(0, end), this.insertion(seam[end]!));
+        from = end - this.held.length;
+      } else {
+        pieces.push(this.held);
+      }
+    }
+    this.held = Buffer.alloc(0);
+    let at = buf.indexOf(OPENING, from);
+    // A match is only complete once the byte after `{` is known: `}` (no labels) takes no comma.
+    while (at !== -1 && at + OPENING.length < buf.length) {
+      const end = at + OPENING.length;
+      pieces.push(buf.subarray(from, end), this.insertion(buf[end]!));
+      from = end;
+      at = buf.indexOf(OPENING, from);
+    }
+    const keep = at !== -1 ? at : Math.max(from, buf.length - OPENING.length);
+    pieces.push(buf.subarray(from, keep));
+    this.held = Buffer.from(buf.subarray(keep));
+    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+  }
+
+  /** What is still held back at the end of the input. */
+  end(): Buffer {
+    return this.held;
+  }
+
+  private insertion(next: number): Buffer {
+    return next === CLOSING_BRACE ? this.pair : this.pairAndComma;
+  }
+}
+
+/** For an answer read whole. */
+export function insertShardLabelInto(body: Buffer, label: string, value: string): Buffer {
+  const inserter = new LabelInserter(label, value);
+  return Buffer.concat([inserter.push(body), inserter.end()]);
+}
+
+/** For an answer streamed through. */
+export function insertShardLabel(body: ReadableStream<Uint8Array>, label: string, value: string): ReadableStream<Uint8Array> {
+  const inserter = new LabelInserter(label, value);
   return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
-      const input = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      const buf = carry.length === 0 ? input : Buffer.concat([carry, input]);
-      let start = 0;
-      let at = buf.indexOf(OPENING, start);
-      // A match is only complete once the byte after `{` is known: `}` (no labels) takes no comma.
-      while (at !== -1 && at + OPENING.length < buf.length) {
-        const end = at + OPENING.length;
-        controller.enqueue(buf.subarray(start, end));
-        controller.enqueue(buf[end] === CLOSING_BRACE ? pair : pairAndComma);
-        start = end;
-        at = buf.indexOf(OPENING, start);
-      }
-      // Keep back what could be the start of an opening split across chunks.
-      const keep = at !== -1 ? at : Math.max(start, buf.length - OPENING.length);
-      if (keep > start) controller.enqueue(buf.subarray(start, keep));
-      carry = Buffer.from(buf.subarray(keep));
+      const out = inserter.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      if (out.length > 0) controller.enqueue(out);
     },
     flush(controller) {
-      if (carry.length > 0) controller.enqueue(carry);
+      const rest = inserter.end();
+      if (rest.length > 0) controller.enqueue(rest);
     },
   }));
 }

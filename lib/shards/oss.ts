@@ -49,6 +49,25 @@ export function ossObjectSource({ bucket, key, endpoint, credentials }: OssObjec
   };
 }
 
+/**
+ * PutObject, for `prome-route shards push`: `content` with `contentType`; the new object's ETag.
+ * Failures are plain Errors ("cannot write oss://b/k: 403 AccessDenied: …").
+ */
+export async function writeOssObject(
+  { bucket, key, endpoint, credentials }: OssObject,
+  content: string,
+  contentType: string,
+): Promise<{ readonly etag?: string }> {
+  try {
+    const client = await createClient(bucket, endpoint, credentials);
+    const { res } = await client.put(key, Buffer.from(content, 'utf8'), { mime: contentType });
+    const { etag } = res.headers as { etag?: string };
+    return etag === undefined ? {} : { etag };
+  } catch (error) {
+    throw new Error(`cannot write oss://${bucket}/${key}: ${ossFailure(error)}`);
+  }
+}
+
 /** ali-oss loads on first use, so that other platforms' bundles never load it. */
 async function createClient(bucket: string, endpoint: string, credentials: () => OssCredentials): Promise<OSS> {
   const { default: OSS } = await import('ali-oss');

@@ -5,7 +5,7 @@
  *     in JSON ({"urls": [...]}). Adding a cluster is one `aws ssm put-parameter`, and the map is not
  *     bound by the 4 KB of a standard parameter.
  * Region, credentials and endpoint come from the SDK's usual sources (AWS_REGION, the Lambda role,
- * AWS_ENDPOINT_URL_SSM).
+ * AWS_ENDPOINT_URL_SSM). The write helpers at the end serve `prome-route shards push`.
  */
 import type { Parameter, SSMClient } from '@aws-sdk/client-ssm';
 import { parseDocument, parseShardMapText } from './file.ts';
@@ -31,46 +31,92 @@ export async function readSsmParameter(name: string, what: string): Promise<stri
 
 /** `shardLabel` is the map's label, which the per-shard layout has no document to carry. */
 export function ssmPathSource(path: string, shardLabel: string): ShardMapSource {
-  // GetParametersByPath wants the hierarchy without the trailing slash people tend to write.
-  const hierarchy = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  const description = `SSM path ${hierarchy}`;
+  const description = `SSM path ${ssmHierarchy(path)}`;
   return {
     description,
-    async read() {
-      const { ssm, client } = await sdk();
-      const input = { Path: hierarchy, Recursive: false, WithDecryption: true };
-      const parameters = await call(description, async () => {
-        const all: Parameter[] = [];
-        for await (const page of ssm.paginateGetParametersByPath({ client }, input)) all.push(...(page.Parameters ?? []));
-        return all;
-      });
-      return mapFromParameters(description, parameters, shardLabel);
-    },
+    read: async () => mapFromParameters(description, await readSsmPath(path), shardLabel),
   };
+}
+
+/** GetParametersByPath wants the hierarchy without the trailing slash people tend to write. */
+export function ssmHierarchy(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
+/** A parameter as read: SecureStrings decrypted, `type` as SSM names it (String, SecureString, StringList). */
+export interface SsmParameter {
+  readonly name: string;
+  readonly value: string;
+  readonly type: string;
+}
+
+/** Every parameter one level below `path`, all pages, not validated. */
+export async function readSsmPath(path: string): Promise<SsmParameter[]> {
+  const hierarchy = ssmHierarchy(path);
+  const { ssm, client } = await sdk();
+  const input = { Path: hierarchy, Recursive: false, WithDecryption: true };
+  return call(`SSM path ${hierarchy}`, async () => {
+    const all: Parameter[] = [];
+    for await (const page of ssm.paginateGetParametersByPath({ client }, input)) all.push(...(page.Parameters ?? []));
+    return all.map(({ Name = '', Value = '', Type = '' }) => ({ name: Name, value: Value, type: Type }));
+  });
 }
 
 /**
  * Each parameter is checked on its own first, so that an error names the parameter to fix:
  * "/prome-route/prod/shards/b: shards.b.urls[0]: must be an absolute http(s) URL, got "ftp://x"".
  */
-function mapFromParameters(description: string, parameters: readonly Parameter[], shardLabel: string): ShardMap {
+function mapFromParameters(description: string, parameters: readonly SsmParameter[], shardLabel: string): ShardMap {
   if (parameters.length === 0) throw new ShardMapError(`no shard map at ${description}: it holds no parameters`);
   const shards: [string, unknown][] = [];
   const issues: string[] = [];
-  for (const { Name = '', Value = '' } of parameters) {
-    const shardName = Name.slice(Name.lastIndexOf('/') + 1);
+  for (const { name, value } of parameters) {
+    const shardName = name.slice(name.lastIndexOf('/') + 1);
     try {
-      const shard = Value.trimStart().startsWith('{') ? parseDocument(Value, Name) : Value;
-      parseShardMap({ shards: { [shardName]: shard } }, Name);
+      const shard = value.trimStart().startsWith('{') ? parseDocument(value, name) : value;
+      parseShardMap({ shards: { [shardName]: shard } }, name);
       shards.push([shardName, shard]);
     } catch (error) {
       if (!(error instanceof ShardMapError)) throw error;
-      issues.push(...(error.issues.length === 0 ? [error.message] : error.issues.map((issue) => `${Name}: ${issue}`)));
+      issues.push(...(error.issues.length === 0 ? [error.message] : error.issues.map((issue) => `${name}: ${issue}`)));
     }
   }
   if (issues.length > 0) throw new ShardMapError(`invalid shard map ${description}`, issues);
   // fromEntries, not assignment: a shard named "__proto__" must stay a shard.
   return parseShardMap({ shardLabel, shards: Object.fromEntries(shards) }, description);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing, for `prome-route shards push`. Failures are plain Errors ("cannot write SSM parameter
+// /x: AccessDeniedException: …"): the map was fine, the service said no.
+
+export interface SsmWrite {
+  readonly name: string;
+  readonly value: string;
+  readonly type: 'String' | 'SecureString';
+  /** The KMS key a SecureString is encrypted with (default: the AWS managed alias/aws/ssm). */
+  readonly kmsKeyId?: string;
+}
+
+/** PutParameter with Overwrite (creates the parameter or adds a version); the new version. */
+export async function writeSsmParameter({ name, value, type, kmsKeyId }: SsmWrite): Promise<number | undefined> {
+  const { ssm, client } = await sdk();
+  const input = { Name: name, Value: value, Type: type, Overwrite: true, ...(type === 'SecureString' && kmsKeyId !== undefined ? { KeyId: kmsKeyId } : {}) };
+  const { Version } = await attempt(`cannot write SSM parameter ${name}`, () => client.send(new ssm.PutParameterCommand(input)));
+  return Version;
+}
+
+export async function deleteSsmParameter(name: string): Promise<void> {
+  const { ssm, client } = await sdk();
+  await attempt(`cannot delete SSM parameter ${name}`, () => client.send(new ssm.DeleteParameterCommand({ Name: name })));
+}
+
+async function attempt<T>(failure: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    throw new Error(`${failure}: ${sdkFailure(error)}`);
+  }
 }
 
 type Ssm = typeof import('@aws-sdk/client-ssm');

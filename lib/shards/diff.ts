@@ -1,0 +1,115 @@
+/**
+ * What changes between two shard maps: the map in force and the one about to replace it. Header
+ * values are often credentials, so a change never carries them: only which header was added,
+ * removed or changed.
+ */
+import { hasHeaders } from './document.ts';
+import type { Shard, ShardMap } from './schema.ts';
+
+export type ShardMapChange =
+  | { readonly kind: 'shardLabel'; readonly from: string; readonly to: string }
+  | { readonly kind: 'added'; readonly shard: Shard }
+  | { readonly kind: 'removed'; readonly shard: Shard }
+  | { readonly kind: 'urls'; readonly name: string; readonly from: readonly string[]; readonly to: readonly string[] }
+  | { readonly kind: 'header'; readonly name: string; readonly header: string; readonly change: 'added' | 'removed' | 'changed' }
+  | { readonly kind: 'timeoutMs' | 'hedgeAfterMs'; readonly name: string; readonly from?: number; readonly to?: number };
+
+export interface DiffOptions {
+  /** False where the map in force has no shard label of its own (the per-shard SSM layout). */
+  readonly compareShardLabel?: boolean;
+}
+
+/**
+ * The changes that turn `inForce` into `proposed`: the shard label first, then shards added,
+ * removed and changed, each in its map's order. Replicas are compared in order (it is their order
+ * of preference), headers by name.
+ */
+export function diffShardMaps(inForce: ShardMap, proposed: ShardMap, { compareShardLabel = true }: DiffOptions = {}): ShardMapChange[] {
+  const changes: ShardMapChange[] = [];
+  if (compareShardLabel && inForce.shardLabel !== proposed.shardLabel) {
+    changes.push({ kind: 'shardLabel', from: inForce.shardLabel, to: proposed.shardLabel });
+  }
+  for (const [name, shard] of proposed.shards) if (!inForce.shards.has(name)) changes.push({ kind: 'added', shard });
+  for (const [name, shard] of inForce.shards) if (!proposed.shards.has(name)) changes.push({ kind: 'removed', shard });
+  for (const [name, before] of inForce.shards) {
+    const after = proposed.shards.get(name);
+    if (after !== undefined) changes.push(...shardChanges(name, before, after));
+  }
+  return changes;
+}
+
+function shardChanges(name: string, before: Shard, after: Shard): ShardMapChange[] {
+  const changes: ShardMapChange[] = [];
+  if (before.urls.length !== after.urls.length || before.urls.some((url, index) => url !== after.urls[index])) {
+    changes.push({ kind: 'urls', name, from: before.urls, to: after.urls });
+  }
+  const headers = (shard: Shard) => new Map(Object.entries(shard.headers));
+  const [was, is] = [headers(before), headers(after)];
+  for (const header of is.keys()) if (!was.has(header)) changes.push({ kind: 'header', name, header, change: 'added' });
+  for (const [header, value] of was) {
+    if (!is.has(header)) changes.push({ kind: 'header', name, header, change: 'removed' });
+    else if (is.get(header) !== value) changes.push({ kind: 'header', name, header, change: 'changed' });
+  }
+  for (const kind of ['timeoutMs', 'hedgeAfterMs'] as const) {
+    const [from, to] = [before[kind], after[kind]];
+    if (from !== to) changes.push({ kind, name, ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) });
+  }
+  return changes;
+}
+
+/**
+ * One line per change, `+` added, `-` removed, `~` changed:
+ *   + d: http://10.3.1.10:9090
+ *   ~ a: header Authorization changed (value not shown)
+ */
+export function formatChange(change: ShardMapChange): string {
+  switch (change.kind) {
+    case 'shardLabel':
+      return `~ shard label: ${change.from} -> ${change.to}`;
+    case 'added':
+      return `+ ${shardName(change.shard.name)}: ${describeShard(change.shard)}`;
+    case 'removed':
+      return `- ${shardName(change.shard.name)}: ${describeShard(change.shard)}`;
+    case 'urls':
+      return `~ ${shardName(change.name)}: urls ${change.from.join(', ')} -> ${change.to.join(', ')}`;
+    case 'header':
+      return `~ ${shardName(change.name)}: header ${change.header} ${change.change}${change.change === 'removed' ? '' : ' (value not shown)'}`;
+    case 'timeoutMs':
+    case 'hedgeAfterMs':
+      return `~ ${shardName(change.name)}: ${change.kind} ${change.from ?? 'none'} -> ${change.to ?? 'none'}`;
+  }
+}
+
+/** "2 shards added, 1 removed, 1 changed, shard label changed". */
+export function summarizeChanges(changes: readonly ShardMapChange[]): string {
+  const count = (kind: ShardMapChange['kind']) => changes.filter((change) => change.kind === kind).length;
+  const changed = new Set(changes.flatMap((change) => ('name' in change ? [change.name] : []))).size;
+  const parts = [
+    count('added') > 0 ? `${count('added')} added` : '',
+    count('removed') > 0 ? `${count('removed')} removed` : '',
+    changed > 0 ? `${changed} changed` : '',
+  ].filter(Boolean);
+  const shards = parts.length === 0 ? [] : [`${plural(count('added') + count('removed') + changed, 'shard')}: ${parts.join(', ')}`];
+  return [...shards, ...(count('shardLabel') > 0 ? ['shard label changed'] : [])].join('; ');
+}
+
+/** A shard on one line, header values left out: "http://a1, http://a2; headers Authorization; timeoutMs 20000". */
+export function describeShard(shard: Shard): string {
+  return [
+    shard.urls.join(', '),
+    hasHeaders(shard) ? `headers ${Object.keys(shard.headers).join(', ')}` : '',
+    shard.timeoutMs === undefined ? '' : `timeoutMs ${shard.timeoutMs}`,
+    shard.hedgeAfterMs === undefined ? '' : `hedgeAfterMs ${shard.hedgeAfterMs}`,
+  ]
+    .filter(Boolean)
+    .join('; ');
+}
+
+/** A shard name as written in these lines: quoted when it holds anything but letters, digits, "_", "." and "-". */
+export function shardName(name: string): string {
+  return /^[A-Za-z0-9_.-]+$/.test(name) ? name : JSON.stringify(name);
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
