@@ -1,4 +1,4 @@
-// The prome-route command line: serve, explain.
+// The prome-route command line: serve, explain, shards (validate, diff, push).
 import { parseArgs } from 'node:util';
 import { PromQLSyntaxError } from '../lib/promql/parse.ts';
 import { loadShardMapFile } from '../lib/shards/file.ts';
@@ -6,6 +6,7 @@ import { ShardMapError } from '../lib/shards/schema.ts';
 import { VERSION } from '../lib/version.ts';
 import { explain } from './explain.ts';
 import { parseListenAddress, serve } from './serve.ts';
+import { CommandError, SHARDS_USAGE, shardsCommand, UsageError } from './shards.ts';
 
 const USAGE = `prome-route ${VERSION}: one Prometheus API in front of per-cluster Prometheus collectors
 
@@ -15,15 +16,17 @@ Usage:
       proxy's YAML config. Default listen address: its http.listen_addr, else 127.0.0.1:9091.
   prome-route explain --shards FILE 'QUERY'
       Print the shards a query goes to and the query each of them is sent.
-  prome-route --version
+${SHARDS_USAGE}  prome-route --version
 `;
-
-class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === '--version' || command === 'version') return void console.log(VERSION);
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') return void process.stdout.write(USAGE);
+  if (command === 'shards') {
+    process.exitCode = await shardsCommand(rest);
+    return;
+  }
   const { values, positionals } = parseArgs({
     args: rest,
     options: { shards: { type: 'string' }, listen: { type: 'string' }, timeout: { type: 'string' } },
@@ -59,6 +62,10 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError) {
     process.stderr.write(`prome-route: ${err.message}\n\n${USAGE}`);
     process.exit(2);
+  }
+  if (err instanceof CommandError) {
+    process.stderr.write(`prome-route: ${err.message}\n`);
+    process.exit(err.exitCode);
   }
   if (err instanceof ShardMapError) {
     process.stderr.write(`prome-route: ${err.message}\n`);

@@ -16,6 +16,9 @@ await Promise.all([
     format: 'esm',
     banner: { js: `#!/usr/bin/env node\n${requireShim}` },
     sourcemap: true,
+    // `shards diff/push --oss` bundle ali-oss, whose urllib requires proxy-agent only with
+    // URLLIB_ENABLE_PROXY set (as in the Alibaba Cloud bundle below).
+    external: ['proxy-agent'],
   }),
   // Lambda, nodejs20.x: `handler: dist/aws/index.handler`. The AWS SDK is bundled rather than taken
   // from the runtime: the SSM client that was tested is the one that runs (the runtime's copy changes

@@ -34,7 +34,7 @@ const SOURCES: readonly SourceKind[] = [
       ossObjectSource({
         bucket: required(env, 'SHARD_MAP_OSS_BUCKET'),
         key: required(env, 'SHARD_MAP_OSS_KEY'),
-        endpoint: ossEndpoint(env),
+        endpoint: ossEndpointFromEnv(env),
         credentials: options.ossCredentials ?? (() => ossCredentialsFromEnv(env)),
       }),
   },
@@ -87,24 +87,33 @@ function ttlFromEnv(env: Environment): number {
   return seconds * 1000;
 }
 
-function ossEndpoint(env: Environment): string {
+/**
+ * SHARD_MAP_OSS_ENDPOINT, else the endpoint of SHARD_MAP_OSS_REGION (else ALIBABA_CLOUD_REGION,
+ * FC_REGION): the VPC-internal one, through which the function reads the map without leaving
+ * Alibaba Cloud's network, or with `internal: false` the public one (the CLI on an operator's machine).
+ */
+export function ossEndpointFromEnv(env: Environment, { internal = true } = {}): string {
   const endpoint = value(env, 'SHARD_MAP_OSS_ENDPOINT');
   if (endpoint !== undefined) return endpoint;
   const region = value(env, 'SHARD_MAP_OSS_REGION') ?? value(env, 'ALIBABA_CLOUD_REGION') ?? value(env, 'FC_REGION');
   if (region === undefined) {
     throw new ShardMapError('no OSS region: set SHARD_MAP_OSS_REGION (e.g. cn-hangzhou) or SHARD_MAP_OSS_ENDPOINT');
   }
-  // The VPC-internal endpoint: the function reads the map without leaving Alibaba Cloud's network.
-  return `https://oss-${region.replace(/^oss-/, '')}-internal.aliyuncs.com`;
+  return `https://oss-${region.replace(/^oss-/, '')}${internal ? '-internal' : ''}.aliyuncs.com`;
 }
 
-function ossCredentialsFromEnv(env: Environment): OssCredentials {
+/**
+ * ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and (temporary credentials)
+ * ALIBABA_CLOUD_SECURITY_TOKEN. `advice` ends the message when they are missing.
+ */
+export function ossCredentialsFromEnv(
+  env: Environment,
+  advice = 'give the function a role, or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+): OssCredentials {
   const accessKeyId = value(env, 'ALIBABA_CLOUD_ACCESS_KEY_ID');
   const accessKeySecret = value(env, 'ALIBABA_CLOUD_ACCESS_KEY_SECRET');
   if (accessKeyId === undefined || accessKeySecret === undefined) {
-    throw new ShardMapError(
-      'no OSS credentials: give the function a role, or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET',
-    );
+    throw new ShardMapError(`no OSS credentials: ${advice}`);
   }
   const securityToken = value(env, 'ALIBABA_CLOUD_SECURITY_TOKEN');
   return { accessKeyId, accessKeySecret, ...(securityToken === undefined ? {} : { securityToken }) };

@@ -1,9 +1,10 @@
 /**
- * A local stand-in for Alibaba Cloud OSS, answering GetObject the way the service does, so tests run
- * the real ali-oss client against it: requests signed with the OSS (V1) signature and checked
+ * A local stand-in for Alibaba Cloud OSS, answering GetObject and PutObject the way the service does,
+ * so tests run the real ali-oss client against it: requests signed with the OSS (V1) signature and checked
  * against the keys it knows, the bucket named by the Host header (ali-oss sends
  * "<bucket>.oss-<region>.aliyuncs.com" when the endpoint is an IP address), quoted MD5 ETags,
- * If-None-Match answered with 304, and errors as OSS's XML documents.
+ * If-None-Match answered with 304, a PUT's Content-MD5 checked against its body, and errors as
+ * OSS's XML documents.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -30,35 +31,59 @@ export interface FakeOss {
   readonly keys: Map<string, OssKey>;
   /** Stores an object (as PutObject would), with a new ETag when the content changed. */
   put(bucket: string, key: string, content: string): void;
+  /** An object as stored, or undefined. */
+  get(bucket: string, key: string): StoredObject | undefined;
   /** While set, every request gets this error instead. */
   failure: { status: number; code: string; message: string } | null;
   close(): Promise<void>;
 }
 
+export interface StoredObject {
+  readonly content: string;
+  readonly etag: string;
+  readonly contentType?: string;
+}
+
 export async function startFakeOss(): Promise<FakeOss> {
-  const objects = new Map<string, { content: string; etag: string }>();
+  const objects = new Map<string, StoredObject>();
   const requests: OssRequest[] = [];
   const fake: Omit<FakeOss, 'url' | 'close'> = {
     requests,
     keys: new Map(),
     failure: null,
     put(bucket, key, content) {
-      objects.set(`${bucket}/${key}`, { content, etag: `"${createHash('md5').update(content).digest('hex').toUpperCase()}"` });
+      store(bucket, key, Buffer.from(content, 'utf8'));
     },
+    get: (bucket, key) => objects.get(`${bucket}/${key}`),
   };
 
+  function store(bucket: string, key: string, body: Buffer, contentType?: string): StoredObject {
+    const object = {
+      content: body.toString('utf8'),
+      etag: `"${createHash('md5').update(body).digest('hex').toUpperCase()}"`,
+      ...(contentType === undefined ? {} : { contentType }),
+    };
+    objects.set(`${bucket}/${key}`, object);
+    return object;
+  }
+
   const server = createServer((request, response) => {
-    const bucket = String(request.headers.host ?? '').split('.', 1)[0] ?? '';
-    const key = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname.slice(1));
-    const ifNoneMatch = request.headers['if-none-match'];
-    const status = answer(request, response, bucket, key, ifNoneMatch);
-    requests.push({ method: request.method ?? '', bucket, key, ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }), status });
+    void (async () => {
+      const bucket = String(request.headers.host ?? '').split('.', 1)[0] ?? '';
+      const key = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname.slice(1));
+      const ifNoneMatch = request.headers['if-none-match'];
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const status = answer(request, response, bucket, key, Buffer.concat(chunks), ifNoneMatch);
+      requests.push({ method: request.method ?? '', bucket, key, ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }), status });
+    })();
   });
 
-  function answer(request: IncomingMessage, response: ServerResponse, bucket: string, key: string, ifNoneMatch?: string): number {
+  function answer(request: IncomingMessage, response: ServerResponse, bucket: string, key: string, body: Buffer, ifNoneMatch?: string): number {
     if (fake.failure !== null) return error(response, fake.failure.status, fake.failure.code, fake.failure.message);
     const denied = authenticationProblem(request, bucket, key, fake.keys);
     if (denied !== undefined) return error(response, 403, denied.code, denied.message);
+    if (request.method === 'PUT') return putObject(request, response, bucket, key, body);
     if (request.method !== 'GET') return error(response, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
     const object = objects.get(`${bucket}/${key}`);
     if (object === undefined) return error(response, 404, 'NoSuchKey', 'The specified key does not exist.');
@@ -69,6 +94,18 @@ export async function startFakeOss(): Promise<FakeOss> {
     }
     response.writeHead(200, { ...headers, 'content-type': 'application/octet-stream', 'content-length': Buffer.byteLength(object.content) });
     response.end(object.content);
+    return 200;
+  }
+
+  /** PutObject: a Content-MD5, when sent, must be the body's (ali-oss always sends one). */
+  function putObject(request: IncomingMessage, response: ServerResponse, bucket: string, key: string, body: Buffer): number {
+    const md5 = request.headers['content-md5'];
+    if (md5 !== undefined && md5 !== createHash('md5').update(body).digest('base64')) {
+      return error(response, 400, 'InvalidDigest', 'The Content-MD5 you specified is not valid.');
+    }
+    const contentType = request.headers['content-type'];
+    const { etag } = store(bucket, key, body, contentType);
+    response.writeHead(200, { etag, 'x-oss-request-id': `req-${requests.length + 1}`, 'content-length': 0 }).end();
     return 200;
   }
 

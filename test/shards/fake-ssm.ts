@@ -1,16 +1,22 @@
 /**
  * A local stand-in for AWS Systems Manager Parameter Store, speaking its JSON 1.1 protocol
  * (POST /, X-Amz-Target: AmazonSSM.<Operation>, application/x-amz-json-1.1 bodies), so tests run
- * the real @aws-sdk/client-ssm against it. Only what the shard map sources use: GetParameter and
- * GetParametersByPath, with pagination, versions, and the service's error documents.
+ * the real @aws-sdk/client-ssm against it. Only what the shard map sources and `prome-route shards
+ * push` use: GetParameter and GetParametersByPath, with pagination, versions, and the service's
+ * error documents; PutParameter (types, Overwrite, the standard tier's 4096 characters) and
+ * DeleteParameter.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+export type ParameterType = 'String' | 'StringList' | 'SecureString';
+
 interface StoredParameter {
   readonly value: string;
+  readonly type: ParameterType;
   readonly version: number;
   readonly modified: number;
+  readonly keyId?: string;
 }
 
 export interface SsmRequest {
@@ -23,7 +29,11 @@ export interface FakeSsm {
   readonly url: string;
   readonly requests: SsmRequest[];
   /** Creates the parameter or adds a version, as `aws ssm put-parameter --overwrite` does. */
-  put(name: string, value: string): void;
+  put(name: string, value: string, type?: ParameterType): void;
+  /** A parameter as stored (SecureStrings in clear), or undefined. */
+  get(name: string): { readonly value: string; readonly type: ParameterType; readonly version: number; readonly keyId?: string } | undefined;
+  /** The names of the parameters stored, sorted. */
+  names(): string[];
   /** Most results one GetParametersByPath page holds (the service's default MaxResults is 10). */
   pageSize: number;
   /** While set, every request is refused with ThrottlingException. */
@@ -40,10 +50,17 @@ export async function startFakeSsm(): Promise<FakeSsm> {
     requests,
     pageSize: 10,
     throttling: false,
-    put(name, value) {
+    put(name, value, type = 'String') {
       const version = (parameters.get(name)?.version ?? 0) + 1;
-      parameters.set(name, { value, version, modified: Date.now() / 1000 });
+      parameters.set(name, { value, type, version, modified: Date.now() / 1000 });
     },
+    get(name) {
+      const stored = parameters.get(name);
+      if (stored === undefined) return undefined;
+      const { value, type, version, keyId } = stored;
+      return { value, type, version, ...(keyId === undefined ? {} : { keyId }) };
+    },
+    names: () => [...parameters.keys()].sort(),
   };
 
   const server = createServer((request, response) => {
@@ -90,9 +107,45 @@ export async function startFakeSsm(): Promise<FakeSsm> {
         const next = end < names.length ? { NextToken: Buffer.from(String(end)).toString('base64') } : {};
         return [200, { Parameters: page, ...next }];
       }
+      case 'AmazonSSM.PutParameter':
+        return putParameter(body);
+      case 'AmazonSSM.DeleteParameter': {
+        const name = String(body.Name);
+        if (!parameters.delete(name)) return error(400, 'ParameterNotFound');
+        return [200, {}];
+      }
       default:
         return error(400, 'UnknownOperationException');
     }
+  }
+
+  /** As the service checks them, in the service's words. */
+  function putParameter(body: Record<string, unknown>): [number, unknown] {
+    const { Name: name, Value: value, Type: type, Overwrite: overwrite, KeyId: keyId } = body;
+    if (typeof name !== 'string' || !/^[a-zA-Z0-9_.\-/]{1,2048}$/.test(name)) {
+      return error(400, 'ValidationException', 'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive). It must use only letters, numbers, or the following symbols: . (period), - (hyphen), _ (underscore).');
+    }
+    if (typeof value !== 'string' || value === '') return error(400, 'ValidationException', '1 validation error detected: Value at \'value\' failed to satisfy constraint: Member must have length greater than or equal to 1');
+    if (value.length > 4096) {
+      return error(400, 'ValidationException', 'Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier. For more information, see https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html');
+    }
+    const stored = parameters.get(name);
+    if (stored !== undefined && overwrite !== true) {
+      return error(400, 'ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+    }
+    if (type !== undefined && type !== 'String' && type !== 'StringList' && type !== 'SecureString') return error(400, 'ValidationException', `Invalid type ${String(type)}`);
+    const newType = (type as ParameterType | undefined) ?? stored?.type;
+    if (newType === undefined) return error(400, 'ValidationException', 'A parameter type is required when you create a parameter.');
+    if (keyId !== undefined && newType !== 'SecureString') return error(400, 'ValidationException', 'KeyId is required for SecureString type parameter only.');
+    const version = (stored?.version ?? 0) + 1;
+    parameters.set(name, {
+      value,
+      type: newType,
+      version,
+      modified: Date.now() / 1000,
+      ...(newType === 'SecureString' ? { keyId: typeof keyId === 'string' ? keyId : 'alias/aws/ssm' } : {}),
+    });
+    return [200, { Version: version, Tier: 'Standard' }];
   }
 
   server.listen(0, '127.0.0.1');
@@ -104,10 +157,10 @@ export async function startFakeSsm(): Promise<FakeSsm> {
   });
 }
 
-function parameter(name: string, { value, version, modified }: StoredParameter) {
+function parameter(name: string, { value, type, version, modified }: StoredParameter) {
   return {
     Name: name,
-    Type: 'String',
+    Type: type,
     Value: value,
     Version: version,
     LastModifiedDate: modified,
