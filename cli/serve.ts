@@ -16,7 +16,7 @@ export interface ServeOptions {
 /** Starts listening; resolves with the bound address, rejects with a readable reason. */
 export function serve(options: ServeOptions): Promise<{ server: Server; address: AddressInfo }> {
   const router = createRouter({ shardMap: async () => options.map, timeoutMs: options.timeoutMs, auth: authFromEnv(process.env) });
-  const server = createAdaptorServer({ fetch: router, overrideGlobalObjects: false }) as Server;
+  const server = createAdaptorServer({ fetch: router }) as Server;
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const where = `${options.host}:${options.port}`;
