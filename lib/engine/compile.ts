@@ -43,6 +43,9 @@ const COMBINE_PARTIALS: Partial<Record<AggregateOp, AggregateOp>> = {
   sum: 'sum', count: 'sum', min: 'min', max: 'max', group: 'group', count_values: 'sum',
 };
 
+/** Aggregations that take a parameter before the vector: topk(k, v), quantile(φ, v), ... */
+const PARAMETERISED = new Set(['topk', 'bottomk', 'quantile', 'count_values', 'limitk', 'limit_ratio']);
+
 const ANY_LABELS: Grouping = { without: true, labels: [] };
 
 export interface CompiledQuery {
@@ -181,7 +184,12 @@ class Compiler {
   private call(node: SyntaxNode): Expr {
     const fn = functionName(node, this.text);
     const args = callArguments(node);
-    if (fn === 'absent' || fn === 'absent_over_time') return this.absent(fn, args[0]);
+    if (fn === 'absent' || fn === 'absent_over_time') {
+      if (args.length !== 1) {
+        throw new PromQLSyntaxError(node.from, `expected 1 argument(s) in call to "${fn}", got ${args.length}`, this.text);
+      }
+      return this.absent(fn, args[0]);
+    }
     return { kind: 'call', name: fn, args: args.map((a) => this.compileArgument(a)) };
   }
 
@@ -204,7 +212,8 @@ class Compiler {
     const labels = this.absentLabels(arg);
     const info = this.info(arg);
     if (!info.constant && info.separable) {
-      const probe = fn === 'absent' ? `count(${this.source(arg)})` : `count(count_over_time(${this.source(arg)}))`;
+      const inner = withClosable(this.source(arg));
+      const probe = fn === 'absent' ? `count(${inner})` : `count(count_over_time(${inner}))`;
       return { kind: 'absent', expr: { kind: 'leaf', leaf: this.leaf(probe, true) }, labels };
     }
     return { kind: 'absent', expr: this.compile(arg), labels };
@@ -239,7 +248,7 @@ class Compiler {
     const body = this.source(vector);
     const prefix = params.map((p) => `${this.source(p)}, `).join('');
     const partial = (partialOp: string) =>
-      ({ kind: 'leaf', leaf: this.leaf(`${partialOp}${groupingText(grouping)} (${prefix}${body})`, true) }) as const;
+      ({ kind: 'leaf', leaf: this.leaf(`${partialOp}${groupingText(grouping)} (${prefix}${withClosable(body)})`, true) }) as const;
     const combine = COMBINE_PARTIALS[op];
     if (combine !== undefined) return { kind: 'aggregate', op: combine, grouping: ANY_LABELS, param: null, expr: partial(op) };
     switch (op) {
@@ -267,6 +276,13 @@ class Compiler {
       without: modifier !== null && child(modifier, 'Without') !== null,
       labels: modifier === null ? [] : groupingLabels(child(modifier, 'GroupingLabels'), this.text),
     };
+    const expected = PARAMETERISED.has(op) ? 2 : 1;
+    if (args.length !== expected) {
+      const message = args.length === 0
+        ? 'no arguments for aggregate expression provided'
+        : `wrong number of arguments for aggregate expression provided, expected ${expected}, got ${args.length}`;
+      throw new PromQLSyntaxError(node.from, message, this.text);
+    }
     return { op, grouping, params: args.slice(0, -1), vector: args[args.length - 1]! };
   }
 
@@ -313,15 +329,22 @@ class Compiler {
     let current = node;
     for (;;) {
       if (current.type.name === 'OffsetExpr') {
-        const duration = child(current, 'OffsetDurationExpr');
-        const text = duration === null ? '' : this.source(duration).trim();
-        offsetMs += text.startsWith('-') ? -parseDurationParam('offset', text.slice(1)) : parseDurationParam('offset', text);
+        const clause = child(current, 'OffsetDurationExpr');
+        const text = clause === null ? '' : this.source(clause).trim();
+        offsetMs += text.startsWith('-') ? -duration('offset', text.slice(1)) : duration('offset', text);
       } else if (current.type.name === 'StepInvariantExpr') {
         at = this.atModifier(current);
       } else {
         break;
       }
       current = expressionChildren(current)[0]!;
+    }
+    if (current.type.name === 'BinaryExpr') {
+      // lezer-promql reads `a - b offset 1h` as `(a - b) offset 1h`; Prometheus binds the modifier to
+      // `b`. Such a query is only answered where it needs no regrouping: whole, as one leaf.
+      throw new UnsupportedQueryError(
+        `cannot evaluate ${JSON.stringify(this.source(node))} across shards: put the selector with its modifier in parentheses`,
+      );
     }
     if (current.type.name !== 'SubqueryExpr') {
       // Only selectors (inside leaves) and subqueries take modifiers; Prometheus rejects the rest.
@@ -335,8 +358,8 @@ class Compiler {
     return {
       kind: 'subquery',
       expr: inner,
-      rangeMs: parseDurationParam('range', durations[0] ?? ''),
-      stepMs: durations[1] === undefined ? null : parseDurationParam('step', durations[1]),
+      rangeMs: duration('range', durations[0] ?? ''),
+      stepMs: durations[1] === undefined ? null : duration('step', durations[1]),
       offsetMs,
       at,
     };
@@ -402,7 +425,22 @@ export function parseNumber(text: string): number {
   const body = t.replace(/^[+-]/, '');
   if (/^inf$/i.test(body)) return sign * Infinity;
   if (/^nan$/i.test(body)) return NaN;
-  const n = Number(body);
+  // Go's number syntax allows underscores between digits (1_000).
+  const n = Number(/^\d(_?\d)*(\.\d(_?\d)*)?$/.test(body) ? body.replaceAll('_', '') : body);
   if (body !== '' && !Number.isNaN(n)) return sign * n;
-  return (sign * parseDurationParam('number', body)) / 1000;
+  return (sign * duration('number', body)) / 1000;
+}
+
+/** A literal duration; PromQL 3's duration arithmetic (`5m*2`) is not evaluated by the router. */
+function duration(what: string, text: string): number {
+  try {
+    return parseDurationParam(what, text);
+  } catch {
+    throw new UnsupportedQueryError(`cannot evaluate the ${what} ${JSON.stringify(text)} across shards: only plain durations are supported`);
+  }
+}
+
+/** Text to put inside parentheses: a # comment in it would swallow the closing one without a line break. */
+function withClosable(text: string): string {
+  return text.includes('#') ? `${text}\n` : text;
 }

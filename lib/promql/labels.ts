@@ -48,7 +48,17 @@ export class LabelAnalysis {
   state(node: SyntaxNode): LabelState {
     const name = node.type.name;
     if (name === 'VectorSelector') return this.selectorState(this.selectorAt(node));
-    if (TRANSPARENT.has(name)) return this.state(expressionChildren(node)[0]!);
+    if (TRANSPARENT.has(name)) {
+      const inner = expressionChildren(node)[0]!;
+      const before = this.materialised.size;
+      const state = this.state(inner);
+      // lezer-promql reads `a - b offset 1h` as `(a - b) offset 1h` where Prometheus binds the
+      // modifier to `b`: a wrapper inside would separate `b` from its modifier.
+      if (inner.type.name === 'BinaryExpr' && this.materialised.size > before) {
+        throw new UnsupportedQueryError(`cannot route ${JSON.stringify(this.text.slice(node.from, node.to))}: put the selector with its modifier in parentheses`);
+      }
+      return state;
+    }
     if (name === 'NumberDurationLiteral' || name === 'StringLiteral') return null;
     if (name === 'FunctionCall') return this.call(node);
     if (name === 'AggregateExpr') return this.aggregate(node);

@@ -1,4 +1,5 @@
 import { RE2JS } from 're2js';
+import { INVALID_UTF8 } from './strings.ts';
 
 export type MatchOp = '=' | '!=' | '=~' | '!~';
 
@@ -19,7 +20,10 @@ function compile(pattern: string): RE2JS {
   let re = compiled.get(pattern);
   if (re === undefined) {
     try {
-      // Prometheus anchors matcher regexes at both ends: `=~"a"` matches only "a", never "ab".
+      // Prometheus compiles the pattern on its own first (so `a)|(b` is an error, not `^(?:a)|(b)$`),
+      // then anchors it at both ends: `=~"a"` matches only "a", never "ab".
+      if (pattern.includes(INVALID_UTF8)) throw new Error('error parsing regexp: invalid UTF-8');
+      RE2JS.compile(pattern);
       re = RE2JS.compile(`^(?:${pattern})$`);
     } catch (err) {
       throw new RegexError((err as Error).message);

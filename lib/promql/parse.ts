@@ -1,5 +1,6 @@
 import type { SyntaxNode } from '@lezer/common';
 import { parser } from '@prometheus-io/lezer-promql';
+import { StringLiteralError, unquote } from './strings.ts';
 import { isExpression } from './syntax.ts';
 
 /** A query that does not parse; `message` is formatted like Prometheus's own parse errors. */
@@ -35,15 +36,29 @@ export function parsePromQL(text: string): SyntaxNode {
     const at = (error as SyntaxNode).from;
     throw new PromQLSyntaxError(at, describeUnexpected(text, at), text);
   }
-  const root = tree.topNode.firstChild;
-  const expr = root !== null && isExpression(root) ? root : null;
-  if (expr === null) throw new PromQLSyntaxError(0, 'no expression found in input', text);
-  for (let extra = expr.nextSibling; extra !== null; extra = extra.nextSibling) {
-    if (extra.type.name !== 'LineComment') {
-      throw new PromQLSyntaxError(extra.from, describeUnexpected(text, extra.from), text);
-    }
+  let expr: SyntaxNode | null = null;
+  for (let c = tree.topNode.firstChild; c !== null; c = c.nextSibling) {
+    if (c.type.name === 'LineComment') continue;
+    if (expr !== null) throw new PromQLSyntaxError(c.from, describeUnexpected(text, c.from), text);
+    expr = c;
   }
+  if (expr === null) throw new PromQLSyntaxError(0, 'no expression found in input', text);
+  checkStringLiterals(expr, text);
   return expr;
+}
+
+/** Every string literal must decode as Prometheus decodes it (escapes, UTF-8), wherever it stands. */
+function checkStringLiterals(root: SyntaxNode, text: string): void {
+  const cursor = root.cursor();
+  do {
+    if (cursor.type.name !== 'StringLiteral') continue;
+    try {
+      unquote(text.slice(cursor.from, cursor.to));
+    } catch (err) {
+      if (err instanceof StringLiteralError) throw new PromQLSyntaxError(cursor.from, err.message, text);
+      throw err;
+    }
+  } while (cursor.next() && cursor.from < root.to);
 }
 
 function describeUnexpected(text: string, at: number): string {

@@ -81,8 +81,9 @@ function emitSelector(selector: Selector, input: RewriteInput): string {
   // Prometheus rejects a selector whose matchers all match the empty string: `{cluster="a"}` alone,
   // or with `job=~".*"`. Selecting every named series keeps its meaning on the collector.
   const kept = selector.matchers.filter((m) => m.name !== label);
-  if (routed && selector.metricName === null && kept.every((m) => matches(m, ''))) {
-    edits.push({ from: base, to: base, insert: kept.length > 0 ? '__name__=~".+", ' : '__name__=~".+"' });
+  if (routed && !selector.metricName && kept.every((m) => matches(m, ''))) {
+    const itemsKept = removed.some((r) => !r);
+    edits.push({ from: base, to: base, insert: itemsKept ? '__name__=~".+", ' : '__name__=~".+"' });
   }
   edits.sort((a, b) => b.from - a.from || b.to - a.to);
   for (const e of edits) content = content.slice(0, e.from - base) + e.insert + content.slice(e.to - base);

@@ -8,6 +8,11 @@ const SIMPLE_ESCAPES: Record<string, string> = {
 
 export class StringLiteralError extends Error {}
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Stands for a decoded value that is not valid UTF-8: equal to no label value a shard can have. */
+export const INVALID_UTF8 = '\uD800';
+
 /** Decodes a PromQL string literal including its quotes. Throws StringLiteralError on a bad escape. */
 export function unquote(literal: string): string {
   const quote = literal[0];
@@ -15,6 +20,8 @@ export function unquote(literal: string): string {
     throw new StringLiteralError(`unterminated string literal ${literal}`);
   }
   const body = literal.slice(1, -1);
+  // Go's lexer reads the query as UTF-8 and rejects the replacement character written raw.
+  if (body.includes('\uFFFD')) throw new StringLiteralError('invalid UTF-8 rune');
   if (quote === '`') return body;
   if (quote !== '"' && quote !== "'") throw new StringLiteralError(`not a string literal: ${literal}`);
   if (!body.includes('\\')) return body;
@@ -58,7 +65,13 @@ export function unquote(literal: string): string {
       throw new StringLiteralError(`unknown escape sequence \\${esc}`);
     }
   }
-  return new TextDecoder().decode(new Uint8Array(bytes));
+  try {
+    return UTF8.decode(new Uint8Array(bytes));
+  } catch {
+    // \xff and friends make byte strings that are no valid UTF-8. No shard name (valid UTF-8 by the
+    // schema) can equal one, and Go's regexp refuses them; a lone surrogate keeps that apart.
+    return INVALID_UTF8;
+  }
 }
 
 function parseDigits(digits: string, radix: number, width: number): number {
@@ -71,5 +84,5 @@ function parseDigits(digits: string, radix: number, width: number): number {
 export function quote(value: string): string {
   // JSON string syntax is a subset of Go's double-quoted syntax, except that JSON leaves U+2028/2029
   // and other characters unescaped, which Go accepts as they are.
-  return JSON.stringify(value);
+  return JSON.stringify(value).replace(/\uFFFD/g, '\\ufffd');
 }

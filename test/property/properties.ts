@@ -1,0 +1,238 @@
+// The five properties, as predicates over one case (a query and a shard map). Each throws (an
+// assertion error) when the property does not hold; the *.test.ts files run them with fast-check.
+import { expect } from 'vitest';
+import { parsePromQL, PromQLSyntaxError } from '../../lib/promql/parse.ts';
+import type { QueryPlan } from '../../lib/promql/plan.ts';
+import { collectSelectors, type Selector } from '../../lib/promql/selectors.ts';
+import { assertWithinBudget, describeError, exercise, isDocumented, type Case, type Rewrite } from './harness.ts';
+import { judge } from './judge.ts';
+import {
+  emptyBraces, expectedShards, LiteralError, oracleSelectors, regexErrors, SHARD_LABEL, stripShardWrappers, type OracleSelector,
+} from './oracle.ts';
+
+// --- Property 1: the router never crashes on a query. planQuery, forShard (for every shard),
+// compileQuery (with and without push-down) and every leaf's forShard either succeed or throw one of
+// the documented errors (PromQLSyntaxError, UnsupportedQueryError, EvaluationError), never a
+// TypeError, RangeError, StringLiteralError, ApiError or anything else; a syntax error's position lies
+// in the query; each case finishes within its time budget (a hang is caught by the watchdog).
+
+export function neverCrashes(c: Case): void {
+  const outcome = exercise(c);
+  assertWithinBudget(outcome);
+  for (const { step, error } of outcome.errors) {
+    if (!isDocumented(error)) throw new Error(`${step} threw ${describeError(error)}`);
+    if (error instanceof PromQLSyntaxError) {
+      const p = error.position;
+      if (!Number.isInteger(p) || p < 0 || p > c.text.length) throw new Error(`${step}: syntax error position ${p} outside the query`);
+      if (!/^\d+:\d+: parse error: ./su.test(error.message)) throw new Error(`${step}: syntax error message ${JSON.stringify(error.message)}`);
+    }
+  }
+}
+
+// --- Property 2: valid input stays valid. A query valid by the judge is accepted by planQuery; for a
+// query the router accepts, every query it sends to a shard (forShard for each shard, each compiled
+// leaf's forShard for each of the leaf's shards) parses with parsePromQL too, and compileQuery never
+// calls it a syntax error except for Prometheus's own modifier rule. Where the original is valid by
+// the judge (judge.ts: the lezer grammar, every string literal decoding as Prometheus's lexer decodes
+// it, every regex compiling as Go's regexp, no selector whose matchers all match "" — "vector selector
+// must contain at least one non-empty matcher"), every rewrite is valid by the same judge.
+// (stays-valid-promtool.test.ts repeats this with the real Prometheus 2.42 parser as the judge.)
+
+const where = (r: Rewrite) => (r.leaf === null ? `forShard(${JSON.stringify(r.shard)})` : `leaf ${JSON.stringify(r.plan.text)} for ${JSON.stringify(r.shard)}`);
+
+export function staysValid(c: Case): void {
+  const outcome = exercise(c);
+  assertWithinBudget(outcome);
+  const originalProblems = judge(c.text);
+  if (outcome.plan === null) {
+    if (originalProblems.length === 0) throw new Error(`planQuery rejects a valid query: ${describeError(outcome.errors[0]?.error)}`);
+    return;
+  }
+  // Validity depends on the text only: judge each distinct query once.
+  const all = [...new Map([...outcome.rewrites, ...outcome.leafRewrites].map((r) => [r.query, r])).values()];
+  for (const r of all) {
+    try {
+      parsePromQL(r.query);
+    } catch (err) {
+      throw new Error(`${where(r)} sends a query that does not parse: ${JSON.stringify(r.query)}: ${describeError(err)}`);
+    }
+  }
+  // compileQuery builds leaf queries from the text; one that does not parse is the router's fault.
+  // Its own syntax error (a modifier on an expression Prometheus does not allow it on) is not.
+  for (const { step, error } of outcome.errors) {
+    if (step.startsWith('compileQuery') && error instanceof PromQLSyntaxError && !/modifier must be preceded by/.test(error.message)) {
+      throw new Error(`${step}: ${describeError(error)}`);
+    }
+  }
+  if (originalProblems.length > 0) return;
+  for (const r of all) {
+    const problems = judge(r.query);
+    if (problems.length > 0) throw new Error(`${where(r)} makes the valid query invalid: ${JSON.stringify(r.query)}: ${problems.join('; ')}`);
+  }
+}
+
+// --- Property 3: a query is never sent to a shard its matchers exclude. Computed independently of
+// lib/promql (oracle.ts: the test's own literal decoding and RE2 whole-value matching, "" for a
+// missing label as in Prometheus): a selector reads shard s iff all its `cluster` matchers accept s;
+// a shard is in plan.shards iff some selector reads it; forShard(s) leaves a selector that does not
+// read s selecting nothing (its braces hold `cluster!=""`) and a selector that reads s without any
+// cluster matcher. Compiled leaves go to exactly the shards their own selectors read, never outside
+// plan.shards. A query Prometheus rejects for its matchers (bad literal, bad regex) is rejected.
+// For grammar-generated queries, the decoded selectors must also be what the generator wrote.
+
+function readSelectors(text: string, what: string): OracleSelector[] {
+  try {
+    return oracleSelectors(text);
+  } catch (err) {
+    if (err instanceof LiteralError) throw new Error(`${what} accepted a selector literal Prometheus rejects (${err.message}): ${JSON.stringify(text)}`);
+    throw err;
+  }
+}
+
+/** The plan routes each selector, and the whole query, exactly as the oracle does. */
+function checkPlan(plan: QueryPlan, shards: readonly string[], what: string): OracleSelector[] {
+  const selectors = readSelectors(plan.text, what);
+  const badRegexes = regexErrors(selectors);
+  if (badRegexes.length > 0) throw new Error(`${what} accepted a regex Prometheus rejects: ${badRegexes.join('; ')}`);
+  expect(plan.selectors.length, `${what}: number of selectors`).toBe(selectors.length);
+  const touched = new Set<string>();
+  selectors.forEach((s, i) => {
+    const expected = expectedShards(s, shards);
+    expected.forEach((name) => touched.add(name));
+    expect([...plan.shardsOf(plan.selectors[i]!)], `${what}: shards of ${JSON.stringify(plan.text.slice(s.from, s.to))}`).toEqual(expected);
+  });
+  expect([...plan.shards], `${what}: plan.shards`).toEqual(shards.filter((s) => touched.has(s)));
+  return selectors;
+}
+
+/** A rewrite keeps selectors that read its shard free of cluster matchers, and the others excluded. */
+function checkRewrite(r: Rewrite, original: readonly OracleSelector[], shards: readonly string[]): void {
+  const rewritten = readSelectors(r.query, `rewrite for ${JSON.stringify(r.shard)}`);
+  expect(rewritten.length, `selectors of ${JSON.stringify(r.query)}`).toBe(original.length);
+  original.forEach((s, i) => {
+    const own = rewritten[i]!.matchers.filter((m) => m.name === SHARD_LABEL);
+    const reads = expectedShards(s, shards).includes(r.shard);
+    const where = `${JSON.stringify(r.plan.text.slice(s.from, s.to))} in ${JSON.stringify(r.query)} for shard ${JSON.stringify(r.shard)}`;
+    if (reads) {
+      expect(own.map((m) => m.source), `cluster matchers left in ${where}`).toEqual([]);
+    } else {
+      const excluded = own.some((m) => m.op === '!=' && m.value.text === '');
+      expect(excluded, `${where} must select nothing (cluster!="")`).toBe(true);
+    }
+  });
+}
+
+/** The generator's intent: the metric names and matchers it wrote, decoded. */
+function checkIntent(c: Case, selectors: readonly OracleSelector[], plan: QueryPlan): void {
+  const gen = c.gen;
+  if (gen === null) return;
+  if (gen.selectors.some((s) => s.matchers.some((m) => m.value === null))) {
+    throw new Error('planQuery accepted a selector with a literal Prometheus rejects');
+  }
+  const intent = gen.selectors.map((s) => ({ metricName: s.metricName, matchers: s.matchers.map((m) => [m.name, m.op, m.value]) }));
+  const oracle = selectors.map((s) => ({ metricName: s.metricName, matchers: s.matchers.map((m) => [m.name, m.op, m.value.text]) }));
+  const lib = plan.selectors.map((s) => ({ metricName: s.metricName, matchers: s.matchers.map((m) => [m.name, m.op, m.value]) }));
+  expect(oracle, 'the oracle reads what the generator wrote').toEqual(intent);
+  // lib reports a quoted metric name `{"up"}` as the metric name, `__name__="up"` as a matcher: as written.
+  expect(lib, 'collectSelectors reads what the generator wrote').toEqual(intent);
+}
+
+export function routesByMatchers(c: Case): void {
+  const outcome = exercise(c);
+  assertWithinBudget(outcome);
+  const plan = outcome.plan;
+  if (plan === null) return;
+  const selectors = checkPlan(plan, c.shards, 'planQuery');
+  checkIntent(c, selectors, plan);
+  for (const r of outcome.rewrites) checkRewrite(r, selectors, c.shards);
+  for (const compiled of outcome.compiled) {
+    for (const leaf of compiled.leaves) {
+      const what = `leaf ${JSON.stringify(leaf.plan.text)}`;
+      const leafSelectors = checkPlan(leaf.plan, c.shards, what);
+      expect([...leaf.shards], `${what}: shards`).toEqual([...leaf.plan.shards]);
+      for (const s of leaf.shards) expect(plan.shards, `${what} goes to a shard the query does not read`).toContain(s);
+      for (const r of outcome.leafRewrites.filter((x) => x.leaf === leaf)) checkRewrite(r, leafSelectors, c.shards);
+    }
+  }
+}
+
+// --- Property 4: no non-shard matcher is ever dropped. In every query sent to a shard (forShard for
+// each shard, each leaf's forShard), every selector keeps its metric name and every matcher on
+// another label than `cluster` with the same label name, operator and decoded value, in order
+// (compared with collectSelectors on both texts). The only matcher the router may add is
+// `__name__=~".+"`, in front, to a selector without a (non-empty) metric name. Compiled leaves,
+// together, contain every selector of the query as written, and no other.
+
+const others = (s: Selector) => s.matchers.filter((m) => m.name !== SHARD_LABEL).map((m) => ({ name: m.name, op: m.op, value: m.value }));
+const ADDED_MATCHER = { name: '__name__', op: '=~', value: '.+' };
+
+const selectorTexts = (text: string) => collectSelectors(parsePromQL(text), text).map((s) => text.slice(s.node.from, s.node.to));
+
+export function keepsMatchers(c: Case): void {
+  const outcome = exercise(c);
+  assertWithinBudget(outcome);
+  if (outcome.plan === null) return;
+  for (const r of [...outcome.rewrites, ...outcome.leafRewrites]) {
+    const before = r.plan.selectors;
+    const after = collectSelectors(parsePromQL(r.query), r.query);
+    expect(after.length, `selectors of ${JSON.stringify(r.query)}`).toBe(before.length);
+    before.forEach((s, i) => {
+      const where = `${JSON.stringify(r.plan.text.slice(s.node.from, s.node.to))} → ${JSON.stringify(r.query)} (shard ${JSON.stringify(r.shard)})`;
+      const w = after[i]!;
+      expect(w.metricName, `metric name of ${where}`).toBe(s.metricName);
+      let kept = others(w);
+      const first = kept[0];
+      if (first !== undefined && first.name === ADDED_MATCHER.name && first.op === ADDED_MATCHER.op && first.value === ADDED_MATCHER.value
+        && kept.length === others(s).length + 1) {
+        // Only where it cannot change what is selected: no metric name (or the empty one, which matches nothing).
+        expect(s.metricName ?? '', `__name__=~".+" added to a selector with a metric name: ${where}`).toBe('');
+        kept = kept.slice(1);
+      }
+      expect(kept, `non-shard matchers of ${where}`).toEqual(others(s));
+    });
+  }
+  const original = selectorTexts(c.text).sort();
+  for (const compiled of outcome.compiled) {
+    const inLeaves = new Set(compiled.leaves.flatMap((leaf) => selectorTexts(leaf.plan.text)));
+    for (const s of inLeaves) expect(original, `a leaf selects ${JSON.stringify(s)}, not in the query`).toContain(s);
+    for (const s of original) expect([...inLeaves], `no leaf reads ${JSON.stringify(s)}`).toContain(s);
+  }
+}
+
+// --- Property 5: the rest of the text is untouched. Outside the selectors' braces, a query sent to a
+// shard is the original byte for byte once the router's `label_replace(X, "cluster", "<v>", "", "")`
+// wrappers are removed (whitespace, comments, quoting, offsets, @, ranges, keywords' case); inside
+// the braces, the matchers on other labels than `cluster` are the original's as written, in order.
+// (A wrapper of exactly that form already in the original is removed from both texts alike.)
+
+const ADDED_NAME = '__name__=~".+"';
+
+function readable(text: string): OracleSelector[] | null {
+  try {
+    return oracleSelectors(text);
+  } catch (err) {
+    // A selector literal Prometheus would reject: property 3's business.
+    if (err instanceof LiteralError) return null;
+    throw err;
+  }
+}
+
+export function leavesTextAlone(c: Case): void {
+  const outcome = exercise(c);
+  assertWithinBudget(outcome);
+  if (outcome.plan === null) return;
+  for (const r of [...outcome.rewrites, ...outcome.leafRewrites]) {
+    const where = `${JSON.stringify(r.plan.text)} → ${JSON.stringify(r.query)} (shard ${JSON.stringify(r.shard)})`;
+    expect(emptyBraces(stripShardWrappers(r.query)), `outside the braces: ${where}`).toBe(emptyBraces(stripShardWrappers(r.plan.text)));
+    const before = readable(r.plan.text);
+    if (before === null) continue;
+    const after = oracleSelectors(r.query);
+    expect(after.length, `selectors: ${where}`).toBe(before.length);
+    before.forEach((s, i) => {
+      const kept = after[i]!.matchers.filter((m) => m.name !== SHARD_LABEL).map((m) => m.source);
+      const expected = s.matchers.filter((m) => m.name !== SHARD_LABEL).map((m) => m.source);
+      if (kept[0] === ADDED_NAME && kept.length === expected.length + 1) kept.shift();
+      expect(kept, `matchers as written in ${JSON.stringify(r.plan.text.slice(s.from, s.to))}: ${where}`).toEqual(expected);
+    });
+  }
+}
