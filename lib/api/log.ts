@@ -27,7 +27,8 @@ export function requestEntry(record: RequestRecord, emf: boolean): Record<string
     status: record.status,
     ...(record.errorType === undefined ? {} : { errorType: record.errorType }),
     durationMs: record.durationMs,
-    shards: Object.fromEntries(record.trace.shards),
+    // Shards in name order, not in the order they happened to answer: log lines compare line by line.
+    shards: Object.fromEntries([...record.trace.shards].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     bytes: record.trace.bytes,
     mapAgeMs: record.mapAgeMs,
   };
