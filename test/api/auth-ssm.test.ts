@@ -1,25 +1,15 @@
 // The bearer token as an SSM SecureString: read with the real AWS SDK from a local endpoint speaking
 // SSM's protocol, cached, and picked up again after rotation without a restart.
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { expect, it } from 'vitest';
 import { authenticate, authFromEnv } from '../../lib/api/auth.ts';
-import { startFakeSsm, type FakeSsm } from '../shards/fake-ssm.ts';
+import { useFakeSsm } from '../shards/fake-ssm.ts';
 
-let ssm: FakeSsm;
-beforeAll(async () => {
-  ssm = await startFakeSsm();
-  vi.stubEnv('AWS_ENDPOINT_URL_SSM', ssm.url);
-  vi.stubEnv('AWS_REGION', 'us-east-1');
-  vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
-});
-afterAll(async () => {
-  vi.unstubAllEnvs();
-  await ssm.close();
-});
+const session = useFakeSsm();
 
 const withToken = (token: string) => new Request('http://router.test/api/v1/labels', { headers: { Authorization: `Bearer ${token}` } });
 
 it('checks the bearer token kept in SSM, and follows its rotation', async () => {
+  const ssm = session.fake;
   ssm.put('/prome-route/ci/token', 'first-token');
   const auth = authFromEnv({ ROUTER_AUTH_TOKEN_SSM_PARAMETER: '/prome-route/ci/token', SHARD_MAP_TTL_SECONDS: '0.2' })!;
   await expect(authenticate(withToken('first-token'), auth)).resolves.toBeUndefined();

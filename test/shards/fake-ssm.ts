@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, vi } from 'vitest';
 
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
 
@@ -171,4 +172,25 @@ function parameter(name: string, { value, type, version, modified }: StoredParam
 
 function error(status: number, type: string, message?: string): [number, unknown] {
   return [status, { __type: type, ...(message === undefined ? {} : { message }) }];
+}
+
+/**
+ * Starts the fake for a test file and points the SDK at it the way a Lambda finds SSM (endpoint,
+ * region and credentials from the environment); the returned object holds the fake once started.
+ */
+export function useFakeSsm(): { fake: FakeSsm } {
+  const holder = {} as { fake: FakeSsm };
+  beforeAll(async () => {
+    holder.fake = await startFakeSsm();
+    vi.stubEnv('AWS_ENDPOINT_URL_SSM', holder.fake.url);
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
+    vi.stubEnv('AWS_SESSION_TOKEN', 'test');
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await holder.fake.close();
+  });
+  return holder;
 }

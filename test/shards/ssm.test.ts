@@ -1,32 +1,20 @@
 // The SSM sources with the real AWS SDK client, against a local server speaking SSM's protocol.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { shardMapFromEnv } from '../../lib/shards/env.ts';
-import { startFakeSsm, type FakeSsm } from './fake-ssm.ts';
+import { useFakeSsm } from './fake-ssm.ts';
 import { rejection, routes, testLoaderOptions } from './helpers.ts';
 
-let ssm: FakeSsm;
-beforeAll(async () => {
-  ssm = await startFakeSsm();
-  // How the SDK finds the endpoint, region and credentials (on Lambda: the function's role).
-  vi.stubEnv('AWS_ENDPOINT_URL_SSM', ssm.url);
-  vi.stubEnv('AWS_REGION', 'us-east-1');
-  vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
-  vi.stubEnv('AWS_SESSION_TOKEN', 'test');
-});
-afterAll(async () => {
-  vi.unstubAllEnvs();
-  await ssm.close();
-});
+// The SDK finds the fake the way a Lambda finds SSM: endpoint, region and credentials from the environment.
+const session = useFakeSsm();
 
 const TTL = 30_000;
 const SSM_RETRIES = { timeout: 10_000 }; // the SDK backs off between its attempts at a throttled call
 
-const requestsFor = (name: string) => ssm.requests.filter(({ body }) => body.Name === name || body.Path === name);
+const requestsFor = (name: string) => session.fake.requests.filter(({ body }) => body.Name === name || body.Path === name);
 
 describe('one SSM parameter holding the map', () => {
   it('loads the document and asks SSM to decrypt it', async () => {
-    ssm.put('/t/single', JSON.stringify({ shardLabel: 'region', shards: { a: 'http://a:9090', b: { urls: ['http://b1', 'http://b2'] } } }));
+    session.fake.put('/t/single', JSON.stringify({ shardLabel: 'region', shards: { a: 'http://a:9090', b: { urls: ['http://b1', 'http://b2'] } } }));
     const loader = shardMapFromEnv({ SHARD_MAP_SSM_PARAMETER: '/t/single' });
     expect(routes(await loader.get())).toEqual({ shardLabel: 'region', shards: { a: ['http://a:9090'], b: ['http://b1', 'http://b2'] } });
     expect(requestsFor('/t/single')).toEqual([
@@ -35,18 +23,18 @@ describe('one SSM parameter holding the map', () => {
   });
 
   it('reads YAML and the upstream format too', async () => {
-    ssm.put('/t/upstream', 'replace_label_name: dc\nprome_servers:\n  x: "10.0.0.1:9090"\n');
+    session.fake.put('/t/upstream', 'replace_label_name: dc\nprome_servers:\n  x: "10.0.0.1:9090"\n');
     const loader = shardMapFromEnv({ SHARD_MAP_SSM_PARAMETER: '/t/upstream' });
     expect(routes(await loader.get())).toEqual({ shardLabel: 'dc', shards: { x: ['http://10.0.0.1:9090'] } });
   });
 
   it('serves the map from memory within the TTL and picks up a new version after it', async () => {
     const options = testLoaderOptions();
-    ssm.put('/t/versions', JSON.stringify({ shards: { a: 'http://a1' } }));
+    session.fake.put('/t/versions', JSON.stringify({ shards: { a: 'http://a1' } }));
     const loader = shardMapFromEnv({ SHARD_MAP_SSM_PARAMETER: '/t/versions' }, options);
     expect(routes(await loader.get()).shards).toEqual({ a: ['http://a1'] });
 
-    ssm.put('/t/versions', JSON.stringify({ shards: { a: 'http://a2', b: 'http://b' } }));
+    session.fake.put('/t/versions', JSON.stringify({ shards: { a: 'http://a2', b: 'http://b' } }));
     options.advance(TTL - 1);
     expect(routes(await loader.get()).shards).toEqual({ a: ['http://a1'] });
     expect(requestsFor('/t/versions')).toHaveLength(1);
@@ -62,17 +50,17 @@ describe('one SSM parameter holding the map', () => {
 
   it('keeps the last good map while SSM throttles', async () => {
     const options = testLoaderOptions();
-    ssm.put('/t/throttled', JSON.stringify({ shards: { a: 'http://a' } }));
+    session.fake.put('/t/throttled', JSON.stringify({ shards: { a: 'http://a' } }));
     const loader = shardMapFromEnv({ SHARD_MAP_SSM_PARAMETER: '/t/throttled' }, options);
     const good = await loader.get();
 
-    ssm.throttling = true;
+    session.fake.throttling = true;
     try {
       options.advance(TTL);
       expect(await loader.get()).toBe(good);
       await vi.waitFor(() => expect(options.logged).toHaveLength(1), SSM_RETRIES);
     } finally {
-      ssm.throttling = false;
+      session.fake.throttling = false;
     }
     expect(options.logged[0]).toEqual({
       level: 'error',
@@ -88,11 +76,11 @@ describe('one SSM parameter holding the map', () => {
 
   it('keeps the last good map when a new version is invalid, and says what is wrong', async () => {
     const options = testLoaderOptions();
-    ssm.put('/t/invalid', JSON.stringify({ shards: { a: 'http://a' } }));
+    session.fake.put('/t/invalid', JSON.stringify({ shards: { a: 'http://a' } }));
     const loader = shardMapFromEnv({ SHARD_MAP_SSM_PARAMETER: '/t/invalid', SHARD_MAP_TTL_SECONDS: '10' }, options);
     const good = await loader.get();
 
-    ssm.put('/t/invalid', JSON.stringify({ shards: { a: 'ftp://a' } }));
+    session.fake.put('/t/invalid', JSON.stringify({ shards: { a: 'ftp://a' } }));
     options.advance(10_000);
     expect(await loader.get()).toBe(good);
     await vi.waitFor(() => expect(options.logged).toHaveLength(1));
@@ -118,14 +106,14 @@ describe('one SSM parameter holding the map', () => {
 
 describe('an SSM path with one parameter per shard', () => {
   it('reads every page of one level, each value a URL or a shard object', async () => {
-    ssm.put('/t/paged/a', 'http://a:9090');
-    ssm.put('/t/paged/b', '{"urls": ["http://b1:9090", "http://b2:9090"], "timeoutMs": 5000}');
-    ssm.put('/t/paged/c', 'https://c.example/prometheus/');
-    ssm.put('/t/paged/d', 'http://d');
-    ssm.put('/t/paged/e', 'http://e');
-    ssm.put('/t/paged/deeper/x', 'http://not-a-shard'); // below the level read
-    ssm.put('/t/pagedX', 'http://not-a-shard'); // beside the path, not in it
-    ssm.pageSize = 2;
+    session.fake.put('/t/paged/a', 'http://a:9090');
+    session.fake.put('/t/paged/b', '{"urls": ["http://b1:9090", "http://b2:9090"], "timeoutMs": 5000}');
+    session.fake.put('/t/paged/c', 'https://c.example/prometheus/');
+    session.fake.put('/t/paged/d', 'http://d');
+    session.fake.put('/t/paged/e', 'http://e');
+    session.fake.put('/t/paged/deeper/x', 'http://not-a-shard'); // below the level read
+    session.fake.put('/t/pagedX', 'http://not-a-shard'); // beside the path, not in it
+    session.fake.pageSize = 2;
     try {
       const loader = shardMapFromEnv({ SHARD_MAP_SSM_PATH: '/t/paged/', SHARD_LABEL: 'k8s_cluster' });
       const map = await loader.get();
@@ -141,7 +129,7 @@ describe('an SSM path with one parameter per shard', () => {
       });
       expect(map.shards.get('b')?.timeoutMs).toBe(5000);
     } finally {
-      ssm.pageSize = 10;
+      session.fake.pageSize = 10;
     }
     const pages = requestsFor('/t/paged');
     expect(pages.map(({ target }) => target)).toEqual(Array(3).fill('AmazonSSM.GetParametersByPath'));
@@ -151,21 +139,21 @@ describe('an SSM path with one parameter per shard', () => {
 
   it('takes the shard label from SHARD_LABEL, default cluster, and picks up an added shard after the TTL', async () => {
     const options = testLoaderOptions();
-    ssm.put('/t/growing/a', 'http://a');
+    session.fake.put('/t/growing/a', 'http://a');
     const loader = shardMapFromEnv({ SHARD_MAP_SSM_PATH: '/t/growing' }, options);
     expect(routes(await loader.get())).toEqual({ shardLabel: 'cluster', shards: { a: ['http://a'] } });
 
-    ssm.put('/t/growing/b', 'http://b'); // aws ssm put-parameter --name /t/growing/b --value http://b
+    session.fake.put('/t/growing/b', 'http://b'); // aws ssm put-parameter --name /t/growing/b --value http://b
     options.advance(TTL);
     await loader.get();
     await vi.waitFor(async () => expect(routes(await loader.get()).shards).toEqual({ a: ['http://a'], b: ['http://b'] }));
   });
 
   it('names the parameter in every error', async () => {
-    ssm.put('/t/broken/a', 'http://a');
-    ssm.put('/t/broken/b', 'ftp://b');
-    ssm.put('/t/broken/c', '{"urls": ["http://c"], "header": {}}');
-    ssm.put('/t/broken/d', '{"urls": [}');
+    session.fake.put('/t/broken/a', 'http://a');
+    session.fake.put('/t/broken/b', 'ftp://b');
+    session.fake.put('/t/broken/c', '{"urls": ["http://c"], "header": {}}');
+    session.fake.put('/t/broken/d', '{"urls": [}');
     const loader = shardMapFromEnv({ SHARD_MAP_SSM_PATH: '/t/broken' });
     expect((await rejection(loader.get())).message).toBe(
       'invalid shard map SSM path /t/broken:\n' +
@@ -176,7 +164,7 @@ describe('an SSM path with one parameter per shard', () => {
   });
 
   it('rejects an invalid SHARD_LABEL', async () => {
-    ssm.put('/t/labelled/a', 'http://a');
+    session.fake.put('/t/labelled/a', 'http://a');
     const loader = shardMapFromEnv({ SHARD_MAP_SSM_PATH: '/t/labelled', SHARD_LABEL: '__name__' });
     expect((await rejection(loader.get())).message).toContain('shardLabel: must not start with "__"');
   });
