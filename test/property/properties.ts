@@ -58,8 +58,10 @@ export function staysValid(c: Case): void {
     }
   }
   // compileQuery builds leaf queries from the text; one that does not parse is the router's fault.
-  // Its own syntax error (a modifier on an expression Prometheus does not allow it on) is not.
+  // Its own syntax errors about the original (a modifier where Prometheus allows none, an
+  // aggregation's argument count the judge also rejects) are not.
   for (const { step, error } of outcome.errors) {
+    if (originalProblems.length > 0) break;
     if (step.startsWith('compileQuery') && error instanceof PromQLSyntaxError && !/modifier must be preceded by/.test(error.message)) {
       throw new Error(`${step}: ${describeError(error)}`);
     }
