@@ -54,7 +54,8 @@ export class LabelAnalysis {
       const state = this.state(inner);
       // lezer-promql reads `a - b offset 1h` as `(a - b) offset 1h` where Prometheus binds the
       // modifier to `b`: a wrapper inside would separate `b` from its modifier.
-      if (inner.type.name === 'BinaryExpr' && this.materialised.size > before) {
+      const modifier = name === 'OffsetExpr' || name === 'StepInvariantExpr';
+      if (modifier && inner.type.name === 'BinaryExpr' && this.materialised.size > before) {
         throw new UnsupportedQueryError(`cannot route ${JSON.stringify(this.text.slice(node.from, node.to))}: put the selector with its modifier in parentheses`);
       }
       return state;

@@ -39,7 +39,11 @@ function emit(node: SyntaxNode, input: RewriteInput): string {
     out += text.slice(pos, node.to);
   }
   const value = input.materialised.get(nodeKey(node));
-  return value === undefined ? out : `label_replace(${out}, ${quote(input.label)}, ${quote(value)}, "", "")`;
+  if (value === undefined) return out;
+  const wrapped = `label_replace(${out}, ${quote(input.label)}, ${quote(value)}, "", "")`;
+  // `and(x)` written without a space: parentheses keep the wrapper from fusing with the keyword
+  // (`andlabel_replace`) without touching the query's own whitespace.
+  return /[\w:]/.test(text[node.from - 1] ?? '') ? `(${wrapped})` : wrapped;
 }
 
 function emitSelector(selector: Selector, input: RewriteInput): string {

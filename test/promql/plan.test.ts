@@ -153,6 +153,7 @@ describe('where the shard label goes back (label provenance)', () => {
       ['up{cluster="a"} + on(cluster) vector(1)', 'label_replace(up{}, "cluster", "a", "", "") + on(cluster) vector(1)'],
       ['label_replace(up{cluster="a"}, "cluster", "x", "", "")', 'label_replace(label_replace(up{}, "cluster", "a", "", ""), "cluster", "x", "", "")'],
       ['label_join(rate(up{cluster="a"}[5m]), "x", ",", "cluster", "job")', 'label_join(label_replace(rate(up{}[5m]), "cluster", "a", "", ""), "x", ",", "cluster", "job")'],
+      ['vector(1) or(up{cluster="a"})', 'vector(1) or(label_replace((up{}), "cluster", "a", "", ""))'],
       ['up{cluster="a"} == bool absent(nothing{cluster="b"})', 'label_replace(up{}, "cluster", "a", "", "") == bool label_replace(absent(nothing{cluster!=""}), "cluster", "b", "", "")'],
     ];
     for (const [query, expected] of materialised) {

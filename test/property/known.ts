@@ -51,5 +51,8 @@ export const KNOWN_COUNTEREXAMPLES: Record<'noCrash' | 'staysValid' | 'routing' 
     // Same for absent()/absent_over_time() with two arguments: only the first is read.
     example('absent(up, x)'),
   ],
-  untouched: [],
+  untouched: [
+    // A wrapper right after a keyword written without a space fused with it: `andlabel_replace(`.
+    example('min (instance, type) and(demo_memory_usage_bytes)', ['日本']),
+  ],
 };

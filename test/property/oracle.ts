@@ -306,7 +306,12 @@ export function stripShardWrappers(text: string): string {
     const tail = text.slice(first.to, call.to);
     const m = /^, "cluster", ("(?:[^"\\]|\\.)*"), "", ""\)$/su.exec(tail);
     if (m === null) continue;
-    cuts.push({ from: call.from, to: first.from }, { from: first.to, to: call.to });
+    // Right after a keyword (`and(x)`), the router parenthesises its wrapper: `and(label_replace(...))`.
+    const parenthesised = text[call.from - 1] === '(' && text[call.to] === ')' && /[\w:]/.test(text[call.from - 2] ?? '');
+    cuts.push(
+      { from: parenthesised ? call.from - 1 : call.from, to: first.from },
+      { from: first.to, to: parenthesised ? call.to + 1 : call.to },
+    );
   }
   cuts.sort((a, b) => b.from - a.from);
   let out = text;
