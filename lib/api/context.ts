@@ -3,7 +3,7 @@ import { callShard, readEnvelope, type CollectorCall } from '../collectors/clien
 import type { CollectorAnswer } from '../collectors/http.ts';
 import { inBatches } from '../collectors/batches.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
-import { ApiError, rawJsonResponse } from './envelope.ts';
+import { ApiError, rawJsonResponse, successEnvelope } from './envelope.ts';
 import type { Limits } from './limits.ts';
 import type { RequestTrace } from './trace.ts';
 
@@ -28,7 +28,7 @@ export interface RequestContext {
 
 /** A success envelope for an answer the router built, refused when it outgrows the response limit. */
 export function respond(ctx: RequestContext, data: unknown, warnings: readonly string[] = []): Response {
-  const body = JSON.stringify(warnings.length > 0 ? { status: 'success', data, warnings } : { status: 'success', data });
+  const body = JSON.stringify(successEnvelope(data, warnings));
   if (body.length > ctx.limits.maxResponseBytes) {
     throw new ApiError('execution', `the answer is larger than ${ctx.limits.maxResponseBytes} bytes: narrow the time range, raise the step or select fewer series`);
   }

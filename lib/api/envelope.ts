@@ -41,8 +41,13 @@ export function rawJsonResponse(body: string | Uint8Array | ReadableStream<Uint8
   return new Response(body as BodyInit, { status, headers: JSON_HEADERS });
 }
 
+/** The success envelope; `warnings` only when there are some, as Prometheus writes it. */
+export function successEnvelope(data: unknown, warnings: readonly string[] = []): Record<string, unknown> {
+  return warnings.length > 0 ? { status: 'success', data, warnings } : { status: 'success', data };
+}
+
 export function success(data: unknown, warnings: readonly string[] = []): Response {
-  return jsonResponse(warnings.length > 0 ? { status: 'success', data, warnings } : { status: 'success', data });
+  return jsonResponse(successEnvelope(data, warnings));
 }
 
 export function failure(err: ApiError, warnings: readonly string[] = []): Response {
