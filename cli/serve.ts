@@ -3,6 +3,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { authFromEnv } from '../lib/api/auth.ts';
+import { batchedJsonLogger } from '../lib/api/log.ts';
 import { createRouter } from '../lib/api/router.ts';
 import type { ShardMap } from '../lib/shards/schema.ts';
 
@@ -15,7 +16,7 @@ export interface ServeOptions {
 
 /** Starts listening; resolves with the bound address, rejects with a readable reason. */
 export function serve(options: ServeOptions): Promise<{ server: Server; address: AddressInfo }> {
-  const router = createRouter({ shardMap: async () => options.map, timeoutMs: options.timeoutMs, auth: authFromEnv(process.env) });
+  const router = createRouter({ shardMap: async () => options.map, timeoutMs: options.timeoutMs, auth: authFromEnv(process.env), log: batchedJsonLogger() });
   const server = createAdaptorServer({ fetch: router }) as Server;
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {

@@ -1,6 +1,6 @@
 // Bundles the CLI and the two cloud functions with esbuild. Runs on `npm ci` (prepare) and before the tests.
 import { build } from 'esbuild';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 
 // Some dependencies (yaml) are CommonJS and require Node built-ins; give the ESM bundles a require.
 const requireShim = "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);";
@@ -16,6 +16,13 @@ await Promise.all([
     format: 'esm',
     banner: { js: `#!/usr/bin/env node\n${requireShim}` },
     sourcemap: true,
+    // The cloud SDKs (imported only by `shards` commands and cloud sources) go to chunks of their
+    // own, loaded when first used: `serve` then starts without parsing them, and uses less memory.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    // ES module builds where packages have them (the AWS SDK's CommonJS build, imported from a
+    // chunk, comes through as a default export only; as on AWS below).
+    mainFields: ['module', 'main'],
     // `shards diff/push --oss` bundle ali-oss, whose urllib requires proxy-agent only with
     // URLLIB_ENABLE_PROXY set (as in the Alibaba Cloud bundle below).
     external: ['proxy-agent'],
@@ -48,6 +55,9 @@ await Promise.all([
     external: ['@aws-sdk/*', 'proxy-agent'],
   }),
 ]);
+
+// The package's bin: executable, as `npm link` and direct runs expect (esbuild's splitting leaves it 0644).
+await chmod('dist/cli.mjs', 0o755);
 
 // Without it, this repository's "type": "module" would make Node read dist/aliyun/index.js as an ES
 // module here (tests, local runs); deployed alongside it, it states what FC assumes anyway.

@@ -1,15 +1,16 @@
 // Turns request parameters into routing plans, with Prometheus's own error wording.
 import { PromQLSyntaxError } from '../promql/parse.ts';
-import { planQuery, type QueryPlan } from '../promql/plan.ts';
+import type { QueryPlan } from '../promql/plan.ts';
 import type { ShardMap } from '../shards/schema.ts';
 import type { RequestContext, ShardCall } from './context.ts';
 import { ApiError } from './envelope.ts';
 import { checkFanOut } from './limits.ts';
 import { pick } from './params.ts';
+import { cachedPlan } from './plan-cache.ts';
 
 export function planParam(text: string, param: string, map: ShardMap): QueryPlan {
   try {
-    return planQuery(text, map.shardLabel, [...map.shards.keys()]);
+    return cachedPlan(text, map);
   } catch (err) {
     if (err instanceof PromQLSyntaxError) throw new ApiError('bad_data', `invalid parameter ${JSON.stringify(param)}: ${err.message}`);
     throw err;

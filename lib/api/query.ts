@@ -1,7 +1,7 @@
 // /api/v1/query and /api/v1/query_range: route the query to the one shard it touches, stream the
 // collector's answer back with the shard label added where a global Prometheus would show it.
 import { checkedBody } from '../collectors/checked-body.ts';
-import { insertShardLabel, insertShardLabelInto } from '../merge/shard-label.ts';
+import { LabelInserter } from '../merge/shard-label.ts';
 import { askShard, withAnyShard, type RequestContext } from './context.ts';
 import { answerAcrossShards } from './distributed.ts';
 import { rawJsonResponse } from './envelope.ts';
@@ -23,10 +23,9 @@ export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise
     const { query, addLabel } = plan.forShard(shard);
     const params = pick(ctx.params, FORWARDED[path]);
     params.set('query', query);
-    const body = await checkedBody(shard, await askShard(ctx, { shard, path, params, method: 'POST' }));
-    if (addLabel === null) return rawJsonResponse(body);
-    const label = ctx.map.shardLabel;
-    return rawJsonResponse(Buffer.isBuffer(body) ? insertShardLabelInto(body, label, addLabel) : insertShardLabel(body, label, addLabel));
+    const answer = await askShard(ctx, { shard, path, params, method: 'POST' });
+    const editor = addLabel === null ? undefined : new LabelInserter(ctx.map.shardLabel, addLabel);
+    return rawJsonResponse(await checkedBody(shard, answer, editor));
   };
   // A query that touches no shard (`1+1`, `vector(1)`, `absent(up{cluster="gone"})`) is the same on
   // every collector: the first healthy one answers.

@@ -3,43 +3,80 @@
 // that breaks off or sends garbage gets a proper error naming the shard instead of a broken 200.
 // Larger answers stream after their first CHECKED_PREFIX bytes; a failure after that point aborts
 // the response, which clients report as a failed request.
-import { Readable } from 'node:stream';
 import { ApiError } from '../api/envelope.ts';
-import type { CollectorAnswer } from './http.ts';
+import { readUpTo, type CollectorAnswer } from './http.ts';
 
 export const CHECKED_PREFIX = 256 * 1024;
 
-/** The whole body if it fits in CHECKED_PREFIX bytes (checked), else a stream of it. */
-export async function checkedBody(shard: string, answer: CollectorAnswer): Promise<Buffer | ReadableStream<Uint8Array>> {
-  const head: Buffer[] = [];
-  let size = 0;
-  const chunks = answer.body[Symbol.asyncIterator]();
-  let done = false;
+/** Changes a body as it goes through, chunk by chunk (the shard label insertion). */
+export interface ChunkEditor {
+  /** The output for the next chunk, as pieces in order (views of the chunk where it is unchanged). */
+  push(chunk: Buffer): Buffer[];
+  /** What is still held back once the input has ended. */
+  end(): Buffer;
+}
+
+export function editWhole(body: Buffer, editor: ChunkEditor): Buffer {
+  return Buffer.concat([...editor.push(body), editor.end()]);
+}
+
+/**
+ * The whole body, edited, if it fits in CHECKED_PREFIX bytes (checked), else a stream of it, edited
+ * as it flows. The stream reads the collector's answer directly, one layer, no Node-to-web adapters:
+ * those cost throughput and held more of a large answer in memory.
+ */
+export async function checkedBody(shard: string, answer: CollectorAnswer, editor?: ChunkEditor): Promise<Buffer | ReadableStream<Uint8Array>> {
+  let head: { chunks: Buffer[]; complete: boolean };
   try {
-    while (size <= CHECKED_PREFIX) {
-      const next = await chunks.next();
-      if (next.done === true) {
-        done = true;
-        break;
-      }
-      head.push(next.value as Buffer);
-      size += (next.value as Buffer).byteLength;
-    }
+    head = await readUpTo(answer.body, CHECKED_PREFIX + 1);
   } catch (err) {
-    throw new ApiError('unavailable', `shard ${JSON.stringify(shard)}: collector broke off its answer (${(err as Error).message})`);
+    throw brokeOff(shard, err);
   }
-  if (done) {
-    const whole = Buffer.concat(head);
+  if (head.complete) {
+    const whole = Buffer.concat(head.chunks);
     try {
       JSON.parse(whole.toString('utf8'));
     } catch (err) {
       throw new ApiError('unavailable', `shard ${JSON.stringify(shard)}: collector answered invalid JSON (${(err as Error).message})`);
     }
-    return whole;
+    return editor === undefined ? whole : editWhole(whole, editor);
   }
-  async function* rest() {
-    yield* head;
-    for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) yield next.value as Buffer;
-  }
-  return Readable.toWeb(Readable.from(rest())) as ReadableStream<Uint8Array>;
+  return streamOf(shard, head.chunks, answer.body, editor);
+}
+
+function streamOf(shard: string, head: Buffer[], body: CollectorAnswer['body'], editor?: ChunkEditor): ReadableStream<Uint8Array> {
+  const chunks = body[Symbol.asyncIterator]();
+  const enqueue = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Buffer) => {
+    if (editor === undefined) controller.enqueue(chunk);
+    else for (const piece of editor.push(chunk)) controller.enqueue(piece);
+  };
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of head) enqueue(controller, chunk);
+    },
+    async pull(controller) {
+      let next: IteratorResult<unknown>;
+      try {
+        next = await chunks.next();
+      } catch (err) {
+        controller.error(brokeOff(shard, err));
+        return;
+      }
+      if (next.done !== true) {
+        enqueue(controller, next.value as Buffer);
+        return;
+      }
+      const rest = editor?.end();
+      if (rest !== undefined && rest.length > 0) controller.enqueue(rest);
+      controller.close();
+    },
+    cancel() {
+      // The caller went away: stop reading the collector's answer.
+      body.destroy();
+    },
+  });
+}
+
+export function brokeOff(shard: string, err: unknown): ApiError {
+  return new ApiError('unavailable', `shard ${JSON.stringify(shard)}: collector broke off its answer (${(err as Error).message})`);
 }

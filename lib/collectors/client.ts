@@ -2,13 +2,17 @@
 // and every failure turned into a Prometheus-style error that names the shard.
 import { ApiError, asErrorType } from '../api/envelope.ts';
 import type { Shard } from '../shards/schema.ts';
+import { brokeOff } from './checked-body.ts';
 import { readBody, send, type CollectorAnswer } from './http.ts';
 
 export interface CollectorCall {
   /** API path below the collector's base URL, e.g. `/api/v1/query`. */
   readonly path: string;
   readonly params: URLSearchParams;
-  /** POST sends the parameters as a form body, so long queries never hit URL length limits. */
+  /**
+   * POST sends long parameters as a form body, so long queries never hit URL length limits; short
+   * ones still go in the URL (GET), which costs both sides less.
+   */
   readonly method: 'GET' | 'POST';
   /** Epoch milliseconds by which the answer must have arrived. */
   readonly deadline: number;
@@ -16,6 +20,8 @@ export interface CollectorCall {
 
 /** Headroom left between the collector's own query timeout and the router's deadline. */
 const COLLECTOR_TIMEOUT_HEADROOM_MS = 250;
+/** Parameters up to this long go in the URL even for POST calls: far below any URL length limit. */
+const MAX_URL_PARAMS = 2048;
 /** The longest error body read from a collector; error texts are short. */
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -121,13 +127,12 @@ async function attempt(shard: Shard, base: string, call: CollectorCall, remainin
   }
   const headers: Record<string, string> = { ...shard.headers, 'accept-encoding': 'identity' };
   const timeoutMs = Math.min(remaining, shard.timeoutMs ?? remaining);
-  const url = `${base}${call.path}`;
   const query = params.toString();
-  if (call.method === 'POST') {
+  if (call.method === 'POST' && query.length > MAX_URL_PARAMS) {
     headers['content-type'] = 'application/x-www-form-urlencoded';
-    return send(url, { method: 'POST', headers, body: query, timeoutMs, cancel });
+    return send(base, call.path, { method: 'POST', headers, body: query, timeoutMs, cancel });
   }
-  return send(query === '' ? url : `${url}?${query}`, { method: 'GET', headers, timeoutMs, cancel });
+  return send(base, query === '' ? call.path : `${call.path}?${query}`, { method: 'GET', headers, timeoutMs, cancel });
 }
 
 interface ErrorEnvelope { errorType?: unknown; error?: unknown }
@@ -176,7 +181,7 @@ export async function readEnvelope<T>(shard: Shard, response: CollectorAnswer): 
   try {
     raw = await readBody(response.body);
   } catch (err) {
-    throw new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector broke off its answer (${(err as Error).message})`);
+    throw brokeOff(shard.name, err);
   }
   let body: { status?: unknown; data?: unknown; warnings?: unknown };
   try {

@@ -29,13 +29,45 @@ export class TransportTimeout extends Error {
   override readonly name = 'TimeoutError';
 }
 
-export function send(url: string, options: SendOptions): Promise<CollectorAnswer> {
+/** A collector's base URL as request options, parsed once: parsing it per request showed in profiles. */
+interface Endpoint {
+  readonly client: typeof http | typeof https;
+  readonly agent: http.Agent;
+  readonly hostname: string;
+  readonly port: string;
+  readonly auth: string | undefined;
+  /** The base URL's path without its trailing slash, to which API paths are appended. */
+  readonly basePath: string;
+}
+
+const endpoints = new Map<string, Endpoint>();
+
+function endpointOf(base: string): Endpoint {
+  let endpoint = endpoints.get(base);
+  if (endpoint === undefined) {
+    const url = new URL(base);
+    const secure = url.protocol === 'https:';
+    endpoint = {
+      client: secure ? https : http,
+      agent: secure ? AGENTS['https:'] : AGENTS['http:'],
+      // Node wants IPv6 literals without their brackets.
+      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port,
+      auth: url.username === '' ? undefined : `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`,
+      basePath: url.pathname.replace(/\/+$/, ''),
+    };
+    endpoints.set(base, endpoint);
+  }
+  return endpoint;
+}
+
+/** Sends one request to `base` (a collector's URL from the shard map) + `pathAndQuery`. */
+export function send(base: string, pathAndQuery: string, options: SendOptions): Promise<CollectorAnswer> {
   return new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const client = target.protocol === 'https:' ? https : http;
+    const { client, agent, hostname, port, auth, basePath } = endpointOf(base);
     const headers: Record<string, string | number> = { ...options.headers };
     if (options.body !== undefined) headers['content-length'] = Buffer.byteLength(options.body);
-    const request = client.request(target, { method: options.method, headers, agent: AGENTS[target.protocol as 'http:'] });
+    const request = client.request({ hostname, port, auth, path: basePath + pathAndQuery, method: options.method, headers, agent });
     // One timer for the whole exchange: destroying the request also fails a body still being read.
     const timer = setTimeout(() => request.destroy(new TransportTimeout('timed out')), options.timeoutMs);
     const cancel = () => request.destroy(Object.assign(new Error('cancelled'), { name: 'AbortError' }));
@@ -58,15 +90,44 @@ export function send(url: string, options: SendOptions): Promise<CollectorAnswer
 
 /** Reads a body whole, or its first `limit` bytes (then drops the rest). */
 export async function readBody(body: IncomingMessage, limit = Infinity): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk as Buffer);
-    size += (chunk as Buffer).byteLength;
-    if (size >= limit) {
-      body.destroy();
-      break;
-    }
-  }
+  const { chunks, complete } = await readUpTo(body, limit);
+  if (!complete) body.destroy();
   return Buffer.concat(chunks);
+}
+
+/**
+ * Reads chunks until the body ends or at least `limit` bytes have come; in the second case the body
+ * is left paused, the rest unread. Events rather than an async iterator: that cost a tenth of the
+ * router's CPU on small answers.
+ */
+export function readUpTo(body: IncomingMessage, limit: number): Promise<{ chunks: Buffer[]; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    if (body.destroyed) {
+      reject(body.errored ?? new Error('closed'));
+      return;
+    }
+    const settle = (complete: boolean) => {
+      body.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      resolve({ chunks, complete });
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.byteLength;
+      if (size >= limit) {
+        body.pause();
+        settle(false);
+      }
+    };
+    const onEnd = () => settle(true);
+    const onError = (err: Error) => {
+      body.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      reject(err);
+    };
+    // A body destroyed without an error (its request was cancelled) ends neither way.
+    const onClose = () => onError(new Error(body.readableAborted ? 'aborted' : 'closed'));
+    // resume(): a body an earlier call left paused does not flow again by itself.
+    body.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose).resume();
+  });
 }

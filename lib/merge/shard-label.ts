@@ -5,13 +5,15 @@
 // occur inside a JSON string (a quote inside a string is always escaped as \"), and no other key of a
 // query answer has that name, so each occurrence opens exactly one series' label set.
 
+import type { ChunkEditor } from '../collectors/checked-body.ts';
+
 const OPENING = Buffer.from('"metric":{');
 const CLOSING_BRACE = 0x7d;
 /** Chunks shorter than this are joined to what was held back instead of searched at the seam. */
 const SMALL_CHUNK = 64;
 
 /** Inserts `"<label>":"<value>"` into each label set, over chunks in order. */
-class LabelInserter {
+export class LabelInserter implements ChunkEditor {
   private readonly pair: Buffer;
   private readonly pairAndComma: Buffer;
   /** The end of the previous chunk that may begin an opening split across chunks. */
@@ -22,8 +24,11 @@ class LabelInserter {
     this.pairAndComma = Buffer.concat([this.pair, Buffer.from(',')]);
   }
 
-  /** The output for one more chunk of input, in one buffer. */
-  push(chunk: Buffer): Buffer {
+  /**
+   * The output for one more chunk of input: views of the chunk with the label pair between them, no
+   * copies (a large answer would otherwise leave as much garbage again as it is long).
+   */
+  push(chunk: Buffer): Buffer[] {
     const pieces: Buffer[] = [];
     let buf = chunk;
     let from = 0;
@@ -51,9 +56,9 @@ class LabelInserter {
       at = buf.indexOf(OPENING, from);
     }
     const keep = at !== -1 ? at : Math.max(from, buf.length - OPENING.length);
-    pieces.push(buf.subarray(from, keep));
+    if (keep > from) pieces.push(buf.subarray(from, keep));
     this.held = Buffer.from(buf.subarray(keep));
-    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+    return pieces;
   }
 
   /** What is still held back at the end of the input. */
@@ -64,25 +69,4 @@ class LabelInserter {
   private insertion(next: number): Buffer {
     return next === CLOSING_BRACE ? this.pair : this.pairAndComma;
   }
-}
-
-/** For an answer read whole. */
-export function insertShardLabelInto(body: Buffer, label: string, value: string): Buffer {
-  const inserter = new LabelInserter(label, value);
-  return Buffer.concat([inserter.push(body), inserter.end()]);
-}
-
-/** For an answer streamed through. */
-export function insertShardLabel(body: ReadableStream<Uint8Array>, label: string, value: string): ReadableStream<Uint8Array> {
-  const inserter = new LabelInserter(label, value);
-  return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      const out = inserter.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      if (out.length > 0) controller.enqueue(out);
-    },
-    flush(controller) {
-      const rest = inserter.end();
-      if (rest.length > 0) controller.enqueue(rest);
-    },
-  }));
 }

@@ -16,6 +16,8 @@ export interface ShardQuery {
 
 export class QueryPlan {
   private readonly selectorByNode = new Map<string, Selector>();
+  /** forShard's answers: a plan may be reused (cached) for many requests. */
+  private readonly byShard = new Map<string, ShardQuery>();
 
   constructor(
     readonly text: string,
@@ -46,6 +48,12 @@ export class QueryPlan {
    * with no shard touched, the shard chosen to evaluate it): selectors routed elsewhere select nothing.
    */
   forShard(shard: string): ShardQuery {
+    let answer = this.byShard.get(shard);
+    if (answer === undefined) this.byShard.set(shard, (answer = this.rewriteFor(shard)));
+    return answer;
+  }
+
+  private rewriteFor(shard: string): ShardQuery {
     const selectorAt = (node: SyntaxNode) => this.selectorByNode.get(nodeKey(node))!;
     const routed = (s: Selector) => this.shardsOf(s).includes(shard);
     const analysis = new LabelAnalysis(this.text, this.shardLabel, selectorAt, (s) => (routed(s) ? shard : null));

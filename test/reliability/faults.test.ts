@@ -106,9 +106,9 @@ describe('other faults', () => {
       let body = '';
       req.on('data', (d) => (body += d));
       req.on('end', () => setTimeout(async () => {
-        const upstream = await fetch(`${cluster.shards.a}${req.url}`, {
-          method: req.method, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body,
-        });
+        const upstream = await fetch(`${cluster.shards.a}${req.url}`, req.method === 'POST'
+          ? { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }
+          : {});
         res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
       }, 600));
     });
