@@ -3,12 +3,13 @@
 // real collector (SHARD_MAP_FILE names the collectors), with events as API Gateway (HTTP API, payload
 // 2.0) and FC's HTTP trigger deliver them. A fresh `node` doing nothing is measured alongside, for
 // Node's own start-up.
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from '../test/e2e/harness/corpus.ts';
 import { EVAL_TIME } from '../test/e2e/harness/generate.ts';
-import { Markdown, median, runCommand, type BenchContext } from './support.ts';
+import { runCommand } from '../test/e2e/harness/processes.ts';
+import { Markdown, median, type BenchContext } from './support.ts';
 
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 7);
 const SIZE_TARGET = 1e6;
@@ -17,7 +18,7 @@ const IMPORT_TARGET_MS = 100;
 const BUNDLES = [
   { platform: 'AWS Lambda', file: 'dist/aws/index.mjs' },
   { platform: 'Alibaba Cloud FC', file: 'dist/aliyun/index.js' },
-  { platform: 'CLI (`prome-route serve`)', file: 'dist/cli.mjs' },
+  { platform: 'CLI (`prome-route serve`)', file: 'dist/cli.mjs', lazy: 'dist/chunks' },
 ];
 
 const QUERY = { query: 'demo_num_cpus{cluster="a"}', time: String(EVAL_TIME) };
@@ -92,15 +93,21 @@ async function probe(script: string, bundle: string, platform: string, mapFile: 
 
 export async function coldStart(ctx: BenchContext): Promise<string> {
   const md = new Markdown();
-  const sizeRows = BUNDLES.map(({ platform, file }) => {
+  const sizeRows = BUNDLES.map(({ platform, file, lazy }) => {
     let size: number | null = null;
+    let note = '';
     try {
       size = statSync(path.join(REPO_ROOT, file)).size;
+      if (lazy !== undefined) {
+        const chunks = readdirSync(path.join(REPO_ROOT, lazy)).filter((f) => f.endsWith('.mjs'));
+        const bytes = chunks.reduce((sum, f) => sum + statSync(path.join(REPO_ROOT, lazy, f)).size, 0);
+        note = `; ${(bytes / 1e6).toFixed(2)} MB more in ${chunks.length} chunks under \`${lazy}\`, loaded on first use (cloud SDKs)`;
+      }
     } catch { /* not built */ }
-    return { platform, file, size };
+    return { platform, file, size, note };
   });
   md.text('bundle sizes (`npm run build`, minified where the build minifies):');
-  md.table(['platform', 'bundle', 'size'], sizeRows.map((r) => [r.platform, `\`${r.file}\``, r.size === null ? 'not built' : `${(r.size / 1e6).toFixed(2)} MB (${(r.size / 1024).toFixed(0)} KiB)`]));
+  md.table(['platform', 'bundle', 'size'], sizeRows.map((r) => [r.platform, `\`${r.file}\``, r.size === null ? 'not built' : `${(r.size / 1e6).toFixed(2)} MB (${(r.size / 1024).toFixed(0)} KiB)${r.note}`]));
 
   const script = path.join(ctx.workDir, 'cold-probe.mjs');
   await writeFile(script, PROBE);

@@ -9,7 +9,8 @@ import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { END_S, START_S } from '../test/e2e/harness/generate.ts';
 import { startRouterCli } from './servers.ts';
-import { Markdown, mb, median, procStatusBytes, ratio, sleep, type BenchContext } from './support.ts';
+import { sleep } from '../test/e2e/harness/processes.ts';
+import { Markdown, mb, median, procStatusBytes, ratio, type BenchContext } from './support.ts';
 
 const SHARD = 'a';
 const TIME_RUNS = Number(process.env.BENCH_LARGE_RUNS ?? 9);

@@ -1,10 +1,11 @@
 // The servers the benchmarks put in front of the collectors: `prome-route serve` (the real CLI, as a
-// child process) and a plain nginx reverse proxy.
+// child process), a plain nginx reverse proxy and the least possible Node proxy.
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from '../test/e2e/harness/corpus.ts';
-import { freePort, startProcess, waitReady, type Proc } from './support.ts';
+import { freePort, startProcess, type Proc } from '../test/e2e/harness/processes.ts';
+import { waitReady } from './support.ts';
 
 export interface Server {
   readonly url: string;
@@ -13,25 +14,41 @@ export interface Server {
 }
 
 /**
- * `node dist/cli.mjs serve --shards FILE --listen 127.0.0.1:PORT`, its request log going to a file in
- * `workDir` (as it would to a log collector; a pipe read by this process would tie the two together).
+ * Starts a server on a free loopback port and waits until `/-/healthy` answers; a port taken between
+ * choosing and binding it (`inUse` in the log) gets another try on a fresh port.
  */
-export async function startRouterCli(shardMapFile: string, workDir: string, name = 'router'): Promise<Server> {
+async function startListening(inUse: RegExp, start: (port: number) => Promise<Proc>): Promise<Server> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const proc = await startProcess(process.execPath, ['dist/cli.mjs', 'serve', '--shards', shardMapFile, '--listen', `127.0.0.1:${port}`], {
-      cwd: REPO_ROOT,
-      logFile: path.join(workDir, `${name}-${port}.log`),
-    });
+    const proc = await start(port);
     const url = `http://127.0.0.1:${port}`;
     try {
       await waitReady(`${url}/-/healthy`, proc);
       return { url, proc, stop: () => proc.stop() };
     } catch (err) {
       await proc.stop();
-      if (attempt >= 3 || !/address already in use/.test(proc.log())) throw err;
+      if (attempt >= 3 || !inUse.test(proc.log())) throw err;
     }
   }
+}
+
+/**
+ * `node dist/cli.mjs serve --shards FILE --listen 127.0.0.1:PORT`, its request log going to a file in
+ * `workDir` (as it would to a log collector; a pipe read by this process would tie the two together).
+ */
+export function startRouterCli(shardMapFile: string, workDir: string, name = 'router'): Promise<Server> {
+  return startListening(/address already in use/, (port) => startProcess(
+    process.execPath, ['dist/cli.mjs', 'serve', '--shards', shardMapFile, '--listen', `127.0.0.1:${port}`],
+    { cwd: REPO_ROOT, logFile: path.join(workDir, `${name}-${port}.log`) },
+  ));
+}
+
+/** bench/node-floor.mjs: the least a Node proxy can do, forwarding everything to `upstream`. */
+export function startNodeFloor(upstream: string, workDir: string): Promise<Server> {
+  return startListening(/EADDRINUSE/, (port) => startProcess(
+    process.execPath, ['bench/node-floor.mjs', String(port), upstream],
+    { cwd: REPO_ROOT, logFile: path.join(workDir, `node-floor-${port}.log`) },
+  ));
 }
 
 // Debian installs it in /usr/sbin, which a non-root PATH may lack.
@@ -46,8 +63,7 @@ export async function startNginx(upstream: string, workDir: string): Promise<Ser
   const dir = path.join(workDir, 'nginx');
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const { host } = new URL(upstream);
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+  return startListening(/in use/, async (port) => {
     const config = `# written by bench/servers.ts
 daemon off;
 worker_processes 1;
@@ -77,14 +93,6 @@ http {
 `;
     const configFile = path.join(dir, 'nginx.conf');
     await writeFile(configFile, config);
-    const proc = await startProcess(NGINX, ['-p', `${dir}/`, '-c', configFile, '-e', `${dir}/error.log`], { logFile: path.join(dir, 'stderr.log') });
-    const url = `http://127.0.0.1:${port}`;
-    try {
-      await waitReady(`${url}/-/healthy`, proc);
-      return { url, proc, stop: () => proc.stop() };
-    } catch (err) {
-      await proc.stop();
-      if (attempt >= 3 || !/in use/.test(proc.log())) throw err;
-    }
-  }
+    return startProcess(NGINX, ['-p', `${dir}/`, '-c', configFile, '-e', `${dir}/error.log`], { logFile: path.join(dir, 'stderr.log') });
+  });
 }

@@ -2,15 +2,14 @@
 // without the shard label) and one global oracle (all data, with the label). Generated data is
 // backfilled with promtool once and cached under <repo>/.tmp/e2e-data/<hash>/.
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasData, queryInstant } from './client.ts';
+import { freePort, sleep, startProcess } from './processes.ts';
 import { DASHBOARD_EXPRS_FILE, REPO_ROOT } from './corpus.ts';
 import { DEFAULT_SEED, DEFAULT_SHARDS, EVAL_TIME, SHARD_LABEL, writeOpenMetricsFiles } from './generate.ts';
 import type { DatasetStats, GenerateOptions } from './generate.ts';
@@ -30,27 +29,13 @@ const GENERATOR_INPUTS = [
 
 // --- process bookkeeping -----------------------------------------------------------------------------
 
-const live = new Set<ChildProcess>();
 const runDirs = new Set<string>();
 
-// Last-resort cleanup when the test process exits without calling stop() (failed test, crash, ^C
-// handled by vitest). Must be synchronous. If Node is killed outright, the wrapper below still notices
-// its stdin closing and takes Prometheus down.
+// Run directories of a test process that exits without calling stop() (failed test, crash). The
+// processes themselves are taken down by processes.ts.
 process.on('exit', () => {
-  for (const child of live) {
-    try {
-      if (child.pid) process.kill(-child.pid, 'SIGKILL');
-    } catch { /* already gone */ }
-  }
   for (const dir of runDirs) rmSync(dir, { recursive: true, force: true });
 });
-
-/**
- * Runs `"$@"` in its own process group and kills it when our end of its stdin closes (stop(), or
- * this Node process dying for any reason). Background jobs of a non-interactive sh get /dev/null as
- * stdin, hence the copy to fd 3 first.
- */
-const WRAPPER = 'exec 3<&0; "$@" 3<&- & child=$!; (cat <&3 >/dev/null; kill -TERM "$child" 2>/dev/null) & wait "$child"';
 
 function run(cmd: string, args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
@@ -63,19 +48,6 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; output
   });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- backfill ----------------------------------------------------------------------------------------
 
@@ -192,7 +164,6 @@ async function startOnce(o: StartPrometheusOptions, port: number, name: string):
   const logFile = path.join(workDir, `${name}.log`);
   // No scrape jobs, rule files, alerting or remote write: the server never reaches out anywhere.
   await writeFile(configFile, 'global:\n  scrape_interval: 15s\nscrape_configs: []\n');
-  const logFd = openSync(logFile, 'a');
   const args = [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${o.dataDir}`,
@@ -201,32 +172,13 @@ async function startOnce(o: StartPrometheusOptions, port: number, name: string):
     '--storage.tsdb.retention.time=100y',
     '--log.level=warn',
   ];
-  const child = spawn('sh', ['-c', WRAPPER, 'sh', PROMETHEUS, ...args], { detached: true, stdio: ['pipe', 'ignore', logFd] });
-  closeSync(logFd);
-  live.add(child);
-  let exited = false;
-  const exitedP = new Promise<void>((resolve) => child.once('exit', () => {
-    exited = true;
-    live.delete(child);
-    resolve();
-  }));
-  child.on('error', () => { /* reported through the readiness timeout / exit */ });
-  child.stdin?.on('error', () => { /* EPIPE when the wrapper is already gone */ });
-
-  const stop = async () => {
-    if (exited) return;
-    child.stdin?.end(); // the wrapper sends SIGTERM to Prometheus
-    const timer = setTimeout(() => {
-      try { if (child.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
-    }, 5000);
-    await exitedP;
-    clearTimeout(timer);
-  };
+  const proc = await startProcess(PROMETHEUS, args, { logFile });
+  const stop = () => proc.stop();
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (o.timeoutMs ?? 30_000);
   const query = o.readyQuery ?? 'demo_num_cpus';
-  while (Date.now() < deadline && !exited) {
+  while (Date.now() < deadline && !proc.hasExited()) {
     try {
       const ready = await fetch(`${url}/-/ready`);
       if (ready.status === 200 && hasData(await queryInstant(url, query, o.readyTime ?? EVAL_TIME)) && (await servesDir(url, o.dataDir))) {
@@ -236,8 +188,8 @@ async function startOnce(o: StartPrometheusOptions, port: number, name: string):
     await sleep(100);
   }
   await stop();
-  const log = await readFile(logFile, 'utf8').catch(() => '');
-  throw Object.assign(new Error(`Prometheus ${name} did not become ready on ${url}:\n${log.slice(-2000)}`), { log });
+  const log = proc.log();
+  throw Object.assign(new Error(`Prometheus ${name} did not become ready on ${url}:\n${log}`), { log });
 }
 
 /** Starts Prometheus on a free loopback port (retrying if the port is taken in between). */
