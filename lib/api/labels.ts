@@ -3,7 +3,7 @@
 // the shards that have matching series, which is what Grafana's `label_values(cluster)` asks for.
 import { compareStrings } from '../merge/labelsets.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
-import { applyLimit } from './limit.ts';
+import { applyLimit } from './truncate.ts';
 import { selectorCalls } from './plans.ts';
 
 export async function handleLabelNames(ctx: RequestContext): Promise<Response> {

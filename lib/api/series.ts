@@ -3,7 +3,7 @@
 import { compareLabelSets, withLabel, type LabelSet } from '../merge/labelsets.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
 import { ApiError } from './envelope.ts';
-import { applyLimit } from './limit.ts';
+import { applyLimit } from './truncate.ts';
 import { selectorCalls } from './plans.ts';
 
 export async function handleSeries(ctx: RequestContext): Promise<Response> {

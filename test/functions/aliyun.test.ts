@@ -4,13 +4,13 @@
 import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpResult } from '../../lib/platform/result.ts';
 import { EVAL_TIME, RANGE } from '../e2e/harness/generate.ts';
 import { writeShardMap } from '../e2e/harness/prometheus.ts';
 import {
-  askCore, FC_BUNDLE, hungShardMapFile, invokeInFreshProcess, loadEvent, metricNames, resultAnswer,
-  startSilentCollector, useFunctionSession, type ApiCall,
+  askCore, expectCoreAnswer, expectMalformedEventError, expectTimeoutWhenSourceHangs, FC_BUNDLE, invokeInFreshProcess, loadEvent, resultAnswer,
+  startSilentCollector, useFunctionSession, type ApiCall, type EventCase,
 } from './harness.ts';
 
 type Handler = (payload: Buffer | string, context: unknown) => Promise<HttpResult>;
@@ -35,7 +35,7 @@ function coldStart(env: Record<string, string>): Handler {
   }
 }
 
-const CASES: { event: string; call: ApiCall; gzip: boolean; names?: string[] }[] = [
+const CASES: EventCase[] = [
   {
     event: 'fc3-series-get-joined.json',
     gzip: false,
@@ -77,13 +77,7 @@ describe('Function Compute handler (dist/aliyun/index.js)', () => {
 
   for (const c of CASES) {
     it(`answers ${c.event} as the core does`, async () => {
-      const result = await handler(await payload(c.event), context());
-      expect(result.headers['content-encoding']).toBe(c.gzip ? 'gzip' : undefined);
-      expect(result.isBase64Encoded).toBe(c.gzip);
-      const answer = resultAnswer(result);
-      expect(answer.body).toMatchObject({ status: 'success' });
-      expect(answer).toEqual(await askCore(session.core, c.call));
-      if (c.names !== undefined) expect(metricNames(answer)).toEqual(c.names);
+      await expectCoreAnswer(await handler(await payload(c.event), context()), c, session.core);
     });
   }
 
@@ -128,28 +122,11 @@ describe('Function Compute handler (dist/aliyun/index.js)', () => {
   });
 
   it('answers a Prometheus timeout when something outside the core hangs past the function time', async () => {
-    const hung = await hungShardMapFile(session.cluster.dataDir);
-    try {
-      const coldHandler = coldStart({ SHARD_MAP_FILE: hung.file });
-      const started = Date.now();
-      const result = await coldHandler(await payload('fc3-series-get-joined.json'), context(2));
-      expect(Date.now() - started).toBeLessThan(2_000);
-      expect(result.statusCode).toBe(503);
-      expect(resultAnswer(result).body).toEqual({
-        status: 'error', errorType: 'timeout', error: 'the function ran out of time before the query finished',
-      });
-    } finally {
-      await hung.release();
-    }
+    await expectTimeoutWhenSourceHangs(session.cluster.dataDir, (file) => coldStart({ SHARD_MAP_FILE: file }), await payload('fc3-series-get-joined.json'), context(2));
   });
 
   it('answers a malformed event with a Prometheus internal error, and logs it', async () => {
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const result = await handler(Buffer.from('not json'), context());
-    expect(result.statusCode).toBe(500);
-    expect(resultAnswer(result).body).toMatchObject({ status: 'error', errorType: 'internal' });
-    expect(logged).toHaveBeenCalledOnce();
-    logged.mockRestore();
+    await expectMalformedEventError(handler, Buffer.from('not json'), context());
   });
 
   it('is one file that runs without the repository', async () => {

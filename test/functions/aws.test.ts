@@ -4,13 +4,13 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpResult } from '../../lib/platform/result.ts';
 import { EVAL_TIME, RANGE } from '../e2e/harness/generate.ts';
 import { writeShardMap } from '../e2e/harness/prometheus.ts';
 import {
-  askCore, AWS_BUNDLE, hungShardMapFile, invokeInFreshProcess, loadEvent, metricNames, resultAnswer,
-  startSilentCollector, useFunctionSession, type ApiCall,
+  askCore, AWS_BUNDLE, expectCoreAnswer, expectMalformedEventError, expectTimeoutWhenSourceHangs, invokeInFreshProcess, loadEvent, resultAnswer,
+  startSilentCollector, useFunctionSession, type ApiCall, type EventCase,
 } from './harness.ts';
 
 type Handler = (event: unknown, context: unknown) => Promise<HttpResult>;
@@ -31,7 +31,7 @@ async function coldStart(instance: string, env: Record<string, string>): Promise
   }
 }
 
-const CASES: { event: string; call: ApiCall; gzip: boolean; names?: string[] }[] = [
+const CASES: EventCase[] = [
   {
     event: 'apigw-v2-series-get.json',
     gzip: true,
@@ -78,13 +78,7 @@ describe('AWS Lambda handler (dist/aws/index.mjs)', () => {
 
   for (const c of CASES) {
     it(`answers ${c.event} as the core does`, async () => {
-      const result = await handler(await loadEvent(c.event), context());
-      expect(result.headers['content-encoding']).toBe(c.gzip ? 'gzip' : undefined);
-      expect(result.isBase64Encoded).toBe(c.gzip);
-      const answer = resultAnswer(result);
-      expect(answer.body).toMatchObject({ status: 'success' });
-      expect(answer).toEqual(await askCore(session.core, c.call));
-      if (c.names !== undefined) expect(metricNames(answer)).toEqual(c.names);
+      await expectCoreAnswer(await handler(await loadEvent(c.event), context()), c, session.core);
     });
   }
 
@@ -128,28 +122,11 @@ describe('AWS Lambda handler (dist/aws/index.mjs)', () => {
   });
 
   it('answers a Prometheus timeout when something outside the core hangs past the function time', async () => {
-    const hung = await hungShardMapFile(session.cluster.dataDir);
-    try {
-      const coldHandler = await coldStart('hung', { SHARD_MAP_FILE: hung.file });
-      const started = Date.now();
-      const result = await coldHandler(await loadEvent('apigw-v2-series-get.json'), context(2_000));
-      expect(Date.now() - started).toBeLessThan(2_000);
-      expect(result.statusCode).toBe(503);
-      expect(resultAnswer(result).body).toEqual({
-        status: 'error', errorType: 'timeout', error: 'the function ran out of time before the query finished',
-      });
-    } finally {
-      await hung.release();
-    }
+    await expectTimeoutWhenSourceHangs(session.cluster.dataDir, (file) => coldStart('hung', { SHARD_MAP_FILE: file }), await loadEvent('apigw-v2-series-get.json'), context(2_000));
   });
 
   it('answers a malformed event with a Prometheus internal error, and logs it', async () => {
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const result = await handler({ unexpected: true }, context());
-    expect(result.statusCode).toBe(500);
-    expect(resultAnswer(result).body).toMatchObject({ status: 'error', errorType: 'internal' });
-    expect(logged).toHaveBeenCalledOnce();
-    logged.mockRestore();
+    await expectMalformedEventError(handler, { unexpected: true }, context());
   });
 
   it('is one file under 1 MiB that runs without the repository', async () => {

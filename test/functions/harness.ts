@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, vi } from 'vitest';
+import { afterAll, beforeAll, expect, vi } from 'vitest';
 import { createRouter, type Router } from '../../lib/api/router.ts';
 import type { HttpResult } from '../../lib/platform/result.ts';
 import { loadShardMapFile } from '../../lib/shards/file.ts';
@@ -81,6 +81,63 @@ export function resultText(result: HttpResult): string {
 
 export function resultAnswer(result: HttpResult): Answer {
   return { status: result.statusCode, contentType: result.headers['content-type'], body: JSON.parse(resultText(result)) };
+}
+
+/** A recorded event and the request it stands for, as the core would be asked it directly. */
+export interface EventCase {
+  readonly event: string;
+  readonly call: ApiCall;
+  /** Whether the event accepts gzip, so the result must be gzipped (and base64 encoded). */
+  readonly gzip: boolean;
+  /** The metric names the answer must hold, for answers whose content matters beyond equality. */
+  readonly names?: string[];
+}
+
+/** A handler's result for a recorded event must be the core's answer, encoded as the event asked. */
+export async function expectCoreAnswer(result: HttpResult, c: EventCase, core: Router): Promise<void> {
+  expect(result.headers['content-encoding']).toBe(c.gzip ? 'gzip' : undefined);
+  expect(result.isBase64Encoded).toBe(c.gzip);
+  const answer = resultAnswer(result);
+  expect(answer.body).toMatchObject({ status: 'success' });
+  expect(answer).toEqual(await askCore(core, c.call));
+  if (c.names !== undefined) expect(metricNames(answer)).toEqual(c.names);
+}
+
+type Handler<E> = (event: E, context: unknown) => Promise<HttpResult>;
+
+/**
+ * A function whose shard map source hangs past the function's time must still answer, in time, with
+ * a Prometheus timeout. `coldStart` starts a fresh handler instance with the given map file.
+ */
+export async function expectTimeoutWhenSourceHangs<E>(
+  dir: string, coldStart: (mapFile: string) => Promise<Handler<E>> | Handler<E>, event: E, context: unknown,
+): Promise<void> {
+  const hung = await hungShardMapFile(dir);
+  try {
+    const handler = await coldStart(hung.file);
+    const started = Date.now();
+    const result = await handler(event, context);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(result.statusCode).toBe(503);
+    expect(resultAnswer(result).body).toEqual({
+      status: 'error', errorType: 'timeout', error: 'the function ran out of time before the query finished',
+    });
+  } finally {
+    await hung.release();
+  }
+}
+
+/** An event the adapter cannot read gets a Prometheus internal error, and one log line saying why. */
+export async function expectMalformedEventError<E>(handler: Handler<E>, event: E, context: unknown): Promise<void> {
+  const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+  try {
+    const result = await handler(event, context);
+    expect(result.statusCode).toBe(500);
+    expect(resultAnswer(result).body).toMatchObject({ status: 'error', errorType: 'internal' });
+    expect(logged).toHaveBeenCalledOnce();
+  } finally {
+    logged.mockRestore();
+  }
 }
 
 /** Metric names of a series answer (or of a vector/matrix answer). */

@@ -8,7 +8,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../support/loopback.ts';
 
 export interface OssRequest {
   readonly method: string;
@@ -109,13 +109,7 @@ export async function startFakeOss(): Promise<FakeOss> {
     return 200;
   }
 
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  return Object.assign(fake, {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  });
+  return Object.assign(fake, await listenOnLoopback(server));
 }
 
 /** Checks "Authorization: OSS <AccessKeyId>:<Signature>" as OSS does for V1 signatures. */

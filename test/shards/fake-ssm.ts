@@ -7,8 +7,8 @@
  * DeleteParameter.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, vi } from 'vitest';
+import { listenOnLoopback } from '../support/loopback.ts';
 
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
 
@@ -149,13 +149,7 @@ export async function startFakeSsm(): Promise<FakeSsm> {
     return [200, { Version: version, Tier: 'Standard' }];
   }
 
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  return Object.assign(fake, {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  });
+  return Object.assign(fake, await listenOnLoopback(server));
 }
 
 function parameter(name: string, { value, type, version, modified }: StoredParameter) {

@@ -39,6 +39,22 @@ function scriptedSource() {
 
 const mapOf = (url: string) => parseShardMap({ shards: { a: url } });
 
+/**
+ * A loader that has read `first` and whose TTL has just passed, with reads held: the next read
+ * (`second`) completes on release().
+ */
+async function expiredLoader() {
+  const { source, next, hold, release } = scriptedSource();
+  const options = testLoaderOptions();
+  const [first, second] = [mapOf('http://first'), mapOf('http://second')];
+  next(first, second);
+  const loader = cachedShardMap(source, { ...options, ttlMs: TTL });
+  await loader.get();
+  hold();
+  options.advance(TTL);
+  return { loader, source, release, first, second };
+}
+
 describe('cachedShardMap', () => {
   it('reads once, then serves from memory until the TTL has passed', async () => {
     const { source, next } = scriptedSource();
@@ -55,15 +71,7 @@ describe('cachedShardMap', () => {
   });
 
   it('serves the expired map at once and the refreshed one as soon as it is read', async () => {
-    const { source, next, hold, release } = scriptedSource();
-    const options = testLoaderOptions();
-    const [first, second] = [mapOf('http://first'), mapOf('http://second')];
-    next(first, second);
-    const loader = cachedShardMap(source, { ...options, ttlMs: TTL });
-    await loader.get();
-
-    hold();
-    options.advance(TTL);
+    const { loader, source, release, first, second } = await expiredLoader();
     expect(await loader.get()).toBe(first);
     expect(source.reads).toBe(2);
     release();
@@ -102,15 +110,7 @@ describe('cachedShardMap', () => {
   });
 
   it('shares one refresh among concurrent callers once the TTL has passed', async () => {
-    const { source, next, hold, release } = scriptedSource();
-    const options = testLoaderOptions();
-    const [first, second] = [mapOf('http://first'), mapOf('http://second')];
-    next(first, second);
-    const loader = cachedShardMap(source, { ...options, ttlMs: TTL });
-    await loader.get();
-
-    hold();
-    options.advance(TTL);
+    const { loader, source, release, first, second } = await expiredLoader();
     expect(await Promise.all(Array.from({ length: 10 }, () => loader.get()))).toEqual(Array(10).fill(first));
     release();
     await vi.waitFor(async () => expect(await loader.get()).toBe(second));

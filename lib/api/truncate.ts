@@ -1,3 +1,4 @@
+// Truncating merged lists to the request's `limit` parameter (request bounds are limits.ts).
 import { ApiError } from './envelope.ts';
 
 /**
