@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { END_S, START_S } from '../test/e2e/harness/generate.ts';
-import { startRouterCli } from './servers.ts';
+import { SMALL_YOUNG_GENERATION, startRouterCli } from './servers.ts';
 import { sleep } from '../test/e2e/harness/processes.ts';
 import { Markdown, mb, median, procStatusBytes, ratio, type BenchContext } from './support.ts';
 
@@ -75,6 +75,7 @@ export async function largeAnswers(ctx: BenchContext): Promise<string> {
   const timeRows: (string | number)[][] = [];
   const memRows: (string | number)[][] = [];
   const verdicts: string[] = [];
+  const memoryVerdicts: string[] = [];
   let stallRow: (string | number)[] | null = null;
   for (const step of [15, 5]) {
     const params = (query: string) => new URLSearchParams({ query, start: String(START_S), end: String(END_S), step: String(step) });
@@ -114,28 +115,36 @@ export async function largeAnswers(ctx: BenchContext): Promise<string> {
     // the peak is reset (clear_refs 5) and the large query sent: the peak during it, less the RSS
     // before it, is what the answer itself cost. The process's peak is the larger of both peaks.
     const warmupPath = `/api/v1/query_range?${params(`demo_num_cpus{cluster="${SHARD}"}`)}`;
-    const before: number[] = [];
-    const peaks: number[] = [];
-    const growth: number[] = [];
-    for (let i = 0; i < FRESH_ROUTERS; i++) {
-      const fresh = await startRouterCli(ctx.shardMapFile, ctx.workDir, 'router-mem');
-      try {
-        await get(fresh.url + warmupPath);
-        await sleep(200); // let start-up allocations settle
-        const startPeak = procStatusBytes(fresh.proc.pid, 'VmHWM');
-        const rss = procStatusBytes(fresh.proc.pid, 'VmRSS');
-        writeFileSync(`/proc/${fresh.proc.pid}/clear_refs`, '5');
-        await get(fresh.url + routerPath);
-        const peak = procStatusBytes(fresh.proc.pid, 'VmHWM');
-        before.push(rss);
-        peaks.push(Math.max(startPeak, peak));
-        growth.push(peak - rss);
-      } finally {
-        await fresh.stop();
+    for (const nodeFlags of [[], SMALL_YOUNG_GENERATION]) {
+      const before: number[] = [];
+      const peaks: number[] = [];
+      const growth: number[] = [];
+      for (let i = 0; i < FRESH_ROUTERS; i++) {
+        const fresh = await startRouterCli(ctx.shardMapFile, ctx.workDir, 'router-mem', nodeFlags);
+        try {
+          await get(fresh.url + warmupPath);
+          await sleep(200); // let start-up allocations settle
+          const startPeak = procStatusBytes(fresh.proc.pid, 'VmHWM');
+          const rss = procStatusBytes(fresh.proc.pid, 'VmRSS');
+          writeFileSync(`/proc/${fresh.proc.pid}/clear_refs`, '5');
+          await get(fresh.url + routerPath);
+          const peak = procStatusBytes(fresh.proc.pid, 'VmHWM');
+          before.push(rss);
+          peaks.push(Math.max(startPeak, peak));
+          growth.push(peak - rss);
+        } finally {
+          await fresh.stop();
+        }
+      }
+      const [beforeMed, peakMed, growthMed] = [median(before), median(peaks), median(growth)];
+      const flags = nodeFlags.length === 0 ? '(defaults)' : `\`${nodeFlags.join(' ')}\``;
+      memRows.push([`${step} s`, flags, mb(sizes.router), mb(beforeMed), mb(peakMed), ratio(peakMed, sizes.router), mb(growthMed),
+        ratio(growthMed, sizes.router), nodeFlags.length === 0 ? mb(warmPeak) : '']);
+      if (sizes.router >= 20e6) {
+        memoryVerdicts.push(`with ${flags} ${ratio(peakMed, sizes.router)} (${peakMed / sizes.router < MEMORY_TARGET ? 'met' : 'missed'}; `
+          + `growth during the request ${ratio(growthMed, sizes.router)})`);
       }
     }
-    const [beforeMed, peakMed, growthMed] = [median(before), median(peaks), median(growth)];
-    memRows.push([`${step} s`, mb(sizes.router), mb(beforeMed), mb(peakMed), ratio(peakMed, sizes.router), mb(growthMed), ratio(growthMed, sizes.router), mb(warmPeak)]);
 
     // --- a client that stops reading: the router must not take the collector's whole answer in ---
     if (sizes.router >= 20e6) {
@@ -159,12 +168,11 @@ export async function largeAnswers(ctx: BenchContext): Promise<string> {
     }
     if (sizes.router >= 20e6) {
       verdicts.push(`time ${ratio(rms, dms)} of direct (target within ${TIME_TARGET}x: ${rms / dms <= TIME_TARGET ? 'met' : 'missed'}); `
-        + `peak RSS ${ratio(peakMed, sizes.router)} the answer's size (target under ${MEMORY_TARGET}x: ${peakMed / sizes.router < MEMORY_TARGET ? 'met' : 'missed'}; `
-        + `growth during the request alone ${ratio(growthMed, sizes.router)})`);
+        + `peak RSS against the answer's size (target under ${MEMORY_TARGET}x): ${memoryVerdicts.join(', ')}`);
     }
   }
   md.table(['step', 'answer (direct)', 'answer (router)', 'direct median (ms)', 'router median (ms)', 'ratio', 'router throughput'], timeRows);
-  md.table(['step', 'answer (router)', 'RSS before', 'peak RSS (VmHWM)', 'peak / answer', 'growth during the request', 'growth / answer',
+  md.table(['step', 'node flags', 'answer (router)', 'RSS before', 'peak RSS (VmHWM)', 'peak / answer', 'growth during the request', 'growth / answer',
     `peak of the warm router (${TIME_RUNS + 1} requests)`], memRows);
   if (stallRow !== null) {
     md.text(`a client that reads the first bytes, then stops reading for ${STALL_MS / 1000} s before reading the rest (fresh router, same warm-up; `

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EVAL_TIME } from '../test/e2e/harness/generate.ts';
-import { startNginx, startNodeFloor, startRouterCli, type Server } from './servers.ts';
+import { SMALL_YOUNG_GENERATION, startNginx, startNodeFloor, startRouterCli, type Server } from './servers.ts';
 import { runCommand } from '../test/e2e/harness/processes.ts';
 import { childrenOf, cpuMs, Markdown, median, type BenchContext } from './support.ts';
 
@@ -14,6 +14,7 @@ const SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_WRK_ROUNDS ?? 3);
 const CONNECTIONS = 8;
 const IDLE_SECONDS = 5;
+const ROUTER_SMALL_YOUNG = `router ${SMALL_YOUNG_GENERATION.join(' ')}`;
 const THREADS = 2;
 const SHARD = 'a';
 const QUERY_DIRECT = 'demo_num_cpus';
@@ -79,18 +80,25 @@ export async function overhead(ctx: BenchContext): Promise<string> {
   await writeFile(script, WRK_SCRIPT);
   const servers: Server[] = [];
   try {
-    for (const start of [() => startNginx(collector, ctx.workDir), () => startNodeFloor(collector, ctx.workDir), () => startRouterCli(ctx.shardMapFile, ctx.workDir)]) {
+    for (const start of [
+      () => startNginx(collector, ctx.workDir),
+      () => startNodeFloor(collector, ctx.workDir),
+      () => startRouterCli(ctx.shardMapFile, ctx.workDir),
+      () => startRouterCli(ctx.shardMapFile, ctx.workDir, 'router-small-young', SMALL_YOUNG_GENERATION),
+    ]) {
       servers.push(await start());
     }
-    const [nginx, floor, router] = servers as [Server, Server, Server];
+    const [nginx, floor, router, routerSmallYoung] = servers as [Server, Server, Server, Server];
     const instant = (base: string, query: string) => `${base}/api/v1/query?${new URLSearchParams({ query, time: String(EVAL_TIME) })}`;
     const targets = [
       { name: 'direct', url: instant(collector, QUERY_DIRECT), pids: () => [] as number[] },
       { name: 'nginx', url: instant(nginx.url, QUERY_DIRECT), pids: () => [nginx.proc.pid, ...childrenOf(nginx.proc.pid)] },
       { name: 'node floor', url: instant(floor.url, QUERY_DIRECT), pids: () => [floor.proc.pid] },
       { name: 'router', url: instant(router.url, QUERY_ROUTER), pids: () => [router.proc.pid] },
+      { name: ROUTER_SMALL_YOUNG, url: instant(routerSmallYoung.url, QUERY_ROUTER), pids: () => [routerSmallYoung.proc.pid] },
     ] as const;
     const series = await checkSameAnswer(targets[0].url, [targets[1].url, targets[2].url], targets[3].url);
+    await checkSameAnswer(targets[0].url, [], targets[4].url);
     for (const t of targets) await wrk(t.url, script, 2); // warm-up: connections, JIT
 
     const results: Record<string, (WrkResult & { rps: number; cpuUsPerRequest: number | null })[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
@@ -109,6 +117,7 @@ export async function overhead(ctx: BenchContext): Promise<string> {
     md.text(
       `overhead: \`${QUERY_ROUTER}\` through \`prome-route serve\` vs \`${QUERY_DIRECT}\` straight to shard ${SHARD}'s collector`
         + ` and through nginx (1 worker, keep-alive upstream) and the node floor (bench/node-floor.mjs: forwards, nothing else);`
+        + ` the router also with \`${SMALL_YOUNG_GENERATION.join(' ')}\` (see the large answers);`
         + ` instant at EVAL_TIME, ${series} series, GET; wrk -t${THREADS} -c${CONNECTIONS}, ${ROUNDS} rounds ×`
         + ` (${targets.map((t) => t.name).join(', ')}, order rotating) × ${SECONDS} s, after a 2 s warm-up of each.`,
     );
@@ -123,7 +132,7 @@ export async function overhead(ctx: BenchContext): Promise<string> {
     // Ratios are taken within each round (side by side), then the median over rounds.
     const perRound = (name: string, f: (r: WrkResult & { rps: number }) => number) =>
       median(results[name]!.map((r, i) => f(r) / f(results.direct![i]!)));
-    const summary = (['nginx', 'node floor', 'router'] as const).map((name) => {
+    const summary = (['nginx', 'node floor', 'router', ROUTER_SMALL_YOUNG] as const).map((name) => {
       const cpu = median(results[name]!.map((r) => r.cpuUsPerRequest ?? 0));
       return [name, `${perRound(name, (r) => r.rps).toFixed(2)}x`, `${perRound(name, (r) => r.p50).toFixed(2)}x`,
         `${perRound(name, (r) => r.p99).toFixed(2)}x`, cpu.toFixed(0)];

@@ -33,12 +33,13 @@ async function startListening(inUse: RegExp, start: (port: number) => Promise<Pr
 }
 
 /**
- * `node dist/cli.mjs serve --shards FILE --listen 127.0.0.1:PORT`, its request log going to a file in
- * `workDir` (as it would to a log collector; a pipe read by this process would tie the two together).
+ * `node [NODE_FLAGS] dist/cli.mjs serve --shards FILE --listen 127.0.0.1:PORT`, its request log going
+ * to a file in `workDir` (as it would to a log collector; a pipe read by this process would tie the
+ * two together).
  */
-export function startRouterCli(shardMapFile: string, workDir: string, name = 'router'): Promise<Server> {
+export function startRouterCli(shardMapFile: string, workDir: string, name = 'router', nodeFlags: readonly string[] = []): Promise<Server> {
   return startListening(/address already in use/, (port) => startProcess(
-    process.execPath, ['dist/cli.mjs', 'serve', '--shards', shardMapFile, '--listen', `127.0.0.1:${port}`],
+    process.execPath, [...nodeFlags, 'dist/cli.mjs', 'serve', '--shards', shardMapFile, '--listen', `127.0.0.1:${port}`],
     { cwd: REPO_ROOT, logFile: path.join(workDir, `${name}-${port}.log`) },
   ));
 }
@@ -50,6 +51,13 @@ export function startNodeFloor(upstream: string, workDir: string): Promise<Serve
     { cwd: REPO_ROOT, logFile: path.join(workDir, `node-floor-${port}.log`) },
   ));
 }
+
+/**
+ * The Node flag an operator can give `serve` when large answers matter more than small ones: a young
+ * generation of at most 1 MB is collected more often, so the buffers of an answer streamed through
+ * are freed as it goes instead of piling up (bench/large.ts measures both, bench/overhead.ts the CPU).
+ */
+export const SMALL_YOUNG_GENERATION = ['--max-semi-space-size=1'];
 
 // Debian installs it in /usr/sbin, which a non-root PATH may lack.
 export const NGINX = process.env.NGINX_BIN ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx');

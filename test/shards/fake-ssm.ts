@@ -39,6 +39,8 @@ export interface FakeSsm {
   pageSize: number;
   /** While set, every request is refused with ThrottlingException. */
   throttling: boolean;
+  /** While set, every connection is dropped without an answer (a network path that is down). */
+  unreachable: boolean;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function startFakeSsm(): Promise<FakeSsm> {
     requests,
     pageSize: 10,
     throttling: false,
+    unreachable: false,
     put(name, value, type = 'String') {
       const version = (parameters.get(name)?.version ?? 0) + 1;
       parameters.set(name, { value, type, version, modified: Date.now() / 1000 });
@@ -69,6 +72,10 @@ export async function startFakeSsm(): Promise<FakeSsm> {
   });
 
   async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (fake.unreachable) {
+      request.socket.destroy();
+      return;
+    }
     const target = String(request.headers['x-amz-target'] ?? '');
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);

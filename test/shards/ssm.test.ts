@@ -74,6 +74,28 @@ describe('one SSM parameter holding the map', () => {
     expect(loader.ageMs()).toBe(TTL);
   });
 
+  it('keeps the last good map while SSM cannot be reached, and rejects a cold start with the reason', async () => {
+    const options = testLoaderOptions();
+    session.fake.put('/t/unreachable', JSON.stringify({ shards: { a: 'http://a' } }));
+    const loader = shardMapFromEnv({ SHARD_MAP_SSM_PARAMETER: '/t/unreachable' }, options);
+    const good = await loader.get();
+
+    session.fake.unreachable = true;
+    try {
+      options.advance(TTL);
+      expect(await loader.get()).toBe(good);
+      await vi.waitFor(() => expect(options.logged).toHaveLength(1), SSM_RETRIES);
+      expect(options.logged[0]).toMatchObject({ source: 'SSM parameter /t/unreachable', mapAgeMs: TTL });
+      expect(String(options.logged[0]!.reason)).toMatch(/^cannot read shard map SSM parameter \/t\/unreachable: /);
+      expect(await loader.get()).toBe(good);
+
+      const cold = shardMapFromEnv({ SHARD_MAP_SSM_PARAMETER: '/t/unreachable' }, testLoaderOptions());
+      await expect(cold.get()).rejects.toThrow(/^cannot read shard map SSM parameter \/t\/unreachable: /);
+    } finally {
+      session.fake.unreachable = false;
+    }
+  });
+
   it('keeps the last good map when a new version is invalid, and says what is wrong', async () => {
     const options = testLoaderOptions();
     session.fake.put('/t/invalid', JSON.stringify({ shards: { a: 'http://a' } }));
