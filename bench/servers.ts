@@ -95,6 +95,9 @@ http {
       proxy_pass http://collector;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
+      # Large answers pass through memory buffers, never temp files (which nginx's unprivileged
+      # worker could not write here anyway): as the router streams them.
+      proxy_max_temp_file_size 0;
     }
   }
 }
