@@ -1,11 +1,14 @@
 // Bundles the CLI and the two cloud functions with esbuild. Runs on `npm ci` (prepare) and before the tests.
 import { build } from 'esbuild';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 
 // Some dependencies (yaml) are CommonJS and require Node built-ins; give the ESM bundles a require.
 const requireShim = "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);";
 
 const node = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' };
+
+// Chunk names carry a content hash: without this, every build would leave the old ones behind.
+await rm('dist/chunks', { recursive: true, force: true });
 
 await Promise.all([
   build({

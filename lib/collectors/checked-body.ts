@@ -46,29 +46,32 @@ export async function checkedBody(shard: string, answer: CollectorAnswer, editor
 
 function streamOf(shard: string, head: Buffer[], body: CollectorAnswer['body'], editor?: ChunkEditor): ReadableStream<Uint8Array> {
   const chunks = body[Symbol.asyncIterator]();
-  const enqueue = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Buffer) => {
-    if (editor === undefined) controller.enqueue(chunk);
-    else for (const piece of editor.push(chunk)) controller.enqueue(piece);
-  };
+  const edit = (chunk: Buffer): Buffer[] => (editor === undefined ? [chunk] : editor.push(chunk));
   return new ReadableStream<Uint8Array>({
     start(controller) {
-      for (const chunk of head) enqueue(controller, chunk);
+      for (const chunk of head) for (const piece of edit(chunk)) controller.enqueue(piece);
     },
     async pull(controller) {
-      let next: IteratorResult<unknown>;
-      try {
-        next = await chunks.next();
-      } catch (err) {
-        controller.error(brokeOff(shard, err));
-        return;
+      // A pull that enqueues nothing is not called again: read on until something goes out (the
+      // editor may hold a short chunk back whole, waiting to see how a label set opening ends).
+      for (;;) {
+        let next: IteratorResult<unknown>;
+        try {
+          next = await chunks.next();
+        } catch (err) {
+          controller.error(brokeOff(shard, err));
+          return;
+        }
+        if (next.done === true) {
+          const rest = editor?.end();
+          if (rest !== undefined && rest.length > 0) controller.enqueue(rest);
+          controller.close();
+          return;
+        }
+        const pieces = edit(next.value as Buffer);
+        for (const piece of pieces) controller.enqueue(piece);
+        if (pieces.length > 0) return;
       }
-      if (next.done !== true) {
-        enqueue(controller, next.value as Buffer);
-        return;
-      }
-      const rest = editor?.end();
-      if (rest !== undefined && rest.length > 0) controller.enqueue(rest);
-      controller.close();
     },
     cancel() {
       // The caller went away: stop reading the collector's answer.
@@ -77,6 +80,10 @@ function streamOf(shard: string, head: Buffer[], body: CollectorAnswer['body'], 
   });
 }
 
+/** The error for an answer that stopped coming: the exchange's deadline, or the collector's doing. */
 export function brokeOff(shard: string, err: unknown): ApiError {
+  if ((err as Error)?.name === 'TimeoutError') {
+    return new ApiError('timeout', `shard ${JSON.stringify(shard)}: collector did not finish its answer in time`);
+  }
   return new ApiError('unavailable', `shard ${JSON.stringify(shard)}: collector broke off its answer (${(err as Error).message})`);
 }

@@ -35,16 +35,18 @@ interface Endpoint {
   readonly agent: http.Agent;
   readonly hostname: string;
   readonly port: string;
-  readonly auth: string | undefined;
   /** The base URL's path without its trailing slash, to which API paths are appended. */
   readonly basePath: string;
 }
 
 const endpoints = new Map<string, Endpoint>();
+/** Shard map refreshes may bring new URLs over a long life: past this many, start afresh. */
+const MAX_ENDPOINTS = 1024;
 
 function endpointOf(base: string): Endpoint {
   let endpoint = endpoints.get(base);
   if (endpoint === undefined) {
+    if (endpoints.size >= MAX_ENDPOINTS) endpoints.clear();
     const url = new URL(base);
     const secure = url.protocol === 'https:';
     endpoint = {
@@ -53,7 +55,6 @@ function endpointOf(base: string): Endpoint {
       // Node wants IPv6 literals without their brackets.
       hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: url.port,
-      auth: url.username === '' ? undefined : `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`,
       basePath: url.pathname.replace(/\/+$/, ''),
     };
     endpoints.set(base, endpoint);
@@ -64,19 +65,23 @@ function endpointOf(base: string): Endpoint {
 /** Sends one request to `base` (a collector's URL from the shard map) + `pathAndQuery`. */
 export function send(base: string, pathAndQuery: string, options: SendOptions): Promise<CollectorAnswer> {
   return new Promise((resolve, reject) => {
-    const { client, agent, hostname, port, auth, basePath } = endpointOf(base);
+    const { client, agent, hostname, port, basePath } = endpointOf(base);
     const headers: Record<string, string | number> = { ...options.headers };
     if (options.body !== undefined) headers['content-length'] = Buffer.byteLength(options.body);
-    const request = client.request({ hostname, port, auth, path: basePath + pathAndQuery, method: options.method, headers, agent });
-    // One timer for the whole exchange: destroying the request also fails a body still being read.
-    const timer = setTimeout(() => request.destroy(new TransportTimeout('timed out')), options.timeoutMs);
-    const cancel = () => request.destroy(Object.assign(new Error('cancelled'), { name: 'AbortError' }));
+    const request = client.request({ hostname, port, path: basePath + pathAndQuery, method: options.method, headers, agent });
+    // One timer for the whole exchange. Once the answer has begun, its body is destroyed with the
+    // reason, so that whoever reads it learns it was the deadline, not the collector.
+    let answer: IncomingMessage | undefined;
+    const stop = (reason: Error) => (answer === undefined ? request.destroy(reason) : answer.destroy(reason));
+    const timer = setTimeout(() => stop(new TransportTimeout('timed out')), options.timeoutMs);
+    const cancel = () => stop(Object.assign(new Error('cancelled'), { name: 'AbortError' }));
     options.cancel?.addEventListener('abort', cancel, { once: true });
     const finished = () => {
       clearTimeout(timer);
       options.cancel?.removeEventListener('abort', cancel);
     };
     request.on('response', (body) => {
+      answer = body;
       body.on('close', finished);
       resolve({ status: body.statusCode ?? 0, contentType: String(body.headers['content-type'] ?? ''), body });
     });

@@ -27,13 +27,13 @@ const base = (prefix = '') => `http://127.0.0.1:${(server.address() as AddressIn
 const get = (b: string, path: string) => send(b, path, { method: 'GET', headers: {}, timeoutMs: 5000 });
 
 describe('send', () => {
-  it("joins the base URL's path and the API path, and sends the base URL's credentials as basic auth", async () => {
+  it("joins the base URL's path and the API path", async () => {
     seen = [];
-    const answer = await get(base('/prom/').replace('http://', 'http://user:p%40ss@'), '/api/v1/query?query=up');
+    const answer = await get(base('/prom'), '/api/v1/query?query=up');
     expect(answer.status).toBe(200);
     expect(answer.contentType).toBe('application/json');
     expect((await readBody(answer.body)).toString()).toBe('{"ok":true}');
-    expect(seen).toEqual([{ url: '/prom/api/v1/query?query=up', method: 'GET', authorization: `Basic ${Buffer.from('user:p@ss').toString('base64')}` }]);
+    expect(seen).toEqual([{ url: '/prom/api/v1/query?query=up', method: 'GET', authorization: undefined }]);
   });
 
   it('reaches an IPv6 literal', async () => {
