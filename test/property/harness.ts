@@ -1,7 +1,7 @@
 // Shared by the property tests: run counts, the inputs (generated and mutated-corpus queries with a
 // shard map), and `exercise`, which does with a query everything the router does with it.
 import fc from 'fast-check';
-import { afterAll } from 'vitest';
+import { afterAll, it } from 'vitest';
 import { compileQuery, type CompiledQuery } from '../../lib/engine/compile.ts';
 import type { Leaf } from '../../lib/engine/expr.ts';
 import { EvaluationError } from '../../lib/engine/types.ts';
@@ -71,6 +71,15 @@ export const SOURCES = [
   ['grammar-generated queries', generatedCaseArb],
   ['mutated corpus queries', corpusCaseArb],
 ] as const;
+
+/** One test per source of cases: `property` must hold for each, the known counterexamples first. */
+export function checkOnEverySource(property: (c: Case) => void, known: readonly Case[]): void {
+  for (const [name, arb] of SOURCES) {
+    it(name, () => {
+      fc.assert(fc.property(arb, property), params(known));
+    }, TEST_TIMEOUT_MS);
+  }
+}
 
 /** A case given by hand (a known counterexample), for `examples`. */
 export const example = (text: string, shards: readonly string[] = ['a', 'b', 'c']): Case => makeCase(text, shards, null);
