@@ -27,24 +27,27 @@ export function toRequest(event: ApiGatewayEvent, requestId: string): Request {
 
 function v1Query(event: APIGatewayProxyEvent): string {
   const query = new URLSearchParams();
-  const multi = event.multiValueQueryStringParameters;
-  if (multi) {
-    for (const [name, values] of Object.entries(multi)) for (const value of values ?? []) query.append(name, value);
-  } else {
-    for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) if (value !== undefined) query.append(name, value);
-  }
+  appendAll(query, event.multiValueQueryStringParameters, event.queryStringParameters);
   return query.toString();
 }
 
 function v1Headers(event: APIGatewayProxyEvent): Headers {
   const headers = new Headers();
-  const multi = event.multiValueHeaders;
-  if (multi) {
-    for (const [name, values] of Object.entries(multi)) for (const value of values ?? []) headers.append(name, value);
-  } else {
-    for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers.append(name, value);
-  }
+  appendAll(headers, event.multiValueHeaders, event.headers);
   return headers;
+}
+
+/** REST API events carry each map twice: every value (`multiValue…`) when present, else the last one. */
+function appendAll(
+  target: { append(name: string, value: string): void },
+  multi: Record<string, string[] | undefined> | null | undefined,
+  single: Record<string, string | undefined> | null | undefined,
+): void {
+  if (multi) {
+    for (const [name, values] of Object.entries(multi)) for (const value of values ?? []) target.append(name, value);
+  } else {
+    for (const [name, value] of Object.entries(single ?? {})) if (value !== undefined) target.append(name, value);
+  }
 }
 
 function v2Headers(event: APIGatewayProxyEventV2): Headers {
