@@ -12,7 +12,7 @@ import { hasData, queryInstant } from './client.ts';
 import { freePort, sleep, startProcess } from './processes.ts';
 import { DASHBOARD_EXPRS_FILE, REPO_ROOT } from './corpus.ts';
 import { DEFAULT_SEED, DEFAULT_SHARDS, EVAL_TIME, SHARD_LABEL, writeOpenMetricsFiles } from './generate.ts';
-import type { DatasetStats, GenerateOptions } from './generate.ts';
+import type { DatasetStats, GenerateOptions, WrittenDatasets } from './generate.ts';
 
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? 'prometheus';
 const PROMTOOL = process.env.PROMTOOL_BIN ?? 'promtool';
@@ -81,7 +81,16 @@ function cacheKey(shards: readonly string[], opts: GenerateOptions): string {
  * which appears atomically (rename).
  */
 export async function prepareData(shards: readonly string[] = DEFAULT_SHARDS, opts: GenerateOptions = {}): Promise<PreparedData> {
-  const dir = path.join(CACHE_ROOT, cacheKey(shards, opts));
+  return prepareBlocks(cacheKey(shards, opts), shards, (dir) => writeOpenMetricsFiles(dir, shards, opts));
+}
+
+/**
+ * Blocks backfilled from the OpenMetrics files that `write` produces (one per shard, one global),
+ * cached under `key` (which must change whenever the data would): prepareData's cache for any data.
+ * A shard without samples gets an empty TSDB directory (promtool refuses empty input).
+ */
+export async function prepareBlocks(key: string, shards: readonly string[], write: (dir: string) => Promise<WrittenDatasets>): Promise<PreparedData> {
+  const dir = path.join(CACHE_ROOT, key);
   const lock = `${dir}.lock`;
   const load = async (generated: boolean): Promise<PreparedData> => ({
     dir,
@@ -111,10 +120,13 @@ export async function prepareData(shards: readonly string[] = DEFAULT_SHARDS, op
   try {
     if (await exists(path.join(dir, 'stats.json'))) return load(false);
     const tmp = await mkdtemp(`${dir}.tmp-`);
-    const written = await writeOpenMetricsFiles(path.join(tmp, 'om'), shards, opts);
+    const written = await write(path.join(tmp, 'om'));
+    const fill = (file: string, name: string) => (written.stats[name]?.samples === 0
+      ? mkdir(path.join(tmp, 'blocks', name), { recursive: true })
+      : backfill(file, path.join(tmp, 'blocks', name)));
     await Promise.all([
-      ...shards.map((s) => backfill(written.shardFiles[s]!, path.join(tmp, 'blocks', s))),
-      backfill(written.globalFile, path.join(tmp, 'blocks', 'global')),
+      ...shards.map((s) => fill(written.shardFiles[s]!, s)),
+      fill(written.globalFile, 'global'),
     ]);
     await rm(path.join(tmp, 'om'), { recursive: true, force: true }); // ~400 MB of text, no longer needed
     await writeFile(path.join(tmp, 'stats.json'), JSON.stringify(written.stats, null, 2));
@@ -142,8 +154,11 @@ export interface StartPrometheusOptions {
   dataDir: string;
   /** Where the config and log go; defaults to dataDir's parent. */
   workDir?: string;
-  /** Instant query that must return data before the server counts as ready. */
-  readyQuery?: string;
+  /**
+   * Instant query that must return data before the server counts as ready; null: /-/ready is enough
+   * (Prometheus answers it only once its TSDB, blocks included, is open), for servers without data.
+   */
+  readyQuery?: string | null;
   readyTime?: number;
   timeoutMs?: number;
 }
@@ -177,11 +192,11 @@ async function startOnce(o: StartPrometheusOptions, port: number, name: string):
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (o.timeoutMs ?? 30_000);
-  const query = o.readyQuery ?? 'demo_num_cpus';
+  const query = o.readyQuery === undefined ? 'demo_num_cpus' : o.readyQuery;
   while (Date.now() < deadline && !proc.hasExited()) {
     try {
       const ready = await fetch(`${url}/-/ready`);
-      if (ready.status === 200 && hasData(await queryInstant(url, query, o.readyTime ?? EVAL_TIME)) && (await servesDir(url, o.dataDir))) {
+      if (ready.status === 200 && (query === null || hasData(await queryInstant(url, query, o.readyTime ?? EVAL_TIME))) && (await servesDir(url, o.dataDir))) {
         return { url, port, dataDir: o.dataDir, logFile, stop };
       }
     } catch { /* not listening yet */ }
@@ -240,12 +255,17 @@ async function pruneRunDirs(): Promise<void> {
 
 export interface StartClusterOptions extends GenerateOptions {
   shards?: readonly string[];
+  /** Blocks to serve instead of the generated data set (see prepareBlocks). */
+  data?: PreparedData;
+  /** Readiness query of every server (see StartPrometheusOptions); defaults to the generated data's. */
+  readyQuery?: string | null;
+  readyTime?: number;
 }
 
 export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
   const shards = opts.shards ?? DEFAULT_SHARDS;
   const t0 = Date.now();
-  const data = await prepareData(shards, opts);
+  const data = opts.data ?? await prepareData(shards, opts);
   const t1 = Date.now();
 
   await pruneRunDirs();
@@ -263,7 +283,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       const dataDir = path.join(runDir, name, 'data');
       // A private copy: Prometheus writes its WAL, lock and compactions into the data directory.
       await cp(blocks, dataDir, { recursive: true });
-      const server = await startPrometheus({ dataDir, workDir: path.join(runDir, name) }, name);
+      const server = await startPrometheus({ dataDir, workDir: path.join(runDir, name), readyQuery: opts.readyQuery, readyTime: opts.readyTime }, name);
       servers.push(server);
       return server;
     };
