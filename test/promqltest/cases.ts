@@ -48,6 +48,8 @@ export interface EvalCase {
   expected: ExpectedResult;
   /** Everything loaded since the last `clear` and before this eval. */
   series: StoredSeries[];
+  /** The load commands that series come from. */
+  loads: LoadCommand[];
   command: EvalCommand;
 }
 
@@ -109,8 +111,36 @@ export function evalCases(file: string, commands: readonly Command[]): EvalCase[
     ordered: expectsOrder(e),
     expected: e.expected,
     series: epoch.series,
+    loads: epoch.loads,
     command: e,
   })));
+}
+
+/** The language's constructs an eval uses (beyond an instant eval of float data). */
+export type Construct =
+  | 'eval range' | 'expected failure' | 'expected order' | 'failure message' | 'annotations (expect warn/info)'
+  | 'expect range vector' | 'expect string' | 'native histograms' | 'load_with_nhcb' | 'start timestamps (@st)' | 'staleness markers';
+
+/** Constructs the end-to-end runner of the v2.42.0 scripts runs (the others are listed, not run). */
+export const END_TO_END_CONSTRUCTS: ReadonlySet<Construct> = new Set(['expected failure', 'expected order']);
+
+export function constructsOf(c: EvalCase): Construct[] {
+  const e = c.command;
+  const points = [...c.series.flatMap((s) => s.samples.map((x) => x.value)), ...(c.expected.kind === 'series' ? c.expected.series.flatMap((s) => s.values) : [])];
+  const found: [Construct, boolean][] = [
+    ['eval range', c.query.type === 'range'],
+    ['expected failure', c.fail],
+    ['expected order', c.ordered],
+    ['failure message', e.failMatch !== undefined || e.expectations.some((x) => x.type === 'fail' && x.match !== undefined)],
+    ['annotations (expect warn/info)', e.modifier === 'warn' || e.modifier === 'info' || e.expectations.some((x) => x.type !== 'fail' && x.type !== 'ordered')],
+    ['expect range vector', e.rangeVector !== undefined],
+    ['expect string', c.expected.kind === 'string'],
+    ['native histograms', points.some((p) => typeof p === 'object')],
+    ['load_with_nhcb', c.loads.some((l) => l.withNhcb)],
+    ['start timestamps (@st)', c.series.some((s) => s.samples.some((x) => x.st !== undefined))],
+    ['staleness markers', points.includes('stale')],
+  ];
+  return found.filter(([, used]) => used).map(([name]) => name);
 }
 
 export interface ScriptFile {

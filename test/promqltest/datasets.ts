@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parser } from '@prometheus-io/lezer-promql';
 import { matches } from '../../lib/promql/matchers.ts';
+import { parsePromQL } from '../../lib/promql/parse.ts';
 import { collectSelectors, type Selector } from '../../lib/promql/selectors.ts';
 import type { DatasetStats, WrittenDatasets } from '../e2e/harness/generate.ts';
 import { prepareBlocks, type PreparedData } from '../e2e/harness/prometheus.ts';
@@ -28,7 +28,7 @@ export function shardOf(labels: Labels): string {
   return SHARDS[hash32(labelKey(rest)) % SHARDS.length]!;
 }
 
-/** Whether a point can be backfilled: OpenMetrics has floats only (no staleness marker, no histogram). */
+/** Whether the series hold a staleness marker, which OpenMetrics (floats only) cannot carry. */
 export function hasStaleness(series: readonly StoredSeries[]): boolean {
   return series.some((s) => s.samples.some((x) => x.value === 'stale'));
 }
@@ -36,13 +36,12 @@ export function hasStaleness(series: readonly StoredSeries[]): boolean {
 // --- which queries can see which series --------------------------------------------------------------
 
 /**
- * The vector selectors of a query, read from the grammar's tree even where the router's grammar
- * reports an error (`holt_winters(...)`, `2.`): the tree still holds every selector. 'all' when
- * they cannot be read (then the query is taken to see every series).
+ * The vector selectors of a query, or 'all' (it is taken to see every series) when the router's
+ * grammar does not parse it (`holt_winters(...)`, `2.`): its error recovery may lose selectors.
  */
 export function selectorsOf(expr: string): Selector[] | 'all' {
   try {
-    return collectSelectors(parser.parse(expr).topNode, expr);
+    return collectSelectors(parsePromQL(expr), expr);
   } catch {
     return 'all';
   }
@@ -112,12 +111,12 @@ function escapeLabelValue(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
-/** OpenMetrics text of `series` with `extra` labels added; untyped, grouped by metric name. */
-export function openMetricsText(series: readonly StoredSeries[], extra: Labels, stats: DatasetStats): string {
+/** OpenMetrics text of `series`, untyped, grouped by metric name; counts into `stats`. */
+export function openMetricsText(series: readonly StoredSeries[], stats: DatasetStats): string {
   const lines: string[] = [];
   const sorted = [...series].sort((a, b) => (a.labels.__name__ ?? '').localeCompare(b.labels.__name__ ?? ''));
   for (const s of sorted) {
-    const { __name__: name, ...labels } = { ...s.labels, ...extra };
+    const { __name__: name, ...labels } = s.labels;
     if (!name) throw new Error(`series ${labelKey(s.labels)} has no metric name: OpenMetrics needs one`);
     const body = Object.keys(labels).sort().map((k) => `${k}="${escapeLabelValue(labels[k]!)}"`).join(',');
     stats.series++;
@@ -136,12 +135,12 @@ const FORMAT = 1;
 /** The data set's blocks, backfilled once and cached like the generated end-to-end data. */
 export async function prepareDataSet(set: DataSet): Promise<PreparedData> {
   const texts: Record<string, { text: string; stats: DatasetStats }> = {};
-  const text = (series: readonly StoredSeries[], extra: Labels) => {
+  const text = (series: readonly StoredSeries[]) => {
     const stats = { series: 0, samples: 0 };
-    return { text: openMetricsText(series, extra, stats), stats };
+    return { text: openMetricsText(series, stats), stats };
   };
-  for (const shard of SHARDS) texts[shard] = text(set.series.filter((s) => shardOf(s.labels) === shard), {});
-  texts.global = text(set.series.map((s) => ({ ...s, labels: { ...s.labels, [SHARD_LABEL]: shardOf(s.labels) } })), {});
+  for (const shard of SHARDS) texts[shard] = text(set.series.filter((s) => shardOf(s.labels) === shard));
+  texts.global = text(set.series.map((s) => ({ ...s, labels: { ...s.labels, [SHARD_LABEL]: shardOf(s.labels) } })));
   const key = createHash('sha256').update(JSON.stringify({ FORMAT, texts: Object.entries(texts).map(([k, v]) => [k, v.text]) })).digest('hex').slice(0, 16);
   const write = async (dir: string): Promise<WrittenDatasets> => {
     await mkdir(dir, { recursive: true });

@@ -229,6 +229,11 @@ export function parseSequence(text: string): Sequence {
     pos += m![0].length;
     return Number(m![0]);
   };
+  /** `first` and N more values (the `xN` suffix), each `next` of the one before. */
+  const expand = (first: Point, next: (previous: Point) => Point) => {
+    const times = uint();
+    for (let i = 0, v = first; i <= times; i++, v = next(v)) out.push(v);
+  };
   const number = (): number => {
     let sign = 1;
     if (peek() === '+' || peek() === '-') {
@@ -253,44 +258,36 @@ export function parseSequence(text: string): Sequence {
       const first = histogram();
       if (peek() === 'x') {
         pos++;
-        const times = uint();
-        for (let i = 0; i <= times; i++) out.push(first);
+        expand(first, (h) => h);
       } else if ((peek() === '+' || peek() === '-') && text.startsWith('{{', pos + 1)) {
         const sign = peek() === '-' ? -1 : 1;
         pos++;
         const step = histogram();
         if (peek() !== 'x') fail('"x" after a histogram increment');
         pos++;
-        const times = uint();
-        let current = first;
-        for (let i = 0; i <= times; i++) {
-          out.push(current);
-          current = addHistograms(current, step, sign);
-        }
+        expand(first, (h) => addHistograms(h as NativeHistogram, step, sign));
       } else {
         out.push(first);
       }
     } else if (text.startsWith('stale', pos)) {
       pos += 5;
-      const times = peek() === 'x' ? (pos++, uint()) : 0;
-      for (let i = 0; i <= times; i++) out.push('stale');
+      if (peek() === 'x') {
+        pos++;
+        expand('stale', (v) => v);
+      } else {
+        out.push('stale');
+      }
     } else {
       const start = number();
       if (peek() === 'x') {
         pos++;
-        const times = uint();
-        for (let i = 0; i <= times; i++) out.push(start);
+        expand(start, (v) => v);
       } else if (peek() === '+' || peek() === '-') {
         const step = number();
         if (peek() !== 'x') fail('"x" after an increment');
         pos++;
-        const times = uint();
         // Accumulated like upstream (value += step), so float rounding matches its expectations.
-        let v = start;
-        for (let i = 0; i <= times; i++) {
-          out.push(v);
-          v += step;
-        }
+        expand(start, (v) => (v as number) + step);
       } else {
         out.push(start);
       }
@@ -446,33 +443,18 @@ export function parseScript(text: string): Command[] {
     const l = lines[i]!;
     if (l === '') continue;
     const word = l.split(/[ \t]+/, 1)[0]!.toLowerCase();
-    const at = (n: number, f: () => Command): Command => {
-      try {
-        return f();
-      } catch (err) {
-        if (err instanceof ScriptError) throw err;
-        throw new ScriptError(n + 1, (err as Error).message);
-      }
-    };
-    if (word === 'clear') {
-      commands.push({ kind: 'clear', line: i + 1, endLine: i + 1 });
-    } else if (word.startsWith('load')) {
-      const start = i;
-      commands.push(at(start, () => {
-        const cmd = parseLoad(lines, start);
-        i = start + cmd.lines;
-        return cmd.command;
-      }));
-    } else if (word.startsWith('eval')) {
-      const start = i;
-      commands.push(at(start, () => {
-        const cmd = parseEval(lines, start);
-        i = start + cmd.lines;
-        return cmd.command;
-      }));
-    } else {
-      throw new ScriptError(i + 1, `invalid command ${JSON.stringify(l)}`);
+    let command: Command;
+    try {
+      if (word === 'clear') command = { kind: 'clear', line: i + 1, endLine: i + 1 };
+      else if (word.startsWith('load')) command = parseLoad(lines, i);
+      else if (word.startsWith('eval')) command = parseEval(lines, i);
+      else throw new ScriptError(i + 1, `invalid command ${JSON.stringify(l)}`);
+    } catch (err) {
+      if (err instanceof ScriptError) throw err;
+      throw new ScriptError(i + 1, (err as Error).message);
     }
+    commands.push(command);
+    i = command.endLine - 1;
   }
   return commands;
 }
@@ -484,7 +466,7 @@ function blockAfter(lines: string[], i: number): string[] {
   return block;
 }
 
-function parseLoad(lines: string[], i: number): { command: LoadCommand; lines: number } {
+function parseLoad(lines: string[], i: number): LoadCommand {
   const m = LOAD.exec(lines[i]!);
   if (!m) throw new Error('invalid load command (load[_with_nhcb] <step:duration>)');
   const command: LoadCommand = { kind: 'load', line: i + 1, endLine: i + 1, intervalMs: parseDuration(m[2]!), withNhcb: m[1] !== undefined, series: [] };
@@ -512,10 +494,10 @@ function parseLoad(lines: string[], i: number): { command: LoadCommand; lines: n
   });
   if (pendingStart) throw new ScriptError((pendingStart as { line: number }).line, '@st line has no following sample line');
   command.endLine = i + 1 + block.length;
-  return { command, lines: block.length };
+  return command;
 }
 
-function parseEval(lines: string[], i: number): { command: EvalCommand; lines: number } {
+function parseEval(lines: string[], i: number): EvalCommand {
   const header = lines[i]!;
   const instant = EVAL_INSTANT.exec(header);
   const range = instant ? null : EVAL_RANGE.exec(header);
@@ -565,7 +547,7 @@ function parseEval(lines: string[], i: number): { command: EvalCommand; lines: n
     if (command.expected.kind === 'series') command.expected.series.push(series);
   }
   command.endLine = i + 1 + used;
-  return { command, lines: used };
+  return command;
 }
 
 /** A canonical key of a label set (sorted names). */
