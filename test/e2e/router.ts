@@ -32,12 +32,14 @@ export async function startRouter(shardMapFile: string, listen = '127.0.0.1:0'):
     });
     child.once('exit', (code) => reject(new Error(`router exited with ${code}: ${logs.join('')}`)));
   });
+  const kill = () => child.kill('SIGKILL');
   const stop = async () => {
+    process.off('exit', kill); // one listener per router: many routers in one file must not pile them up
     if (child.exitCode !== null) return;
     child.kill('SIGTERM');
     await once(child, 'exit');
   };
-  process.once('exit', () => child.kill('SIGKILL'));
+  process.once('exit', kill);
   return { url, process: child, logs, stop };
 }
 

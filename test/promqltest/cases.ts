@@ -122,7 +122,7 @@ export type Construct =
   | 'expect range vector' | 'expect string' | 'native histograms' | 'load_with_nhcb' | 'start timestamps (@st)' | 'staleness markers';
 
 /** Constructs the end-to-end runner of the v2.42.0 scripts runs (the others are listed, not run). */
-export const END_TO_END_CONSTRUCTS: ReadonlySet<Construct> = new Set(['expected failure', 'expected order']);
+export const END_TO_END_CONSTRUCTS: ReadonlySet<Construct> = new Set(['expected failure', 'expected order', 'staleness markers']);
 
 export function constructsOf(c: EvalCase): Construct[] {
   const e = c.command;

@@ -28,7 +28,10 @@ export function shardOf(labels: Labels): string {
   return SHARDS[hash32(labelKey(rest)) % SHARDS.length]!;
 }
 
-/** Whether the series hold a staleness marker, which OpenMetrics (floats only) cannot carry. */
+/**
+ * Whether the series hold a staleness marker, which OpenMetrics (floats only) cannot carry: such data
+ * goes to the servers by remote write instead (remote-write.ts).
+ */
 export function hasStaleness(series: readonly StoredSeries[]): boolean {
   return series.some((s) => s.samples.some((x) => x.value === 'stale'));
 }
@@ -132,15 +135,19 @@ export function openMetricsText(series: readonly StoredSeries[], stats: DatasetS
 /** Bump when the text written for the same series changes. */
 const FORMAT = 1;
 
+/** The data set's series as each server holds them: per shard without the shard label, and global. */
+export function splitSeries(series: readonly StoredSeries[]): Record<string, StoredSeries[]> {
+  const out: Record<string, StoredSeries[]> = Object.fromEntries(SHARDS.map((s) => [s, series.filter((x) => shardOf(x.labels) === s)]));
+  out.global = series.map((s) => ({ ...s, labels: { ...s.labels, [SHARD_LABEL]: shardOf(s.labels) } }));
+  return out;
+}
+
 /** The data set's blocks, backfilled once and cached like the generated end-to-end data. */
 export async function prepareDataSet(set: DataSet): Promise<PreparedData> {
-  const texts: Record<string, { text: string; stats: DatasetStats }> = {};
-  const text = (series: readonly StoredSeries[]) => {
+  const texts = Object.fromEntries(Object.entries(splitSeries(set.series)).map(([name, series]) => {
     const stats = { series: 0, samples: 0 };
-    return { text: openMetricsText(series, stats), stats };
-  };
-  for (const shard of SHARDS) texts[shard] = text(set.series.filter((s) => shardOf(s.labels) === shard));
-  texts.global = text(set.series.map((s) => ({ ...s, labels: { ...s.labels, [SHARD_LABEL]: shardOf(s.labels) } })));
+    return [name, { text: openMetricsText(series, stats), stats }];
+  }));
   const key = createHash('sha256').update(JSON.stringify({ FORMAT, texts: Object.entries(texts).map(([k, v]) => [k, v.text]) })).digest('hex').slice(0, 16);
   const write = async (dir: string): Promise<WrittenDatasets> => {
     await mkdir(dir, { recursive: true });

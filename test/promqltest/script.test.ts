@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { constructsOf, dataEpochs, evalCases, storedSeries } from './cases.ts';
 import { formatTimestamp, groupEpochs, openMetricsText, selectorsOf, shardOf } from './datasets.ts';
 import { almostEqual, apiValue } from './expected.ts';
+import { encodeWriteRequest, snappyLiterals } from './remote-write.ts';
 import {
   parseDuration, parseGoNumber, parseHistogram, parseMetric, parseScript, parseSequence, parseStartOffsets,
   ScriptError, type EvalCommand, type LoadCommand,
@@ -252,5 +253,21 @@ describe('the end-to-end layout', () => {
     expect(almostEqual(1, 1 + 1e-5)).toBe(false);
     expect(almostEqual(0, 1e-300)).toBe(false);
     expect([apiValue('+Inf'), apiValue('-Inf'), apiValue('1.5')]).toEqual([Infinity, -Infinity, 1.5]);
+  });
+});
+
+describe('remote write of staleness markers', () => {
+  it('keeps the marker\'s exact NaN bits, which an OpenMetrics NaN would lose', () => {
+    const bytes = encodeWriteRequest([{ labels: { __name__: 'm' }, samples: [{ t: 20_000, value: 'stale' }] }]);
+    // Sample.value (field 1, double): tag 0x09, then 0x7ff0000000000002 little-endian.
+    expect(Buffer.from(bytes).toString('hex')).toContain('09020000000000f07f');
+  });
+
+  it('frames the request as snappy literals: length, then 64 KiB literal elements', () => {
+    const data = new Uint8Array(70_000).fill(7);
+    const framed = snappyLiterals(data);
+    expect([...framed.subarray(0, 3)]).toEqual([0xf0, 0xa2, 0x04]); // varint 70000
+    expect([...framed.subarray(3, 6)]).toEqual([61 << 2, 0xff, 0xff]);
+    expect(framed.length).toBe(3 + 3 + 65_536 + 3 + (70_000 - 65_536));
   });
 });

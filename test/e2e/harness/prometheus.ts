@@ -161,6 +161,8 @@ export interface StartPrometheusOptions {
   readyQuery?: string | null;
   readyTime?: number;
   timeoutMs?: number;
+  /** More command-line flags (e.g. `--web.enable-remote-write-receiver`). */
+  extraArgs?: readonly string[];
 }
 
 /**
@@ -186,6 +188,7 @@ async function startOnce(o: StartPrometheusOptions, port: number, name: string):
     // Retention is measured from the newest block; keep everything regardless of how old the data looks.
     '--storage.tsdb.retention.time=100y',
     '--log.level=warn',
+    ...(o.extraArgs ?? []),
   ];
   const proc = await startProcess(PROMETHEUS, args, { logFile });
   const stop = () => proc.stop();
@@ -260,6 +263,8 @@ export interface StartClusterOptions extends GenerateOptions {
   /** Readiness query of every server (see StartPrometheusOptions); defaults to the generated data's. */
   readyQuery?: string | null;
   readyTime?: number;
+  /** More command-line flags for every server. */
+  extraArgs?: readonly string[];
 }
 
 export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
@@ -283,7 +288,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       const dataDir = path.join(runDir, name, 'data');
       // A private copy: Prometheus writes its WAL, lock and compactions into the data directory.
       await cp(blocks, dataDir, { recursive: true });
-      const server = await startPrometheus({ dataDir, workDir: path.join(runDir, name), readyQuery: opts.readyQuery, readyTime: opts.readyTime }, name);
+      const server = await startPrometheus({ dataDir, workDir: path.join(runDir, name), readyQuery: opts.readyQuery, readyTime: opts.readyTime, extraArgs: opts.extraArgs }, name);
       servers.push(server);
       return server;
     };
