@@ -90,7 +90,7 @@ const cluster = await startCluster({ shards: ['a', 'b', 'c'] });
 try {
   const shardMapFile = path.join(workDir, 'shards.json');
   await writeShardMap(shardMapFile, cluster.shards);
-  const ctx: BenchContext = { shards: cluster.shards, shardMapFile, workDir };
+  const ctx: BenchContext = { shards: cluster.shards, globalUrl: cluster.globalUrl, pids: cluster.pids, shardMapFile, workDir };
   for (const name of selected) {
     const { title, run } = BENCHMARKS[name]!;
     const started = Date.now();
