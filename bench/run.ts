@@ -19,6 +19,7 @@ import { startCluster, writeShardMap } from '../test/e2e/harness/prometheus.ts';
 import { analysis } from './analysis.ts';
 import { coldStart } from './cold-start.ts';
 import { crossShard } from './cross-shard.ts';
+import { dashboards } from './dashboards.ts';
 import { largeAnswers } from './large.ts';
 import { overhead, WRK } from './overhead.ts';
 import { NGINX } from './servers.ts';
@@ -30,6 +31,7 @@ const BENCHMARKS: Record<string, { title: string; run: (ctx: BenchContext) => Pr
   analysis: { title: 'PromQL analysis and rewrite (bench/analysis.ts)', run: analysis },
   'cross-shard': { title: 'Cross-shard queries (bench/cross-shard.ts)', run: crossShard },
   'cold-start': { title: 'Cold start (bench/cold-start.ts)', run: coldStart },
+  dashboards: { title: 'Dashboard loads, issue 11 (bench/dashboards.ts)', run: dashboards },
 };
 
 const names = process.argv.slice(2);
