@@ -20,6 +20,7 @@ import { analysis } from './analysis.ts';
 import { coldStart } from './cold-start.ts';
 import { crossShard } from './cross-shard.ts';
 import { dashboards } from './dashboards.ts';
+import { handlerCpu } from './handler-cpu.ts';
 import { largeAnswers } from './large.ts';
 import { overhead, WRK } from './overhead.ts';
 import { NGINX } from './servers.ts';
@@ -32,6 +33,7 @@ const BENCHMARKS: Record<string, { title: string; run: (ctx: BenchContext) => Pr
   'cross-shard': { title: 'Cross-shard queries (bench/cross-shard.ts)', run: crossShard },
   'cold-start': { title: 'Cold start (bench/cold-start.ts)', run: coldStart },
   dashboards: { title: 'Dashboard loads, issue 11 (bench/dashboards.ts)', run: dashboards },
+  'handler-cpu': { title: 'Router CPU through the AWS handler, issue 11 (bench/handler-cpu.ts)', run: handlerCpu },
 };
 
 const names = process.argv.slice(2);
