@@ -20,6 +20,7 @@ import { analysis } from './analysis.ts';
 import { coldStart } from './cold-start.ts';
 import { crossShard } from './cross-shard.ts';
 import { dashboards } from './dashboards.ts';
+import { fanout } from './fanout.ts';
 import { handlerCpu } from './handler-cpu.ts';
 import { largeAnswers } from './large.ts';
 import { overhead, WRK } from './overhead.ts';
@@ -34,6 +35,7 @@ const BENCHMARKS: Record<string, { title: string; run: (ctx: BenchContext) => Pr
   'cold-start': { title: 'Cold start (bench/cold-start.ts)', run: coldStart },
   dashboards: { title: 'Dashboard loads, issue 11 (bench/dashboards.ts)', run: dashboards },
   'handler-cpu': { title: 'Router CPU through the AWS handler, issue 11 (bench/handler-cpu.ts)', run: handlerCpu },
+  fanout: { title: 'Fan-out to simulated collectors, issue 11 (bench/fanout.ts)', run: fanout },
 };
 
 const names = process.argv.slice(2);

@@ -65,6 +65,20 @@ export function startHandlerRunner(bundle: string, eventsFile: string, shardMapF
 }
 
 /**
+ * bench/sim-collectors.mjs: `shards` simulated collectors in one process, answering what the real
+ * collectors `upstreams` answered (shard i: upstream i mod n), `delayMs` after each request.
+ * `url` is its control port; `shardUrls` the shards' base URLs.
+ */
+export async function startSimCollectors(upstreams: readonly string[], shards: number, delayMs: number, workDir: string): Promise<Server & { shardUrls: string[] }> {
+  const server = await startListening(/EADDRINUSE/, (port) => startProcess(
+    process.execPath, ['bench/sim-collectors.mjs', String(port), String(shards), String(delayMs), ...upstreams],
+    { cwd: REPO_ROOT, logFile: path.join(workDir, `sim-collectors-${port}.log`) },
+  ));
+  const ports = (await (await fetch(`${server.url}/ports`)).json()) as number[];
+  return { ...server, shardUrls: ports.map((p) => `http://127.0.0.1:${p}`) };
+}
+
+/**
  * The Node flag an operator can give `serve` when large answers matter more than small ones: a young
  * generation of at most 1 MB is collected more often, so the buffers of an answer streamed through
  * are freed as it goes instead of piling up (bench/large.ts measures both, bench/overhead.ts the CPU).
