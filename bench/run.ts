@@ -29,7 +29,7 @@ import { handlerCpu } from './handler-cpu.ts';
 import { largeAnswers } from './large.ts';
 import { overhead, WRK } from './overhead.ts';
 import { NGINX } from './servers.ts';
-import type { BenchContext } from './support.ts';
+import { listenerPids, type BenchContext } from './support.ts';
 
 const BENCHMARKS: Record<string, { title: string; run: (ctx: BenchContext) => Promise<string> }> = {
   overhead: { title: 'Overhead on single-shard queries (bench/overhead.ts)', run: overhead },
@@ -100,7 +100,8 @@ const cluster = await startCluster({ shards: ['a', 'b', 'c'] });
 try {
   const shardMapFile = path.join(workDir, 'shards.json');
   await writeShardMap(shardMapFile, cluster.shards);
-  const ctx: BenchContext = { shards: cluster.shards, globalUrl: cluster.globalUrl, pids: cluster.pids, shardMapFile, workDir };
+  const pids = listenerPids({ ...cluster.shards, global: cluster.globalUrl });
+  const ctx: BenchContext = { shards: cluster.shards, globalUrl: cluster.globalUrl, pids, shardMapFile, workDir };
   for (const name of selected) {
     const { title, run } = BENCHMARKS[name]!;
     const started = Date.now();

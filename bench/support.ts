@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: readiness, process statistics from /proc, timing statistics and
 // Markdown tables. Starting and stopping processes is test/e2e/harness/processes.ts's job.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
 import { sleep, type Proc } from '../test/e2e/harness/processes.ts';
 
@@ -61,6 +61,43 @@ export class LoadSampler {
     const [low, high] = [Math.min(...this.samples), Math.max(...this.samples)];
     return `load average (1 min, /proc/loadavg) ${low.toFixed(2)} to ${high.toFixed(2)} over ${this.samples.length} samples`;
   }
+}
+
+/**
+ * The processes listening on loopback URLs' ports, by the same names: each listening socket's inode
+ * from /proc/net/tcp, then the process holding that socket open (for the servers the e2e harness
+ * starts, which only tell their URLs).
+ */
+export function listenerPids(servers: Readonly<Record<string, string>>): Record<string, number> {
+  const nameOfPort = new Map(Object.entries(servers).map(([name, url]) => [Number(new URL(url).port), name]));
+  const nameOfSocket = new Map<string, string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch { continue; /* no IPv6 */ }
+    // sl local_address rem_address st ... inode: local_address is HEXIP:HEXPORT, st 0A is LISTEN
+    for (const fields of text.split('\n').slice(1).map((line) => line.trim().split(/\s+/))) {
+      const name = nameOfPort.get(Number.parseInt(fields[1]?.split(':')[1] ?? '', 16));
+      if (fields[3] === '0A' && name !== undefined) nameOfSocket.set(`socket:[${fields[9]}]`, name);
+    }
+  }
+  const pids: Record<string, number> = {};
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch { continue; /* gone, or not ours to read */ }
+    for (const fd of fds) {
+      try {
+        const name = nameOfSocket.get(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (name !== undefined) pids[name] = Number(pid);
+      } catch { /* closed meanwhile */ }
+    }
+  }
+  const missing = Object.keys(servers).filter((name) => pids[name] === undefined);
+  if (missing.length > 0) throw new Error(`no process found listening for ${missing.map((n) => `${n} (${servers[n]})`).join(', ')}`);
+  return pids;
 }
 
 /** Direct children of a process (nginx's workers). */

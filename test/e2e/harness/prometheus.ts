@@ -132,8 +132,6 @@ export async function prepareData(shards: readonly string[] = DEFAULT_SHARDS, op
 export interface PrometheusServer {
   url: string;
   port: number;
-  /** The Prometheus process (for its CPU time in /proc/<pid>/stat). */
-  pid: number;
   dataDir: string;
   logFile: string;
   stop(): Promise<void>;
@@ -184,7 +182,7 @@ async function startOnce(o: StartPrometheusOptions, port: number, name: string):
     try {
       const ready = await fetch(`${url}/-/ready`);
       if (ready.status === 200 && hasData(await queryInstant(url, query, o.readyTime ?? EVAL_TIME)) && (await servesDir(url, o.dataDir))) {
-        return { url, port, pid: proc.pid, dataDir: o.dataDir, logFile, stop };
+        return { url, port, dataDir: o.dataDir, logFile, stop };
       }
     } catch { /* not listening yet */ }
     await sleep(100);
@@ -213,8 +211,6 @@ export interface Cluster {
   shards: Record<string, string>;
   /** The oracle: one Prometheus with every shard's data and `cluster="<shard>"`. */
   globalUrl: string;
-  /** Process ids of the servers: `global` and each shard's name (for the benchmarks' CPU figures). */
-  pids: Record<string, number>;
   /** This run's working directory (data copies, configs, logs). */
   dataDir: string;
   shardLabel: string;
@@ -278,7 +274,6 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     return {
       shards: Object.fromEntries(shards.map((s, i) => [s, perShard[i]!.url])),
       globalUrl: global!.url,
-      pids: { global: global!.pid, ...Object.fromEntries(shards.map((s, i) => [s, perShard[i]!.pid])) },
       dataDir: runDir,
       shardLabel: SHARD_LABEL,
       stats: data.stats,
