@@ -7,6 +7,10 @@
 //   analysis      µs per query to plan/rewrite (single shard) and compile (cross-shard), shared corpora
 //   cross-shard   fan-out over 2/8/32 shards, merge throughput, push-down bytes
 //   cold-start    bundle sizes; fresh `node` importing a bundled handler and serving its first requests
+//   dashboards    issue 11: the dashboards' load through the router vs the collector / global Prometheus,
+//                 wall and CPU of every process (BENCH_PROFILE=1: a --cpu-prof of the all-clusters load)
+//   handler-cpu   issue 11: the same queries through the bundled AWS handler, CPU per invocation vs serve's
+//   fanout        issue 11: the router over 8/32/128 simulated collectors vs the slowest shard alone
 //
 // Every process started here (Prometheus, nginx, routers, wrk, fresh node processes) is stopped at the
 // end, on failure and on ^C; if this process is killed outright, each one's wrapper stops it.
@@ -19,10 +23,13 @@ import { startCluster, writeShardMap } from '../test/e2e/harness/prometheus.ts';
 import { analysis } from './analysis.ts';
 import { coldStart } from './cold-start.ts';
 import { crossShard } from './cross-shard.ts';
+import { dashboards } from './dashboards.ts';
+import { fanout } from './fanout.ts';
+import { handlerCpu } from './handler-cpu.ts';
 import { largeAnswers } from './large.ts';
 import { overhead, WRK } from './overhead.ts';
 import { NGINX } from './servers.ts';
-import type { BenchContext } from './support.ts';
+import { listenerPids, type BenchContext } from './support.ts';
 
 const BENCHMARKS: Record<string, { title: string; run: (ctx: BenchContext) => Promise<string> }> = {
   overhead: { title: 'Overhead on single-shard queries (bench/overhead.ts)', run: overhead },
@@ -30,6 +37,9 @@ const BENCHMARKS: Record<string, { title: string; run: (ctx: BenchContext) => Pr
   analysis: { title: 'PromQL analysis and rewrite (bench/analysis.ts)', run: analysis },
   'cross-shard': { title: 'Cross-shard queries (bench/cross-shard.ts)', run: crossShard },
   'cold-start': { title: 'Cold start (bench/cold-start.ts)', run: coldStart },
+  dashboards: { title: 'Dashboard loads, issue 11 (bench/dashboards.ts)', run: dashboards },
+  'handler-cpu': { title: 'Router CPU through the AWS handler, issue 11 (bench/handler-cpu.ts)', run: handlerCpu },
+  fanout: { title: 'Fan-out to simulated collectors, issue 11 (bench/fanout.ts)', run: fanout },
 };
 
 const names = process.argv.slice(2);
@@ -90,7 +100,8 @@ const cluster = await startCluster({ shards: ['a', 'b', 'c'] });
 try {
   const shardMapFile = path.join(workDir, 'shards.json');
   await writeShardMap(shardMapFile, cluster.shards);
-  const ctx: BenchContext = { shards: cluster.shards, shardMapFile, workDir };
+  const pids = listenerPids({ ...cluster.shards, global: cluster.globalUrl });
+  const ctx: BenchContext = { shards: cluster.shards, globalUrl: cluster.globalUrl, pids, shardMapFile, workDir };
   for (const name of selected) {
     const { title, run } = BENCHMARKS[name]!;
     const started = Date.now();

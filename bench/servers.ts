@@ -53,6 +53,32 @@ export function startNodeFloor(upstream: string, workDir: string): Promise<Serve
 }
 
 /**
+ * bench/handler-runner.mjs: one warm instance of a bundled cloud handler, invoked in its own process
+ * with the events in `eventsFile`, with only PATH and SHARD_MAP_FILE in its environment (as in
+ * bench/cold-start.ts); its log lines (the function's stdout) go to a file, as Lambda's go to CloudWatch.
+ */
+export function startHandlerRunner(bundle: string, eventsFile: string, shardMapFile: string, workDir: string): Promise<Server> {
+  return startListening(/EADDRINUSE/, (port) => startProcess(
+    process.execPath, ['bench/handler-runner.mjs', String(port), bundle, eventsFile],
+    { cwd: REPO_ROOT, logFile: path.join(workDir, `handler-runner-${port}.log`), env: { PATH: process.env.PATH ?? '', SHARD_MAP_FILE: shardMapFile } },
+  ));
+}
+
+/**
+ * bench/sim-collectors.mjs: `shards` simulated collectors in one process, answering what the real
+ * collectors `upstreams` answered (shard i: upstream i mod n), `delayMs` after each request.
+ * `url` is its control port; `shardUrls` the shards' base URLs.
+ */
+export async function startSimCollectors(upstreams: readonly string[], shards: number, delayMs: number, workDir: string): Promise<Server & { shardUrls: string[] }> {
+  const server = await startListening(/EADDRINUSE/, (port) => startProcess(
+    process.execPath, ['bench/sim-collectors.mjs', String(port), String(shards), String(delayMs), ...upstreams],
+    { cwd: REPO_ROOT, logFile: path.join(workDir, `sim-collectors-${port}.log`) },
+  ));
+  const ports = (await (await fetch(`${server.url}/ports`)).json()) as number[];
+  return { ...server, shardUrls: ports.map((p) => `http://127.0.0.1:${p}`) };
+}
+
+/**
  * The Node flag an operator can give `serve` when large answers matter more than small ones: a young
  * generation of at most 1 MB is collected more often, so the buffers of an answer streamed through
  * are freed as it goes instead of piling up (bench/large.ts measures both, bench/overhead.ts the CPU).
