@@ -1,11 +1,12 @@
 // Queries that read several shards: the leaves go to the shards in parallel, the router evaluates the
 // rest with Prometheus's semantics and answers as one global Prometheus would.
 import { compileQuery } from '../engine/compile.ts';
-import { Evaluator } from '../engine/evaluate.ts';
+import { buildOperator } from '../engine/execution/build.ts';
+import { collectInstant, collectRange, placeOnGrid, timeSlicer } from '../engine/execution/run.ts';
 import { fetchLeaves } from '../engine/fetch.ts';
 import { gridTimes, leafGrids, type Grid, type QueryTimes } from '../engine/grid.ts';
-import { fetchedMatrixData, fetchedVectorData, matrixData, scalarData, stringData, vectorData } from '../engine/respond.ts';
-import { assertDistinctSeries, assertUnique, SeriesCollector } from '../engine/series.ts';
+import { answerData, fetchedMatrixData, fetchedVectorData } from '../engine/respond.ts';
+import { assertDistinctSeries } from '../engine/series.ts';
 import { EvaluationError } from '../engine/types.ts';
 import { UnsupportedQueryError } from '../promql/labels.ts';
 import { PromQLSyntaxError } from '../promql/parse.ts';
@@ -15,6 +16,9 @@ import { respond, type RequestContext } from './context.ts';
 import { ApiError } from './envelope.ts';
 import { checkFanOut } from './limits.ts';
 import { parseRangeParams, parseTimeParam } from './time.ts';
+
+/** Steps evaluated together: large enough that per-batch work is noise, small enough to bound memory. */
+const BATCH_STEPS = 128;
 
 /** Prometheus's default evaluation interval: the step of subqueries written without one (`[5m:]`). */
 const DEFAULT_SUBQUERY_STEP_MS = 60_000;
@@ -48,22 +52,14 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
       return respond(ctx, data, fetched.warnings);
     }
 
-    const evaluator = new Evaluator(fetched.data, times);
-    if (!range) {
-      const value = evaluator.evaluate(expr, grid.start);
-      const data = value.type === 'vector' ? vectorData(value.vector, grid.start)
-        : value.type === 'scalar' ? scalarData(value.value, grid.start)
-          : value.type === 'string' ? stringData(value.value, grid.start)
-            : matrixData(value.matrix);
-      return respond(ctx, data, fetched.warnings);
-    }
-    const collected = new SeriesCollector();
-    for (const t of gridTimes(grid)) {
-      const value = evaluator.evaluate(expr, t);
-      if (value.type === 'scalar') collected.add({}, t, value.value);
-      else if (value.type === 'vector') for (const s of assertUnique(value.vector)) collected.add(s.labels, t, s.value);
-    }
-    return respond(ctx, matrixData(collected.matrix()), fetched.warnings);
+    const yieldPoint = timeSlicer();
+    const root = buildOperator(expr, grid, {
+      leaves: (leaf, leafGrid, leafTimes) => placeOnGrid(fetched.data.get(leaf.id) ?? [], leafGrid, leafTimes.length),
+      times,
+      ctx: { batchSteps: BATCH_STEPS, times, yieldPoint },
+    });
+    const answer = range ? await collectRange(root, gridTimes(grid), yieldPoint) : await collectInstant(root, grid.start);
+    return respond(ctx, answerData(answer), fetched.warnings);
   } catch (err) {
     if (err instanceof EvaluationError) throw new ApiError(err.errorType, err.message);
     if (err instanceof PromQLSyntaxError) throw new ApiError('bad_data', `invalid parameter "query": ${err.message}`);

@@ -14,7 +14,7 @@ import {
   callArguments, child, children, expressionChildren, functionName, groupingLabels, nodeKey, stringArgument,
 } from '../promql/syntax.ts';
 import { valueType } from '../promql/types.ts';
-import type { AggregateOp, At, Expr, Grouping, Leaf, Matching } from './expr.ts';
+import type { AggregateOp, At, BinaryOp, Expr, Grouping, Leaf, Matching } from './expr.ts';
 import { labelsFrom, METRIC_NAME } from './labels.ts';
 
 /** What the router must know about a subtree to decide where it is evaluated. */
@@ -33,7 +33,7 @@ const WHOLE_VECTOR_FUNCTIONS = new Set([
   'absent', 'absent_over_time', 'scalar', 'sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc', 'vector',
 ]);
 
-const BINARY_OPS: Record<string, string> = {
+const BINARY_OPS: Record<string, BinaryOp> = {
   Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^', Atan2: 'atan2', Eql: '==', Neq: '!=', Gtr: '>',
   Lss: '<', Gte: '>=', Lte: '<=', And: 'and', Or: 'or', Unless: 'unless',
 };

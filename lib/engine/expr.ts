@@ -1,10 +1,33 @@
 // The part of a query the router evaluates itself, above the parts the shards evaluate (leaves).
 import type { QueryPlan } from '../promql/plan.ts';
-import type { AggregateOp, Grouping } from './aggregate.ts';
-import type { VectorMatching as Matching } from './binary.ts';
 import type { Labels } from './types.ts';
 
-export type { AggregateOp, Grouping, Matching };
+export type AggregateOp =
+  | 'sum' | 'avg' | 'count' | 'min' | 'max' | 'group' | 'stddev' | 'stdvar'
+  | 'topk' | 'bottomk' | 'quantile' | 'count_values';
+
+/** `sum(x)` is `{ without: false, labels: [] }`. */
+export interface Grouping {
+  readonly without: boolean;
+  readonly labels: readonly string[];
+}
+
+export type BinaryOp =
+  | '+' | '-' | '*' | '/' | '%' | '^' | 'atan2'
+  | '==' | '!=' | '>' | '<' | '>=' | '<='
+  | 'and' | 'or' | 'unless';
+
+/**
+ * How the sides of a vector-vector operation match. `labels` are the on()/ignoring() labels
+ * (`on: false` with no labels is the default: match on all labels but `__name__`); `include` are
+ * the group_left()/group_right() labels.
+ */
+export interface Matching {
+  readonly card: 'one-to-one' | 'many-to-one' | 'one-to-many' | 'many-to-many';
+  readonly on: boolean;
+  readonly labels: readonly string[];
+  readonly include: readonly string[];
+}
 
 /** A subtree every shard evaluates on its own data; the router unites the answers. */
 export interface Leaf {
@@ -33,6 +56,6 @@ export type Expr =
   | { readonly kind: 'aggregate'; readonly op: AggregateOp; readonly grouping: Grouping; readonly param: Expr | null; readonly expr: Expr }
   /** stddev/stdvar combined from per-shard count, mean and variance rows (Chan et al.'s parallel algorithm). */
   | { readonly kind: 'mergeVariance'; readonly op: 'stddev' | 'stdvar'; readonly count: Expr; readonly mean: Expr; readonly variance: Expr }
-  | { readonly kind: 'binary'; readonly op: string; readonly lhs: Expr; readonly rhs: Expr; readonly bool: boolean; readonly matching: Matching }
+  | { readonly kind: 'binary'; readonly op: BinaryOp; readonly lhs: Expr; readonly rhs: Expr; readonly bool: boolean; readonly matching: Matching }
   | { readonly kind: 'negate'; readonly expr: Expr }
   | { readonly kind: 'subquery'; readonly expr: Expr; readonly rangeMs: number; readonly stepMs: number | null; readonly offsetMs: number; readonly at: At | null };

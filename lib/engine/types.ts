@@ -4,27 +4,11 @@
 /** A label set, keys in Prometheus order (sorted by name). Includes `__name__` where a series has one. */
 export type Labels = Readonly<Record<string, string>>;
 
-/** One element of an instant vector. */
-export interface Sample {
-  readonly labels: Labels;
-  readonly value: number;
-}
-
-export type Vector = readonly Sample[];
-
 /** A sample of a series: `t` in epoch milliseconds. */
 export interface Point {
   readonly t: number;
   readonly v: number;
 }
-
-/** A series with its points in time order: a range vector element, or a range query's answer. */
-export interface Series {
-  readonly labels: Labels;
-  readonly points: readonly Point[];
-}
-
-export type Matrix = readonly Series[];
 
 /** An error Prometheus reports from evaluation (errorType "execution", HTTP 422) or from bad input. */
 export class EvaluationError extends Error {

@@ -2,8 +2,8 @@
 // Prometheus (`oracle.vector(input)`), the expected answer is Prometheus's own answer to the same
 // aggregation over it. Nothing here is hand-written expected output.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aggregate } from '../../lib/engine/aggregate.ts';
-import type { AggregateOp, Grouping } from '../../lib/engine/aggregate.ts';
+import type { AggregateOp, Grouping } from '../../lib/engine/expr.ts';
+import { aggregateStep } from './steps.ts';
 import { EvaluationError } from '../../lib/engine/types.ts';
 import { EVAL_TIME, OPS_OPENMETRICS, READY_QUERY } from './data/ops-dataset.ts';
 import { expectSameVector, startOracle } from './oracle.ts';
@@ -51,7 +51,7 @@ function numberLiteral(v: number): string {
 async function check(op: AggregateOp, grouping: string, input: string, param?: number | string): Promise<void> {
   const vector = await oracle.vector(input, EVAL_TIME);
   const expected = await oracle.vector(promql(op, grouping, input, param), EVAL_TIME);
-  expectSameVector(aggregate(op, vector, GROUPINGS[grouping]!, param), expected);
+  expectSameVector(await aggregateStep(op, vector, GROUPINGS[grouping]!, param), expected);
 }
 
 /** Prometheus answers an error: the router must throw an EvaluationError with the same text. */
@@ -62,7 +62,7 @@ async function checkError(op: AggregateOp, grouping: string, input: string, para
   const vector = await oracle.vector(input, EVAL_TIME);
   let thrown: unknown;
   try {
-    aggregate(op, vector, GROUPINGS[grouping]!, param);
+    await aggregateStep(op, vector, GROUPINGS[grouping]!, param);
   } catch (err) {
     thrown = err;
   }

@@ -1,11 +1,11 @@
 // The router's binary operators against a real Prometheus 2.42: both operands come from Prometheus,
 // the expected answer (or error) is Prometheus's own answer to the same expression.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scalarScalar, vectorScalar, vectorVector } from '../../lib/engine/binary.ts';
-import type { BinaryOp, VectorMatching } from '../../lib/engine/binary.ts';
+import type { BinaryOp, Matching as VectorMatching } from '../../lib/engine/expr.ts';
+import { scalarScalarStep, vectorScalarStep, vectorVectorStep } from './steps.ts';
 import { formatValue } from '../../lib/engine/format.ts';
 import { EvaluationError } from '../../lib/engine/types.ts';
-import type { Vector } from '../../lib/engine/types.ts';
+import type { Vector } from './oracle.ts';
 import { EVAL_TIME, OPS_OPENMETRICS, READY_QUERY } from './data/ops-dataset.ts';
 import { expectSameVector, sameFloat, startOracle } from './oracle.ts';
 import type { OracleServer } from './oracle.ts';
@@ -48,13 +48,13 @@ function matching(spec: Spec, setOperator: boolean): VectorMatching {
 }
 
 /** Runs `run` and compares with Prometheus's answer to `query`: the same vector, or the same error. */
-async function compare(query: string, run: () => Vector, exact = true): Promise<void> {
+async function compare(query: string, run: () => Promise<Vector>, exact = true): Promise<void> {
   const body = await oracle.query(query, EVAL_TIME);
   if (body.status === 'error') {
     expect(body.errorType, `${query}: ${body.error}`).toBe('execution');
     let thrown: unknown;
     try {
-      run();
+      await run();
     } catch (err) {
       thrown = err;
     }
@@ -62,7 +62,7 @@ async function compare(query: string, run: () => Vector, exact = true): Promise<
     expect((thrown as EvaluationError).message).toBe(body.error);
     return;
   }
-  expectSameVector(run(), await oracle.vector(query, EVAL_TIME), exact);
+  expectSameVector(await run(), await oracle.vector(query, EVAL_TIME), exact);
 }
 
 // --- vector op vector --------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ describe('vector op vector', () => {
   );
   it.each(cases)('%s', async (query, lhs, rhs, op, bool, spec) => {
     const [l, r] = await Promise.all([oracle.vector(lhs, EVAL_TIME), oracle.vector(rhs, EVAL_TIME)]);
-    await compare(query, () => vectorVector(op, l, r, matching(spec, false), bool), op !== '^');
+    await compare(query, () => vectorVectorStep(op, l, r, matching(spec, false), bool), op !== '^');
   });
 });
 
@@ -160,7 +160,7 @@ describe('set operators', () => {
   );
   it.each(cases)('%s', async (query, lhs, rhs, op, spec) => {
     const [l, r] = await Promise.all([oracle.vector(lhs, EVAL_TIME), oracle.vector(rhs, EVAL_TIME)]);
-    await compare(query, () => vectorVector(op, l, r, matching(spec, true), false));
+    await compare(query, () => vectorVectorStep(op, l, r, matching(spec, true), false));
   });
 });
 
@@ -186,13 +186,13 @@ describe('vector op scalar', () => {
   it.each(cases)('%s', async (query, vector, op, bool, scalar, scalarOnLeft) => {
     const v = await oracle.vector(vector, EVAL_TIME);
     const integerPowers = op !== '^' || (!scalarOnLeft && (Number.isInteger(scalar) || !Number.isFinite(scalar)));
-    await compare(query, () => vectorScalar(op, v, scalar, scalarOnLeft, bool), integerPowers);
+    await compare(query, () => vectorScalarStep(op, v, scalar, scalarOnLeft, bool), integerPowers);
   });
 
   // Dropping the metric name can leave two samples with one label set.
   it.each(VARIANTS)('{__name__=~"twin_a|twin_b"} %s 1 (bool: %s)', async (op, bool) => {
     const v = await oracle.vector('{__name__=~"twin_a|twin_b"}', EVAL_TIME);
-    await compare(`{__name__=~"twin_a|twin_b"} ${op}${bool ? ' bool' : ''} 1`, () => vectorScalar(op, v, 1, false, bool));
+    await compare(`{__name__=~"twin_a|twin_b"} ${op}${bool ? ' bool' : ''} 1`, () => vectorScalarStep(op, v, 1, false, bool));
   });
 });
 
@@ -215,7 +215,7 @@ describe('scalar op scalar', () => {
   );
   it.each(cases)('%s', async (query, op, a, b, bool) => {
     const expected = await oracle.scalar(query, EVAL_TIME);
-    const actual = scalarScalar(op, a, b, bool);
+    const actual = await scalarScalarStep(op, a, b);
     // Non-integer powers may differ in the last bits (Go's math.Pow: see lib/engine/go/math.ts).
     const integerPower = op !== '^' || Number.isInteger(b) || !Number.isFinite(b) || Math.abs(b) === 0.5;
     if (integerPower) expect(formatValue(actual)).toBe(formatValue(expected));
@@ -239,13 +239,13 @@ describe('matching errors', () => {
     const query = `${lhs} ${op}${modifiers(spec)} ${rhs}`;
     expect((await oracle.query(query, EVAL_TIME)).status).toBe('error');
     const [l, r] = await Promise.all([oracle.vector(lhs, EVAL_TIME), oracle.vector(rhs, EVAL_TIME)]);
-    await compare(query, () => vectorVector(op, l, r, matching(spec, false), false));
+    await compare(query, () => vectorVectorStep(op, l, r, matching(spec, false), false));
   });
 
   it('vector cannot contain metrics with the same labelset', async () => {
     const query = '{__name__=~"twin_a|twin_b"} * 2';
     expect((await oracle.query(query, EVAL_TIME)).status).toBe('error');
     const v = await oracle.vector('{__name__=~"twin_a|twin_b"}', EVAL_TIME);
-    await compare(query, () => vectorScalar('*', v, 2, false, false));
+    await compare(query, () => vectorScalarStep('*', v, 2, false, false));
   });
 });

@@ -3,9 +3,10 @@
 // agree bit for bit except for exp and the trigonometric/hyperbolic functions, where Go's math library
 // and V8's may round the last bit differently (and Go's exp depends on the CPU's FMA support).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callInstantFunction, callRangeFunction, isRangeFunction, keepsMetricName } from '../../lib/engine/functions.ts';
+import { keepsMetricName, RANGE_FUNCTIONS } from '../../lib/engine/functions/range.ts';
+import { instantStep, rangeStep } from './steps.ts';
 import { EvaluationError } from '../../lib/engine/types.ts';
-import type { Vector } from '../../lib/engine/types.ts';
+import type { Vector } from './oracle.ts';
 import { sameFloat, startOracle } from './oracle.ts';
 import type { OracleServer } from './oracle.ts';
 import { T0, datasetOpenMetrics, evalMillis, expectSameVector } from './data/functions-dataset.ts';
@@ -25,7 +26,7 @@ const INPUTS = ['temp', 'stamp', 'req_total', 'odd_bucket', 'temp / 7', 'lat_buc
 type Arg = Vector | number | string;
 
 /**
- * For every input × time: `call` with X replaced by the input, against callInstantFunction with
+ * For every input × time: `call` with X replaced by the input, against the router's operator with
  * `args(x)`. Either both fail with the same message or both succeed with the same samples.
  */
 async function compare(name: string, call: string, args: (x: Vector) => Arg[], opts: { exact: boolean; ordered?: boolean; inputs?: readonly string[]; times?: readonly number[] }): Promise<void> {
@@ -38,7 +39,7 @@ async function compare(name: string, call: string, args: (x: Vector) => Arg[], o
         const context = `${query} at ${t}`;
         let actual: Vector | number;
         try {
-          actual = callInstantFunction(name, args(x), { timeMs: evalMillis(t) });
+          actual = await instantStep(name, args(x), evalMillis(t));
         } catch (err) {
           expect(err, context).toBeInstanceOf(EvaluationError);
           expect({ status: 'error', error: (err as Error).message }, context).toEqual({ status: answer.status, error: answer.error });
@@ -83,7 +84,7 @@ describe('date functions', () => {
   it.each(names)('%s()', async (name) => {
     for (const t of times) {
       const expected = await oracle.vector(`${name}()`, t);
-      expectSameVector(callInstantFunction(name, [], { timeMs: evalMillis(t) }) as Vector, expected, { exact: true, context: `${name}() at ${t}` });
+      expectSameVector((await instantStep(name, [], evalMillis(t))) as Vector, expected, { exact: true, context: `${name}() at ${t}` });
     }
   });
 });
@@ -92,20 +93,20 @@ describe('scalars, vector(), timestamp()', () => {
   const times = [T0 + 10, T0 + 1507, T0 + 2722.222, 0, 1.5];
   it('time() and pi()', async () => {
     for (const t of times) {
-      expect(callInstantFunction('time', [], { timeMs: evalMillis(t) })).toBe(await oracle.scalar('time()', t));
-      expect(callInstantFunction('pi', [], { timeMs: evalMillis(t) })).toBe(await oracle.scalar('pi()', t));
+      expect(await instantStep('time', [], evalMillis(t))).toBe(await oracle.scalar('time()', t));
+      expect(await instantStep('pi', [], evalMillis(t))).toBe(await oracle.scalar('pi()', t));
     }
   });
   it('vector(s)', async () => {
     for (const s of [0, -1.5, NaN, Infinity, 1e300]) {
       const q = `vector(${Number.isNaN(s) ? 'NaN' : s === Infinity ? '+Inf' : s})`;
-      expectSameVector(callInstantFunction('vector', [s], { timeMs: evalMillis(T0) }) as Vector, await oracle.vector(q, T0), { exact: true, context: q });
+      expectSameVector((await instantStep('vector', [s], evalMillis(T0))) as Vector, await oracle.vector(q, T0), { exact: true, context: q });
     }
   });
   it('scalar(v): the value of a single element, NaN otherwise', async () => {
     for (const input of ['temp{k="const"}', 'temp{k="wave"} * 3', 'temp', 'nothing', 'stamp{n="16"}']) {
       const t = T0 + 1507;
-      const actual = callInstantFunction('scalar', [await oracle.vector(input, t)], { timeMs: evalMillis(t) });
+      const actual = await instantStep('scalar', [await oracle.vector(input, t)], evalMillis(t));
       expect(sameFloat(actual as number, await oracle.scalar(`scalar(${input})`, t)), input).toBe(true);
     }
   });
@@ -202,36 +203,38 @@ describe('label_join', () => {
 describe('errors of the engine around functions', () => {
   it('an arithmetic function on series differing only in name fails', () =>
     compare('abs', 'abs(X)', (x) => [x], { exact: true, inputs: ['{__name__=~"lbl|lbl2", a="dup", b="1"}'], times: [T0 + 1507] }));
-  it('native-histogram functions are not supported', () => {
+  it('native-histogram functions are not supported', async () => {
     for (const name of ['histogram_count', 'histogram_sum']) {
-      expect(() => callInstantFunction(name, [[]], { timeMs: 0 })).toThrow(`${name} is not supported by the router for native histograms`);
+      await expect(instantStep(name, [[]], 0)).rejects.toThrow(`${name} is not supported by the router for native histograms`);
     }
-    expect(() => callInstantFunction('histogram_fraction', [0, 1, []], { timeMs: 0 })).toThrow(EvaluationError);
+    await expect(instantStep('histogram_fraction', [0, 1, []], 0)).rejects.toThrow(EvaluationError);
   });
 });
 
 describe('metric names and function kinds agree with Prometheus', () => {
   const t = T0 + 1507;
-  const instant: [string, string][] = [
-    ['abs', 'abs(temp)'], ['round', 'round(temp)'], ['clamp', 'clamp(temp, 0, 1)'], ['timestamp', 'timestamp(temp)'], ['year', 'year(stamp)'],
-    ['sort', 'sort(temp)'], ['sort_desc', 'sort_desc(temp)'], ['label_replace', 'label_replace(temp, "x", "y", "k", ".*")'],
-    ['label_join', 'label_join(temp, "x", "-", "k")'], ['histogram_quantile', 'histogram_quantile(0.5, lat_bucket)'], ['exp', 'exp(temp)'],
+  const instant: [string, string, (x: Vector) => Arg[]][] = [
+    ['abs', 'abs(temp)', (x) => [x]], ['round', 'round(temp)', (x) => [x]], ['clamp', 'clamp(temp, 0, 1)', (x) => [x, 0, 1]],
+    ['timestamp', 'timestamp(temp)', (x) => [x]], ['sort', 'sort(temp)', (x) => [x]], ['sort_desc', 'sort_desc(temp)', (x) => [x]],
+    ['label_replace', 'label_replace(temp, "x", "y", "k", ".*")', (x) => [x, 'x', 'y', 'k', '.*']],
+    ['label_join', 'label_join(temp, "x", "-", "k")', (x) => [x, 'x', '-', 'k']], ['exp', 'exp(temp)', (x) => [x]],
   ];
   const range = ['rate', 'irate', 'delta', 'deriv', 'changes', 'avg_over_time', 'last_over_time', 'present_over_time', 'max_over_time', 'stddev_over_time'];
-  it.each(instant)('%s', async (name, query) => {
+  it.each(instant)('%s', async (name, query, args) => {
     const result = await oracle.vector(query, t);
     expect(result.length).toBeGreaterThan(0);
-    expect(result.every((s) => '__name__' in s.labels)).toBe(keepsMetricName(name));
-    expect(isRangeFunction(name)).toBe(false);
+    const actual = (await instantStep(name, args(await oracle.vector('temp', t)), evalMillis(t))) as Vector;
+    expect(actual.every((s) => '__name__' in s.labels)).toBe(result.every((s) => '__name__' in s.labels));
+    expect(name in RANGE_FUNCTIONS).toBe(false);
   });
   it.each(range)('%s', async (name) => {
     const result = await oracle.vector(`${name}(temp[5m])`, t);
     expect(result.length).toBeGreaterThan(0);
     expect(result.every((s) => '__name__' in s.labels)).toBe(keepsMetricName(name));
-    expect(isRangeFunction(name)).toBe(true);
+    expect(name in RANGE_FUNCTIONS).toBe(true);
   });
-  it('quantile_over_time, predict_linear and holt_winters are range functions too', () => {
-    for (const name of ['quantile_over_time', 'predict_linear', 'holt_winters', 'absent_over_time']) expect(isRangeFunction(name)).toBe(true);
-    expect(callRangeFunction('quantile_over_time', [0.5, []], { timeMs: 0, rangeMs: 1 })).toEqual([]);
+  it('quantile_over_time, predict_linear and holt_winters are range functions too', async () => {
+    for (const name of ['quantile_over_time', 'predict_linear', 'holt_winters']) expect(name in RANGE_FUNCTIONS).toBe(true);
+    expect(await rangeStep('quantile_over_time', [0.5, []], { timeMs: 0, rangeMs: 1 })).toEqual([]);
   });
 });

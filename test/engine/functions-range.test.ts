@@ -3,10 +3,9 @@
 // Prometheus's own answer for `f(x[5m])`. Values must agree bit for bit: the implementations follow
 // 2.42's float algorithms (Kahan sums, extrapolation arithmetic, Go's sort).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callRangeFunction } from '../../lib/engine/functions.ts';
-import type { RangeContext } from '../../lib/engine/functions.ts';
+import { rangeStep } from './steps.ts';
 import { EvaluationError } from '../../lib/engine/types.ts';
-import type { Matrix } from '../../lib/engine/types.ts';
+import type { Matrix } from './oracle.ts';
 import { startOracle } from './oracle.ts';
 import type { OracleServer } from './oracle.ts';
 import { T0, datasetOpenMetrics, evalMillis, expectSameVector } from './data/functions-dataset.ts';
@@ -52,7 +51,7 @@ async function compareCase(name: string, c: Case): Promise<number> {
           const selector = `${sel}[${range}]`;
           const [matrix, expected] = await Promise.all([window(selector, t), oracle.vector(c.call.replace('X', selector), t)]);
           const args = c.args.map((a) => (a === 'X' ? matrix : a));
-          const actual = callRangeFunction(name, args, { timeMs: evalMillis(t), rangeMs });
+          const actual = await rangeStep(name, args, { timeMs: evalMillis(t), rangeMs });
           expectSameVector(actual, expected, { exact: true, ordered: true, context: `${c.call.replace('X', selector)} at ${t}` });
           return expected.length;
         })());
@@ -96,8 +95,8 @@ describe('windows with offset, @ and subqueries', () => {
   it.each(cases.map((c) => [`${c.call.replace('X', c.selector)}`, c] as const))('%s', async (_name, c) => {
     for (const t of [T0 + 1507, T0 + 1999.5, T0 + 3000]) {
       const [matrix, expected] = await Promise.all([oracle.matrix(c.selector, t), oracle.vector(c.call.replace('X', c.selector), t)]);
-      const ctx: RangeContext = { timeMs: evalMillis(t), rangeMs: c.rangeMs, offsetMs: c.offsetMs(t) };
-      const actual = callRangeFunction(c.name, c.args.map((a) => (a === 'X' ? matrix : a)), ctx);
+      const ctx = { timeMs: evalMillis(t), rangeMs: c.rangeMs, offsetMs: c.offsetMs(t) };
+      const actual = await rangeStep(c.name, c.args.map((a) => (a === 'X' ? matrix : a)), ctx);
       expectSameVector(actual, expected, { exact: true, ordered: true, context: `${c.call} at ${t}` });
       expect(expected.length).toBeGreaterThan(0);
     }
@@ -115,7 +114,7 @@ describe('errors where Prometheus fails', () => {
     expect(answer.status).toBe('error');
     let thrown: unknown;
     try {
-      callRangeFunction('holt_winters', [matrix, sf, tf], { timeMs: evalMillis(t), rangeMs: 300_000 });
+      await rangeStep('holt_winters', [matrix, sf, tf], { timeMs: evalMillis(t), rangeMs: 300_000 });
     } catch (err) {
       thrown = err;
     }
@@ -128,7 +127,7 @@ describe('errors where Prometheus fails', () => {
     const t = T0 + 1507;
     const answer = await oracle.query('holt_winters(nothing[5m], 1, 2)', t);
     expect(answer.status).toBe('success');
-    expect(callRangeFunction('holt_winters', [[], 1, 2], { timeMs: evalMillis(t), rangeMs: 300_000 })).toEqual([]);
+    expect(await rangeStep('holt_winters', [[], 1, 2], { timeMs: evalMillis(t), rangeMs: 300_000 })).toEqual([]);
   });
 
   it('series that become equal without their names', async () => {
@@ -136,9 +135,9 @@ describe('errors where Prometheus fails', () => {
     const selector = '{__name__=~"lbl|lbl2", a="dup", b="1"}[5m]';
     const [answer, matrix] = await Promise.all([oracle.query(`rate(${selector})`, t), oracle.matrix(selector, t)]);
     expect(answer.status).toBe('error');
-    expect(() => callRangeFunction('rate', [matrix], { timeMs: evalMillis(t), rangeMs: 300_000 })).toThrow(answer.error);
+    await expect(rangeStep('rate', [matrix], { timeMs: evalMillis(t), rangeMs: 300_000 })).rejects.toThrow(answer.error);
     // last_over_time keeps the names: no clash.
     const last = await oracle.vector(`last_over_time(${selector})`, t);
-    expectSameVector(callRangeFunction('last_over_time', [matrix], { timeMs: evalMillis(t), rangeMs: 300_000 }), last, { exact: true, context: 'last_over_time' });
+    expectSameVector(await rangeStep('last_over_time', [matrix], { timeMs: evalMillis(t), rangeMs: 300_000 }), last, { exact: true, context: 'last_over_time' });
   });
 });

@@ -8,8 +8,20 @@ import { expect } from 'vitest';
 import { backfill, startPrometheus } from '../e2e/harness/prometheus.ts';
 import { formatValue } from '../../lib/engine/format.ts';
 import { labelsFrom, labelsKey } from '../../lib/engine/labels.ts';
-import type { Matrix, Sample, Series, Vector } from '../../lib/engine/types.ts';
+import type { Labels, Point } from '../../lib/engine/types.ts';
 import { parseSampleValue as parseValue } from '../../lib/engine/values.ts';
+
+/** Prometheus's answers as the engine tests hold them: instant vectors and range vectors. */
+export interface Sample {
+  readonly labels: Labels;
+  readonly value: number;
+}
+export type Vector = readonly Sample[];
+export interface Series {
+  readonly labels: Labels;
+  readonly points: readonly Point[];
+}
+export type Matrix = readonly Series[];
 
 export interface OracleServer {
   readonly url: string;

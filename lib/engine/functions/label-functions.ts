@@ -4,49 +4,45 @@
 import { RE2JS } from 're2js';
 import { setLabel } from '../labels.ts';
 import { EvaluationError } from '../types.ts';
-import type { Sample, Vector } from '../types.ts';
+import type { Labels } from '../types.ts';
 
 /** The legacy label name syntax of Prometheus 2.42 (model.LabelNameRE / LabelName.IsValid). */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /**
- * `label_replace(v, dst, replacement, src, regex)`: where the fully anchored regex matches the value of
- * `src` ("" when absent), `dst` becomes the expanded replacement (removed when that is empty);
- * elsewhere the sample is unchanged. The checks run even for an empty vector, regex first.
+ * `label_replace(v, dst, replacement, src, regex)` as a function of each series' labels: where the fully
+ * anchored regex matches the value of `src` ("" when absent), `dst` becomes the expanded replacement
+ * (removed when that is empty); elsewhere the labels are unchanged. The arguments are checked first,
+ * regex before destination, as Prometheus checks them even for an empty vector.
  */
-export function labelReplace(vector: Vector, dst: string, replacement: string, src: string, regex: string): Vector {
+export function labelReplacer(dst: string, replacement: string, src: string, regex: string): (labels: Labels) => Labels {
   const re = compileGoRegexp(`^(?:${regex})$`);
   if (!re) throw new EvaluationError(`invalid regular expression in label_replace(): ${regex}`);
   if (!LABEL_NAME.test(dst)) throw new EvaluationError(`invalid destination label name in label_replace(): ${dst}`);
   const groupIndex = re.namedGroups();
-  return vector.map((sample): Sample => {
-    const srcValue = sample.labels[src] ?? '';
-    const m = re.matcher(srcValue);
-    if (!m.find()) return sample;
+  return (labels) => {
+    const m = re.matcher(labels[src] ?? '');
+    if (!m.find()) return labels;
     const groups: (string | undefined)[] = [];
     for (let i = 0; i <= m.groupCount(); i++) groups.push(m.group(i) ?? undefined);
-    const value = expandTemplate(replacement, groups, groupIndex);
-    return { labels: setLabel(sample.labels, dst, value), value: sample.value };
-  });
+    return setLabel(labels, dst, expandTemplate(replacement, groups, groupIndex));
+  };
 }
 
 /**
- * `label_join(v, dst, separator, src...)`: `dst` becomes the values of the `src` labels ("" for absent
- * ones) joined by the separator, or is removed when that is empty. Source names are checked before the
- * destination.
+ * `label_join(v, dst, separator, src...)` as a function of each series' labels: `dst` becomes the values
+ * of the `src` labels ("" for absent ones) joined by the separator, or is removed when that is empty.
+ * Source names are checked before the destination.
  */
-export function labelJoin(vector: Vector, dst: string, separator: string, srcs: readonly string[]): Vector {
+export function labelJoiner(dst: string, separator: string, srcs: readonly string[]): (labels: Labels) => Labels {
   for (const src of srcs) {
     if (!LABEL_NAME.test(src)) throw new EvaluationError(`invalid source label name in label_join(): ${src}`);
   }
   if (!LABEL_NAME.test(dst)) throw new EvaluationError(`invalid destination label name in label_join(): ${dst}`);
-  return vector.map((sample): Sample => {
-    const joined = srcs.map((s) => sample.labels[s] ?? '').join(separator);
-    return { labels: setLabel(sample.labels, dst, joined), value: sample.value };
-  });
+  return (labels) => setLabel(labels, dst, srcs.map((s) => labels[s] ?? '').join(separator));
 }
 
-/** Compiled label_replace patterns: a range query calls label_replace once per step. */
+/** Compiled label_replace patterns: dashboards repeat the same few. */
 const compiled = new Map<string, RE2JS | undefined>();
 const MAX_COMPILED = 256;
 

@@ -6,7 +6,7 @@
 
 import { expect } from 'vitest';
 import { formatLabels, labelsKey } from '../../../lib/engine/labels.ts';
-import type { Sample, Vector } from '../../../lib/engine/types.ts';
+import type { Sample, Vector } from '../oracle.ts';
 import { sameFloat } from '../oracle.ts';
 
 /** First sample time (seconds); the data covers [T0, T0 + 3600]. */

@@ -1,0 +1,89 @@
+// Turns the router's part of a query plan into a tree of operators over the query's grid.
+import type { Expr, Leaf } from '../expr.ts';
+import { gridTimes, subqueryGrid, type Grid, type QueryTimes } from '../grid.ts';
+import { EvaluationError } from '../types.ts';
+import { AggregateOperator } from './aggregate.ts';
+import { ScalarScalarOperator, VectorScalarOperator, VectorVectorOperator } from './binary.ts';
+import { instantFunction, StepFunctionScalar } from './functions.ts';
+import { LeafOperator, type LeafSeries } from './leaf.ts';
+import type { ExecutionContext, MatrixOperator, Operator, ScalarOperator, VectorOperator } from './operator.ts';
+import { StepCursor } from './operator.ts';
+import { SeriesTable } from './series-table.ts';
+import { AbsentOperator, RangeFunctionOperator, SubqueryOperator } from './subquery.ts';
+import { MergeVarianceOperator, NegateScalar, NegateVector } from './unary.ts';
+import { RANGE_FUNCTIONS } from '../functions/range.ts';
+
+/** A leaf's series placed on the grid it is evaluated on (the query's, or an enclosing subquery's). */
+export type LeafData = (leaf: Leaf, grid: Grid, times: readonly number[]) => readonly LeafSeries[];
+
+export interface BuildInput {
+  readonly leaves: LeafData;
+  readonly times: QueryTimes;
+  readonly ctx: ExecutionContext;
+}
+
+export function buildOperator(expr: Expr, grid: Grid, input: BuildInput): Operator {
+  return new Builder(input).build(expr, grid, gridTimes(grid));
+}
+
+class Builder {
+  constructor(private readonly input: BuildInput) {}
+
+  build(expr: Expr, grid: Grid, times: readonly number[]): Operator {
+    const { ctx } = this.input;
+    const cursor = () => new StepCursor(times, ctx.batchSteps);
+    switch (expr.kind) {
+      case 'number': return new StepFunctionScalar(cursor(), () => expr.value);
+      case 'string': return { type: 'string', value: expr.value };
+      case 'leaf': return new LeafOperator(this.input.leaves(expr.leaf, grid, times), times, ctx, expr.leaf.partial);
+      case 'negate': {
+        const inner = this.build(expr.expr, grid, times);
+        if (inner.type === 'scalar') return new NegateScalar(inner);
+        return new NegateVector(vector(inner));
+      }
+      case 'absent': {
+        const inner = this.build(expr.expr, grid, times);
+        const series = new SeriesTable();
+        series.intern(expr.labels);
+        return new AbsentOperator(inner.type === 'matrix' ? inner : vector(inner), series);
+      }
+      case 'aggregate': {
+        const param = expr.param === null ? null : this.build(expr.param, grid, times);
+        const valueLabel = param?.type === 'string' ? param.value : null;
+        const scalarParam = param === null || param.type === 'string' ? null : scalar(param);
+        return new AggregateOperator(expr.op, vector(this.build(expr.expr, grid, times)), expr.grouping, scalarParam, valueLabel);
+      }
+      case 'mergeVariance':
+        return new MergeVarianceOperator(expr.op, ...([expr.count, expr.mean, expr.variance].map((e) => vector(this.build(e, grid, times))) as [VectorOperator, VectorOperator, VectorOperator]));
+      case 'binary': {
+        const { op } = expr;
+        const lhs = this.build(expr.lhs, grid, times);
+        const rhs = this.build(expr.rhs, grid, times);
+        if (lhs.type === 'scalar' && rhs.type === 'scalar') return new ScalarScalarOperator(op, lhs, rhs);
+        if (rhs.type === 'scalar') return new VectorScalarOperator(op, vector(lhs), rhs, false, expr.bool);
+        if (lhs.type === 'scalar') return new VectorScalarOperator(op, vector(rhs), lhs, true, expr.bool);
+        return new VectorVectorOperator(op, vector(lhs), vector(rhs), expr.matching, expr.bool);
+      }
+      case 'call': {
+        const args = expr.args.map((a) => this.build(a, grid, times));
+        if (expr.name in RANGE_FUNCTIONS) return new RangeFunctionOperator(expr.name, args);
+        return instantFunction(expr.name, args, times, ctx);
+      }
+      case 'subquery': {
+        const innerGrid = subqueryGrid(expr, grid, this.input.times);
+        const inner = vector(this.build(expr.expr, innerGrid, gridTimes(innerGrid)));
+        return new SubqueryOperator(expr, inner, times, this.input.times, ctx) satisfies MatrixOperator;
+      }
+    }
+  }
+}
+
+function vector(op: Operator): VectorOperator {
+  if (op.type === 'vector') return op;
+  throw new EvaluationError(`expected an instant vector, got a ${op.type}`, 'bad_data');
+}
+
+function scalar(op: Operator): ScalarOperator {
+  if (op.type === 'scalar') return op;
+  throw new EvaluationError(`expected a scalar, got a ${op.type}`, 'bad_data');
+}

@@ -1,0 +1,92 @@
+// Runs an operator tree to the end and collects the answer: a matrix for range queries, the root's
+// value at the one step for instant queries. Between batches it lets other requests run, so that one
+// long evaluation never stalls the process (health checks, other users' queries).
+import type { FetchedSeries } from '../fetch.ts';
+import type { Grid } from '../grid.ts';
+import type { Labels, Point } from '../types.ts';
+import { parseSampleValue } from '../values.ts';
+import type { LeafSeries } from './leaf.ts';
+import type { Operator } from './operator.ts';
+
+/** How long an evaluation runs before it lets other work in, ms. */
+const TIME_SLICE_MS = 20;
+
+/** A function that returns at once, or after a turn of the event loop once the time slice is spent. */
+export function timeSlicer(sliceMs = TIME_SLICE_MS): () => Promise<void> {
+  let since = performance.now();
+  return async () => {
+    if (performance.now() - since < sliceMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    since = performance.now();
+  };
+}
+
+export interface CollectedSeries {
+  readonly labels: Labels;
+  readonly points: Point[];
+}
+
+export type Answer =
+  | { readonly type: 'matrix'; readonly series: readonly CollectedSeries[] }
+  | { readonly type: 'vector'; readonly t: number; readonly samples: readonly { readonly labels: Labels; readonly value: number }[] }
+  | { readonly type: 'scalar'; readonly t: number; readonly value: number }
+  | { readonly type: 'string'; readonly t: number; readonly value: string };
+
+/** Every step of a range query: series by label set (a label set may come from several steps). */
+export async function collectRange(root: Operator, times: readonly number[], yieldPoint: () => Promise<void>): Promise<Answer> {
+  const series: CollectedSeries[] = [];
+  if (root.type === 'scalar') {
+    const points: Point[] = [];
+    for (let values = await root.next(); values !== null; values = await root.next()) {
+      for (const v of values) points.push({ t: times[points.length]!, v });
+      await yieldPoint();
+    }
+    return { type: 'matrix', series: [{ labels: {}, points }] };
+  }
+  if (root.type !== 'vector') throw new Error(`a range query's expression evaluates to a ${root.type}`);
+  for (let batch = await root.next(); batch !== null; batch = await root.next()) {
+    for (const step of batch) {
+      for (let k = 0; k < step.length; k++) {
+        const id = step.ids[k]!;
+        (series[id] ??= { labels: root.series.labels[id]!, points: [] }).points.push({ t: step.t, v: step.values[k]! });
+      }
+    }
+    await yieldPoint();
+  }
+  return { type: 'matrix', series: series.filter((s) => s !== undefined) };
+}
+
+/** The root's value at the single step of an instant query. */
+export async function collectInstant(root: Operator, t: number): Promise<Answer> {
+  switch (root.type) {
+    case 'string': return { type: 'string', t, value: root.value };
+    case 'scalar': return { type: 'scalar', t, value: (await root.next())![0]! };
+    case 'vector': {
+      const step = (await root.next())![0]!;
+      const samples = Array.from({ length: step.length }, (_, k) => ({ labels: root.series.labels[step.ids[k]!]!, value: step.values[k]! }));
+      return { type: 'vector', t, samples };
+    }
+    case 'matrix': {
+      const step = (await root.next())![0]!;
+      return { type: 'matrix', series: step.windows.map((w) => ({ labels: root.series.labels[w.id]!, points: [...w.points] })) };
+    }
+  }
+}
+
+/** A leaf's series from the shards, placed on the grid it was fetched on (samples off the grid are left out). */
+export function placeOnGrid(series: readonly FetchedSeries[], grid: Grid, steps: number): LeafSeries[] {
+  return series.map((s) => {
+    const indexes = new Int32Array(s.values.length);
+    const values = new Float64Array(s.values.length);
+    let n = 0;
+    for (const [seconds, text] of s.values) {
+      const t = Math.round(seconds * 1000);
+      const index = grid.step > 0 ? (t - grid.start) / grid.step : t === grid.start ? 0 : -1;
+      if (!Number.isInteger(index) || index < 0 || index >= steps) continue;
+      indexes[n] = index;
+      values[n++] = parseSampleValue(text);
+    }
+    return { labels: s.labels, steps: indexes.subarray(0, n), values: values.subarray(0, n) };
+  });
+}
+

@@ -1,0 +1,142 @@
+// Subqueries and the functions over them: the inner expression is evaluated on the subquery's own grid
+// (multiples of its step, aligned to absolute time as Prometheus aligns them), its points kept per
+// series, and each outer step sees the points of its window.
+import type { Expr } from '../expr.ts';
+import { keepsMetricName, RANGE_FUNCTIONS, rangeArgumentIndex, type ScalarArgs } from '../functions/range.ts';
+import { resolveAt, type QueryTimes } from '../grid.ts';
+import { dropMetricName } from '../labels.ts';
+import { EvaluationError, type Point } from '../types.ts';
+import { Relabel } from './binary.ts';
+import type { ExecutionContext, MatrixOperator, Operator, RangeStep, VectorOperator } from './operator.ts';
+import { StepCursor } from './operator.ts';
+import type { SeriesTable } from './series-table.ts';
+import { StepVector } from './step-vector.ts';
+
+type Subquery = Extract<Expr, { kind: 'subquery' }>;
+
+export class SubqueryOperator implements MatrixOperator {
+  readonly type = 'matrix';
+  private readonly cursor: StepCursor;
+  /** Per inner series, its points in time order; filled on the first batch. */
+  private points: Point[][] | null = null;
+
+  constructor(
+    private readonly sub: Subquery,
+    private readonly inner: VectorOperator,
+    times: readonly number[],
+    private readonly queryTimes: QueryTimes,
+    private readonly ctx: ExecutionContext,
+  ) {
+    this.cursor = new StepCursor(times, ctx.batchSteps);
+  }
+
+  get series(): SeriesTable {
+    return this.inner.series;
+  }
+
+  async next(): Promise<RangeStep[] | null> {
+    const points = (this.points ??= await this.collect());
+    const times = this.cursor.batch();
+    if (times === null) return null;
+    const { sub } = this;
+    return times.map((t): RangeStep => {
+      const at = sub.at === null ? t : resolveAt(sub.at, this.queryTimes);
+      const end = at - sub.offsetMs;
+      const lowest = end - sub.rangeMs;
+      const windows: { id: number; points: Point[] }[] = [];
+      for (let id = 0; id < points.length; id++) {
+        const series = points[id]!;
+        const from = firstAtOrAfter(series, lowest);
+        const to = firstAtOrAfter(series, end + 1);
+        if (to > from) windows.push({ id, points: series.slice(from, to) });
+      }
+      return { t, at, offsetMs: sub.offsetMs, rangeMs: sub.rangeMs, windows };
+    });
+  }
+
+  private async collect(): Promise<Point[][]> {
+    const points: Point[][] = [];
+    for (let batch = await this.inner.next(); batch !== null; batch = await this.inner.next()) {
+      for (const step of batch) {
+        for (let k = 0; k < step.length; k++) (points[step.ids[k]!] ??= []).push({ t: step.t, v: step.values[k]! });
+      }
+      await this.ctx.yieldPoint();
+    }
+    // Series that had no point at all still have an id: give them an empty list.
+    for (let id = 0; id < this.inner.series.size; id++) points[id] ??= [];
+    return points;
+  }
+}
+
+/** The index of the first point at or after `t` (points in time order). */
+function firstAtOrAfter(points: readonly Point[], t: number): number {
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (points[mid]!.t < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Functions over range vectors: each series' window at each step through the per-series
+ * implementations of functions/range.ts. Series with an empty window produce nothing; every function
+ * but last_over_time drops the metric name.
+ */
+export class RangeFunctionOperator implements VectorOperator {
+  readonly type = 'vector';
+  readonly series: SeriesTable;
+  private readonly relabel: Relabel;
+  private readonly matrix: MatrixOperator;
+
+  constructor(private readonly name: string, private readonly args: readonly Operator[]) {
+    const matrix = args[rangeArgumentIndex(name)];
+    if (matrix?.type !== 'matrix') {
+      throw new EvaluationError(`expected a range vector in call to function "${name}"`, 'bad_data');
+    }
+    this.matrix = matrix;
+    this.relabel = new Relabel(matrix.series, keepsMetricName(name) ? (labels) => labels : dropMetricName);
+    this.series = this.relabel.series;
+  }
+
+  async next(): Promise<StepVector[] | null> {
+    const steps = await this.matrix.next();
+    const columns = await Promise.all(this.args.map((a) => (a.type === 'scalar' ? a.next() : null)));
+    if (steps === null) return null;
+    const impl = RANGE_FUNCTIONS[this.name]!;
+    const scalars: (number | undefined)[] = this.args.map(() => undefined);
+    return steps.map((step, i) => {
+      for (let a = 0; a < columns.length; a++) scalars[a] = columns[a]?.[i];
+      const endMs = step.at - step.offsetMs;
+      const window = { evalMs: step.at, startMs: endMs - step.rangeMs, endMs, rangeMs: step.rangeMs };
+      const out = new StepVector(step.t, step.windows.length);
+      this.relabel.startStep();
+      for (const w of step.windows) {
+        const value = impl(w.points, window, scalars as ScalarArgs);
+        if (value !== undefined) out.push(this.relabel.unique(w.id), value);
+      }
+      return out;
+    });
+  }
+}
+
+/** absent()/absent_over_time(): one sample with the labels derived from the argument, where it is empty. */
+export class AbsentOperator implements VectorOperator {
+  readonly type = 'vector';
+
+  constructor(private readonly input: VectorOperator | MatrixOperator, readonly series: SeriesTable) {}
+
+  async next(): Promise<StepVector[] | null> {
+    const batch = await this.input.next();
+    if (batch === null) return null;
+    return batch.map((step) => {
+      const empty = 'windows' in step ? step.windows.length === 0 : step.length === 0;
+      const out = new StepVector(step.t, 1);
+      if (empty) out.push(0, 1);
+      return out;
+    });
+  }
+}
+
