@@ -13,6 +13,10 @@ import { frexp } from './math.ts';
  * "NaN", "+Inf" and "-Inf" in every format.
  */
 export function formatFloat(v: number, format: 'e' | 'f' | 'g'): string {
+  // JavaScript writes [1e-6, 1e21) in plain notation with the same shortest digits: the common case
+  // (every sample of most answers) needs no digit layout of its own.
+  const abs = Math.abs(v);
+  if (format === 'f' && abs >= 1e-6 && abs < 1e21) return String(v);
   if (!Number.isFinite(v)) return nonFinite(v);
   const { negative, digits, exponent } = shortestDigits(v);
   const exponential = format === 'e' || (format === 'g' && (exponent < -4 || exponent >= 6));
