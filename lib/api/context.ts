@@ -1,5 +1,6 @@
 import type { ShardMap, Shard } from '../shards/schema.ts';
-import { callShard, readEnvelope, type CollectorCall } from '../collectors/client.ts';
+import { callShard, readEnvelope, readQueryAnswer, type CollectorCall } from '../collectors/client.ts';
+import type { Remote } from '../engine/remote.ts';
 import type { CollectorAnswer } from '../collectors/http.ts';
 import { inBatches } from '../collectors/batches.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
@@ -29,10 +30,47 @@ export interface RequestContext {
 /** A success envelope for an answer the router built, refused when it outgrows the response limit. */
 export function respond(ctx: RequestContext, data: unknown, warnings: readonly string[] = []): Response {
   const body = JSON.stringify(successEnvelope(data, warnings));
-  if (body.length > ctx.limits.maxResponseBytes) {
-    throw new ApiError('execution', `the answer is larger than ${ctx.limits.maxResponseBytes} bytes: narrow the time range, raise the step or select fewer series`);
-  }
+  if (body.length > ctx.limits.maxResponseBytes) throw tooLarge(ctx);
   return rawJsonResponse(body);
+}
+
+/** An answer assembled from pieces of the shards' answers (unions), under the same limit. */
+export function respondPieces(ctx: RequestContext, pieces: readonly Buffer[]): Response {
+  const size = pieces.reduce((sum, p) => sum + p.byteLength, 0);
+  if (size > ctx.limits.maxResponseBytes) throw tooLarge(ctx);
+  return rawJsonResponse(Buffer.concat(pieces, size));
+}
+
+function tooLarge(ctx: RequestContext): ApiError {
+  return new ApiError('execution', `the answer is larger than ${ctx.limits.maxResponseBytes} bytes: narrow the time range, raise the step or select fewer series`);
+}
+
+/** The engine's way to the shards for this request: its deadline, trace and limits. */
+export function remoteFor(ctx: RequestContext): Remote {
+  const { shardLabel } = ctx.map;
+  return {
+    shardLabel,
+    async query(shard, query, grid) {
+      const instant = grid.start === grid.end;
+      const params = new URLSearchParams({ query });
+      if (instant) {
+        params.set('time', seconds(grid.start));
+      } else {
+        params.set('start', seconds(grid.start));
+        params.set('end', seconds(grid.end));
+        params.set('step', seconds(grid.step));
+      }
+      const path = instant ? '/api/v1/query' : '/api/v1/query_range';
+      const response = await askShard(ctx, { shard, path, params, method: 'POST' });
+      const answer = await readQueryAnswer(shardNamed(ctx, shard), response, shardLabel, ctx.limits.maxCollectorAnswerBytes);
+      ctx.trace.addBytes(shard, answer.body.byteLength);
+      return answer;
+    },
+  };
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(3);
 }
 
 export function shardNamed(ctx: RequestContext, name: string): Shard {

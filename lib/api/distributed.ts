@@ -2,17 +2,17 @@
 // rest with Prometheus's semantics and answers as one global Prometheus would.
 import { compileQuery } from '../engine/compile.ts';
 import { buildOperator } from '../engine/execution/build.ts';
-import { collectInstant, collectRange, placeOnGrid, timeSlicer } from '../engine/execution/run.ts';
-import { fetchLeaves } from '../engine/fetch.ts';
+import { collectInstant, collectRange, timeSlicer } from '../engine/execution/run.ts';
+import { fetchLeaves, leafSeries } from '../engine/fetch.ts';
 import { gridTimes, leafGrids, type Grid, type QueryTimes } from '../engine/grid.ts';
-import { answerData, fetchedMatrixData, fetchedVectorData } from '../engine/respond.ts';
-import { assertDistinctSeries } from '../engine/series.ts';
+import { answerData } from '../engine/respond.ts';
+import { unionAnswer } from '../merge/union.ts';
 import { EvaluationError } from '../engine/types.ts';
 import { UnsupportedQueryError } from '../promql/labels.ts';
 import { PromQLSyntaxError } from '../promql/parse.ts';
 import type { QueryPlan } from '../promql/plan.ts';
 import { valueType } from '../promql/types.ts';
-import { respond, type RequestContext } from './context.ts';
+import { remoteFor, respond, respondPieces, type RequestContext } from './context.ts';
 import { ApiError } from './envelope.ts';
 import { checkFanOut } from './limits.ts';
 import { parseRangeParams, parseTimeParam } from './time.ts';
@@ -42,19 +42,19 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
 
   try {
     const { expr, leaves } = compileQuery(plan, [...ctx.map.shards.keys()], { pushDown: ctx.pushDown });
-    const fetched = await fetchLeaves(ctx, leaves, leafGrids(expr, grid, times), { partial: !ctx.strict, concurrency: ctx.concurrency });
+    const remote = remoteFor(ctx);
+    const fetched = await fetchLeaves(remote, leaves, leafGrids(expr, grid, times), { partial: !ctx.strict, concurrency: ctx.concurrency });
 
-    // The whole query is one leaf: the answer is the union of the shards' answers.
-    if (expr.kind === 'leaf') {
-      const series = fetched.data.get(expr.leaf.id) ?? [];
-      assertDistinctSeries(series);
-      const data = range || rootType === 'matrix' ? fetchedMatrixData(series) : fetchedVectorData(series);
-      return respond(ctx, data, fetched.warnings);
+    // The whole query is one leaf: the answer is the union of the shards' answers, passed on.
+    const answers = expr.kind === 'leaf' ? fetched.leaves.get(expr.leaf.id) ?? [] : [];
+    if (expr.kind === 'leaf' && answers.every((a) => a.answers.length === 1)) {
+      const parts = answers.map((a) => ({ answer: a.answers[0]!, addLabel: a.addLabel }));
+      return respondPieces(ctx, unionAnswer(parts, remote.shardLabel, range || rootType === 'matrix' ? 'matrix' : 'vector', fetched.warnings));
     }
 
     const yieldPoint = timeSlicer();
     const root = buildOperator(expr, grid, {
-      leaves: (leaf, leafGrid, leafTimes) => placeOnGrid(fetched.data.get(leaf.id) ?? [], leafGrid, leafTimes.length),
+      leaves: (leaf, leafGrid) => leafSeries(fetched.leaves.get(leaf.id) ?? [], remote.shardLabel, leafGrid),
       times,
       ctx: { batchSteps: BATCH_STEPS, times, yieldPoint },
     });

@@ -11,6 +11,8 @@ export interface Limits {
   readonly maxShards: number;
   /** Largest answer the router builds itself (merged or evaluated), in bytes of JSON. */
   readonly maxResponseBytes: number;
+  /** Largest collector answer the router reads to evaluate or merge it, in bytes of JSON. */
+  readonly maxCollectorAnswerBytes: number;
   /** Requests per second one router instance accepts (0: no limit); bursts up to twice that. */
   readonly requestsPerSecond: number;
 }
@@ -20,6 +22,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxSelectors: 256,
   maxShards: 256,
   maxResponseBytes: 256 * 1024 * 1024,
+  // Read whole and held while the query is evaluated: a bound per answer keeps a 512 MB function alive.
+  maxCollectorAnswerBytes: 64 * 1024 * 1024,
   requestsPerSecond: 0,
 };
 

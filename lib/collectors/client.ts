@@ -3,7 +3,8 @@
 import { ApiError, asErrorType } from '../api/envelope.ts';
 import type { Shard } from '../shards/schema.ts';
 import { brokeOff } from './checked-body.ts';
-import { readBody, send, type CollectorAnswer } from './http.ts';
+import { readBody, readUpTo, send, type CollectorAnswer } from './http.ts';
+import { JsonSyntaxError, scanAnswer, type ScannedAnswer } from './json-scan.ts';
 
 export interface CollectorCall {
   /** API path below the collector's base URL, e.g. `/api/v1/query`. */
@@ -194,4 +195,48 @@ export async function readEnvelope<T>(shard: Shard, response: CollectorAnswer): 
   }
   const warnings = Array.isArray(body.warnings) ? body.warnings.filter((w): w is string => typeof w === 'string') : [];
   return { data: body.data as T, warnings, bytes: raw.byteLength };
+}
+
+/** A query answer as read from a collector: its bytes and where its parts stand. */
+export interface QueryAnswer {
+  readonly body: Buffer;
+  readonly answer: ScannedAnswer;
+}
+
+const RESULT_TYPES = new Set(['vector', 'matrix', 'scalar', 'string']);
+
+/**
+ * Reads a collector's query answer, at most `maxBytes` of it, and checks that it is a success envelope
+ * with a result of a known type, without building its object tree. Anything else is a failure of the
+ * shard (its answer cannot be used), a larger answer an error about the query (it would be larger
+ * everywhere), each naming the shard.
+ */
+export async function readQueryAnswer(shard: Shard, response: CollectorAnswer, shardLabel: string, maxBytes: number): Promise<QueryAnswer> {
+  const name = JSON.stringify(shard.name);
+  let read: { chunks: Buffer[]; complete: boolean };
+  try {
+    read = await readUpTo(response.body, maxBytes + 1);
+  } catch (err) {
+    throw brokeOff(shard.name, err);
+  }
+  if (!read.complete) {
+    response.body.destroy();
+    throw new ApiError('execution', `shard ${name}: the answer is larger than ${maxBytes} bytes: narrow the time range, raise the step or select fewer series`);
+  }
+  const body = Buffer.concat(read.chunks);
+  let answer: ScannedAnswer;
+  try {
+    answer = scanAnswer(body, shardLabel);
+  } catch (err) {
+    if (!(err instanceof JsonSyntaxError)) throw err;
+    throw new ApiError('unavailable', `shard ${name}: collector answered invalid JSON (${err.message})`);
+  }
+  if (answer.status !== 'success' || answer.resultType === null || !RESULT_TYPES.has(answer.resultType) || answer.result === null) {
+    throw new ApiError('unavailable', `shard ${name}: collector answered no query result (status ${JSON.stringify(answer.status)}, result type ${JSON.stringify(answer.resultType)})`);
+  }
+  const shaped = answer.resultType === 'vector' || answer.resultType === 'matrix'
+    ? answer.elements >= 0 && answer.series.length === answer.elements
+    : answer.elements === 2 && answer.series.length === 0;
+  if (!shaped) throw new ApiError('unavailable', `shard ${name}: collector answered a ${answer.resultType} of the wrong shape`);
+  return { body, answer };
 }

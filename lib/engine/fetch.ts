@@ -1,13 +1,17 @@
 // Asks the shards for the leaves of a query: each leaf from each shard it reads, on the leaf's grid,
 // a bounded number of requests at a time. Shards that cannot answer are left out of every leaf (a
-// partial answer with a warning each) unless the caller wants all or nothing.
+// partial answer with a warning each) unless the caller wants all or nothing. Answers stay as the
+// shards sent them (bytes, scanned) until the engine decodes them or passes them on.
 import type { ApiError } from '../api/envelope.ts';
+import type { QueryAnswer } from '../collectors/client.ts';
+import { decodeSamples } from '../collectors/decode.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
-import { askShardJson, type RequestContext } from '../api/context.ts';
 import { inBatches } from '../collectors/batches.ts';
+import type { LeafSeries } from './execution/leaf.ts';
 import type { Leaf } from './expr.ts';
 import { gridTimes, type Grid } from './grid.ts';
 import { labelsFrom } from './labels.ts';
+import type { Remote } from './remote.ts';
 import { EvaluationError, type Labels } from './types.ts';
 
 /** Prometheus refuses range queries with more points per series than this; longer grids are split. */
@@ -20,85 +24,100 @@ export interface FetchOptions {
   readonly concurrency: number;
 }
 
+/** One shard's answer to a leaf: one answer per part of the grid, in time order. */
+export interface ShardAnswer {
+  readonly shard: string;
+  /** The shard label value to add to the answer's series; null where the leaf's labels are exact as they are. */
+  readonly addLabel: string | null;
+  readonly answers: readonly QueryAnswer[];
+}
+
 export interface Fetched {
-  /** Each leaf's series from every shard that answered. */
-  readonly data: ReadonlyMap<number, readonly FetchedSeries[]>;
+  /** Each leaf's answers from every shard that answered, in shard map order. */
+  readonly leaves: ReadonlyMap<number, readonly ShardAnswer[]>;
+  /** The shards' own warnings and one per failed shard. */
   readonly warnings: readonly string[];
 }
 
-interface RawSeries { metric: Record<string, string>; value?: [number, string]; values?: [number, string][] }
-
-/**
- * A series as a shard sent it, with the shard label added where it belongs: timestamps in seconds and
- * values as Prometheus printed them, so an answer that is only a union is passed on without reformatting.
- */
-export interface FetchedSeries {
-  readonly labels: Labels;
-  readonly values: readonly (readonly [number, string])[];
-}
-
-type ShardSeries = FetchedSeries[];
-
-export async function fetchLeaves(
-  ctx: RequestContext,
-  leaves: readonly Leaf[],
-  grids: ReadonlyMap<number, Grid>,
-  options: FetchOptions,
-): Promise<Fetched> {
-  const answers = new Map<string, ShardSeries>(); // `${leaf}/${shard}` -> series
+export async function fetchLeaves(remote: Remote, leaves: readonly Leaf[], grids: ReadonlyMap<number, Grid>, options: FetchOptions): Promise<Fetched> {
+  const answers = new Map<string, QueryAnswer[]>(); // `${leaf}/${shard}` -> one per grid part
   const failed = new Map<string, ApiError>();
-  const jobs = leaves.flatMap((leaf) => leaf.shards.map((shard) => ({ leaf, shard })));
-  await inBatches(jobs, options.concurrency, async ({ leaf, shard }) => {
+  const jobs = leaves.flatMap((leaf) => leaf.shards.flatMap((shard) => splitGrid(grids.get(leaf.id)!).map((grid, part) => ({ leaf, shard, grid, part }))));
+  await inBatches(jobs, options.concurrency, async ({ leaf, shard, grid, part }) => {
     if (failed.has(shard)) return;
     try {
-      answers.set(`${leaf.id}/${shard}`, await fetchLeaf(ctx, leaf, shard, grids.get(leaf.id)!));
+      const answer = await remote.query(shard, leaf.plan.forShard(shard).query, grid);
+      const key = `${leaf.id}/${shard}`;
+      const list = answers.get(key) ?? [];
+      list[part] = answer;
+      answers.set(key, list);
     } catch (err) {
       if (!isShardFailure(err)) throw err;
       failed.set(shard, err);
     }
   });
   throwIfFailed(failed, new Set(jobs.map((j) => j.shard)).size, options.partial);
+  const warnings: string[] = [];
   // Shards in map order for every leaf, so partial rows of one group line up across leaves.
-  const data = new Map<number, FetchedSeries[]>();
+  const byLeaf = new Map<number, ShardAnswer[]>();
   for (const leaf of leaves) {
-    data.set(leaf.id, leaf.shards.filter((s) => !failed.has(s)).flatMap((s) => answers.get(`${leaf.id}/${s}`) ?? []));
+    const shards = leaf.shards.filter((s) => !failed.has(s));
+    byLeaf.set(leaf.id, shards.map((shard) => {
+      const list = answers.get(`${leaf.id}/${shard}`) ?? [];
+      for (const a of list) for (const w of a.answer.warnings) warnings.push(`shard ${JSON.stringify(shard)}: ${w}`);
+      return { shard, addLabel: leaf.plan.forShard(shard).addLabel, answers: list };
+    }));
   }
-  return { data, warnings: partialWarnings(failed) };
+  return { leaves: byLeaf, warnings: [...warnings, ...partialWarnings(failed)] };
 }
 
-async function fetchLeaf(ctx: RequestContext, leaf: Leaf, shard: string, grid: Grid): Promise<ShardSeries> {
-  const { query, addLabel } = leaf.plan.forShard(shard);
-  const out: ShardSeries = [];
-  for (const part of splitGrid(grid)) {
-    const instant = part.start === part.end;
-    const params = new URLSearchParams({ query });
-    if (instant) {
-      params.set('time', seconds(part.start));
-    } else {
-      params.set('start', seconds(part.start));
-      params.set('end', seconds(part.end));
-      params.set('step', seconds(part.step));
+/**
+ * A leaf's series placed on the grid it was fetched on: the shards' series in order, each with the
+ * shard label added where it belongs (the router's value replacing a collector's own), samples off the
+ * grid left out. A series split over several requests (grids longer than one request takes) is one.
+ */
+export function leafSeries(answers: readonly ShardAnswer[], shardLabel: string, grid: Grid): LeafSeries[] {
+  const steps = gridTimes(grid).length;
+  const stepIndex = (ms: number): number => {
+    const index = grid.step > 0 ? (ms - grid.start) / grid.step : ms === grid.start ? 0 : -1;
+    return Number.isInteger(index) && index >= 0 && index < steps ? index : -1;
+  };
+  const out: LeafSeries[] = [];
+  for (const { addLabel, answers: parts } of answers) {
+    const bySeries = parts.length > 1 ? new Map<string, number>() : null;
+    for (const { body, answer } of parts) {
+      if (answer.resultType === 'scalar') {
+        out.push({ labels: {}, ...decodeSamples(body, answer.result!, stepIndex) });
+        continue;
+      }
+      if (answer.resultType !== 'vector' && answer.resultType !== 'matrix') {
+        throw new EvaluationError(`a shard answered a ${answer.resultType} where the router expected series`);
+      }
+      for (const s of answer.series) {
+        if (s.samples === null) continue; // native histograms only: the router evaluates floats
+        const metric = JSON.parse(body.toString('utf8', s.metric.from, s.metric.to)) as Record<string, string>;
+        const labels: Labels = labelsFrom(addLabel === null ? Object.entries(metric) : [...Object.entries(metric).filter(([k]) => k !== shardLabel), [shardLabel, addLabel]]);
+        const samples = decodeSamples(body, s.samples, stepIndex);
+        const key = bySeries === null ? '' : JSON.stringify(labels);
+        const earlier = bySeries?.get(key);
+        if (earlier === undefined) {
+          bySeries?.set(key, out.length);
+          out.push({ labels, ...samples });
+        } else {
+          const { steps: a, values: v } = out[earlier]!;
+          out[earlier] = { labels, steps: concat(Int32Array, a, samples.steps), values: concat(Float64Array, v, samples.values) };
+        }
+      }
     }
-    const path = instant ? '/api/v1/query' : '/api/v1/query_range';
-    const { data } = await askShardJson<{ resultType: string; result: unknown }>(ctx, { shard, path, params, method: 'POST' });
-    out.push(...toSeries(data, addLabel === null ? null : [ctx.map.shardLabel, addLabel]));
   }
   return out;
 }
 
-function toSeries(data: { resultType: string; result: unknown }, add: [string, string] | null): ShardSeries {
-  const labelsOf = (metric: Record<string, string>): Labels =>
-    labelsFrom(add === null ? Object.entries(metric) : [...Object.entries(metric), add]);
-  switch (data.resultType) {
-    case 'vector':
-      return (data.result as RawSeries[]).map((s) => ({ labels: labelsOf(s.metric), values: [s.value!] }));
-    case 'matrix':
-      return (data.result as RawSeries[]).map((s) => ({ labels: labelsOf(s.metric), values: s.values ?? [] }));
-    case 'scalar':
-      return [{ labels: {}, values: [data.result as [number, string]] }];
-    default:
-      throw new EvaluationError(`a shard answered a ${data.resultType} where the router expected series`);
-  }
+function concat<T extends Int32Array | Float64Array>(type: { new(n: number): T }, a: T, b: T): T {
+  const out = new type(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 function splitGrid(grid: Grid): Grid[] {
@@ -110,8 +129,4 @@ function splitGrid(grid: Grid): Grid[] {
     parts.push({ start: chunk[0]!, end: chunk[chunk.length - 1]!, step: grid.step });
   }
   return parts;
-}
-
-function seconds(ms: number): string {
-  return (ms / 1000).toFixed(3);
 }

@@ -4,7 +4,6 @@ import { compareLabelSets } from '../merge/labelsets.ts';
 // scalars in plain decimal (1000000000000000000000).
 import { formatSampleValue, formatValue } from './format.ts';
 import type { Answer } from './execution/run.ts';
-import type { FetchedSeries } from './fetch.ts';
 
 type Json = { resultType: string; result: unknown };
 
@@ -26,14 +25,4 @@ export function answerData(answer: Answer): Json {
       return { resultType: 'matrix', result: sorted.map((s) => ({ metric: s.labels, values: s.points.map((p) => [time(p.t), formatSampleValue(p.v)]) })) };
     }
   }
-}
-
-/** A union of shards' series, values passed on as the shards printed them. */
-export function fetchedMatrixData(series: readonly FetchedSeries[]): Json {
-  const sorted = series.filter((s) => s.values.length > 0).sort((a, b) => compareLabelSets(a.labels, b.labels));
-  return { resultType: 'matrix', result: sorted.map((s) => ({ metric: s.labels, values: s.values })) };
-}
-
-export function fetchedVectorData(series: readonly FetchedSeries[]): Json {
-  return { resultType: 'vector', result: series.filter((s) => s.values.length > 0).map((s) => ({ metric: s.labels, value: s.values[0] })) };
 }

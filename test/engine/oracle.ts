@@ -9,7 +9,7 @@ import { backfill, startPrometheus } from '../e2e/harness/prometheus.ts';
 import { formatValue } from '../../lib/engine/format.ts';
 import { labelsFrom, labelsKey } from '../../lib/engine/labels.ts';
 import type { Labels, Point } from '../../lib/engine/types.ts';
-import { parseSampleValue as parseValue } from '../../lib/engine/values.ts';
+import { sampleValue as parseValue } from '../../lib/collectors/decode.ts';
 
 /** Prometheus's answers as the engine tests hold them: instant vectors and range vectors. */
 export interface Sample {
@@ -83,7 +83,7 @@ export async function startOracle(openMetrics: string, readyQuery: string, ready
   };
 }
 
-export { parseSampleValue as parseValue } from '../../lib/engine/values.ts';
+export { sampleValue as parseValue } from '../../lib/collectors/decode.ts';
 
 export function toVector(result: unknown): Vector {
   return (result as { metric: Record<string, string>; value: [number, string] }[]).map(

@@ -1,11 +1,7 @@
 // Runs an operator tree to the end and collects the answer: a matrix for range queries, the root's
 // value at the one step for instant queries. Between batches it lets other requests run, so that one
 // long evaluation never stalls the process (health checks, other users' queries).
-import type { FetchedSeries } from '../fetch.ts';
-import type { Grid } from '../grid.ts';
 import type { Labels, Point } from '../types.ts';
-import { parseSampleValue } from '../values.ts';
-import type { LeafSeries } from './leaf.ts';
 import type { Operator } from './operator.ts';
 
 /** How long an evaluation runs before it lets other work in, ms. */
@@ -72,21 +68,3 @@ export async function collectInstant(root: Operator, t: number): Promise<Answer>
     }
   }
 }
-
-/** A leaf's series from the shards, placed on the grid it was fetched on (samples off the grid are left out). */
-export function placeOnGrid(series: readonly FetchedSeries[], grid: Grid, steps: number): LeafSeries[] {
-  return series.map((s) => {
-    const indexes = new Int32Array(s.values.length);
-    const values = new Float64Array(s.values.length);
-    let n = 0;
-    for (const [seconds, text] of s.values) {
-      const t = Math.round(seconds * 1000);
-      const index = grid.step > 0 ? (t - grid.start) / grid.step : t === grid.start ? 0 : -1;
-      if (!Number.isInteger(index) || index < 0 || index >= steps) continue;
-      indexes[n] = index;
-      values[n++] = parseSampleValue(text);
-    }
-    return { labels: s.labels, steps: indexes.subarray(0, n), values: values.subarray(0, n) };
-  });
-}
-

@@ -1,0 +1,94 @@
+// The answer to a query that is one leaf over several shards: the union of the shards' answers, each
+// series with its shard's label, assembled from the answers' bytes. Nothing is parsed into objects or
+// written again: the result lists are copied with the label inserted into each label set (after the
+// scan found exactly where each set opens), as the single-shard path streams one answer.
+import type { QueryAnswer } from '../collectors/client.ts';
+import type { ScannedSeries } from '../collectors/json-scan.ts';
+import { EvaluationError } from '../engine/types.ts';
+
+export interface UnionPart {
+  readonly answer: QueryAnswer;
+  /** The shard label value to insert; null where the leaf's series must not get one. */
+  readonly addLabel: string | null;
+}
+
+/**
+ * The success envelope with every part's series, in part order. Where a series carries the shard label
+ * itself, the router's value replaces it (one rule for every path); where label sets can meet (a value
+ * replaced, or a part whose series get no label), two series of one label set are Prometheus's
+ * "same labelset" error at a step both have a sample.
+ */
+export function unionAnswer(parts: readonly UnionPart[], shardLabel: string, resultType: 'vector' | 'matrix', warnings: readonly string[]): Buffer[] {
+  checkDistinct(parts, shardLabel, resultType);
+  const out: Buffer[] = [Buffer.from(`{"status":"success","data":{"resultType":${JSON.stringify(resultType)},"result":[`)];
+  let first = true;
+  for (const { answer: { body, answer }, addLabel } of parts) {
+    if (answer.series.length === 0) continue;
+    if (!first) out.push(COMMA);
+    first = false;
+    const pair = addLabel === null ? null : Buffer.from(`${JSON.stringify(shardLabel)}:${JSON.stringify(addLabel)}`);
+    let from = answer.result!.from + 1; // inside the list's brackets
+    if (pair !== null) {
+      for (const s of answer.series) {
+        const open = s.metric.from + 1;
+        const close = s.metric.to - 1;
+        out.push(body.subarray(from, open), pair);
+        // The set's members after the pair; without the collector's own shard label, if it had one.
+        const rest = s.shardLabel === null ? [body.subarray(open, close)] : withoutMember(body, open, close, s.shardLabel);
+        if (rest.some((piece) => !isBlank(piece))) out.push(COMMA);
+        out.push(...rest);
+        from = close;
+      }
+    }
+    out.push(body.subarray(from, answer.result!.to - 1));
+  }
+  out.push(Buffer.from(warnings.length > 0 ? `]},"warnings":${JSON.stringify(warnings)}}` : ']}}'));
+  return out;
+}
+
+const COMMA = Buffer.from(',');
+
+function isSpace(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function isBlank(piece: Buffer): boolean {
+  return piece.every(isSpace);
+}
+
+/** The members between `open` and `close` without `member` and the comma that joined it to a neighbour. */
+function withoutMember(body: Buffer, open: number, close: number, member: { from: number; to: number }): Buffer[] {
+  let after = member.to;
+  while (isSpace(body[after])) after++;
+  if (body[after] === 0x2c) return [body.subarray(open, member.from), body.subarray(after + 1, close)];
+  let before = member.from - 1;
+  while (before >= open && isSpace(body[before])) before--;
+  if (before >= open && body[before] === 0x2c) return [body.subarray(open, before), body.subarray(member.to, close)];
+  return [body.subarray(open, member.from), body.subarray(member.to, close)];
+}
+
+/**
+ * Label sets can only meet where a part's series get no shard label, or keep one of their own that the
+ * router's replaces: decode those parts' sets (and, for matrices, their timestamps) and look.
+ */
+function checkDistinct(parts: readonly UnionPart[], shardLabel: string, resultType: 'vector' | 'matrix'): void {
+  if (parts.every((p) => p.addLabel !== null && p.answer.answer.series.every((s) => s.shardLabel === null))) return;
+  const seen = new Map<string, Set<number> | null>();
+  for (const { answer: { body, answer }, addLabel } of parts) {
+    for (const s of answer.series) {
+      const metric = JSON.parse(body.toString('utf8', s.metric.from, s.metric.to)) as Record<string, string>;
+      if (addLabel !== null) metric[shardLabel] = addLabel;
+      const key = JSON.stringify(Object.entries(metric).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      const times = resultType === 'matrix' && s.samples !== null
+        ? new Set((JSON.parse(body.toString('utf8', s.samples.from, s.samples.to)) as [number, string][]).map(([t]) => t))
+        : null;
+      if (!seen.has(key)) {
+        seen.set(key, times);
+        continue;
+      }
+      const other = seen.get(key)!;
+      const meet = times === null || other === null || [...times].some((t) => other.has(t));
+      if (meet) throw new EvaluationError('vector cannot contain metrics with the same labelset');
+    }
+  }
+}
