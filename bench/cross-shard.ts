@@ -27,7 +27,7 @@ async function measure(collectors: string[], log: (entry: Record<string, unknown
   function routerOver(n: number, pushDown = true) {
     const shards = Object.fromEntries(Array.from({ length: n }, (_, i) => [`s${i}`, collectors[i % collectors.length]!]));
     const map = parseShardMap({ shards });
-    return createRouter({ shardMap: async () => map, pushDown, concurrency: 16, timeoutMs: 60_000, log });
+    return createRouter({ shardMap: async () => map, pushDown, timeoutMs: 60_000, log });
   }
 
   async function timed(fn: () => Promise<unknown>): Promise<number> {

@@ -8,8 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { EVAL_TIME } from '../test/e2e/harness/generate.ts';
 import { writeShardMap } from '../test/e2e/harness/prometheus.ts';
-import { createRouter, DEFAULT_CONCURRENCY } from '../lib/api/router.ts';
-import { parseShardMap } from '../lib/shards/schema.ts';
+import { DEFAULT_SHARD_CONCURRENCY } from '../lib/api/router.ts';
 import { startRouterCli, startSimCollectors } from './servers.ts';
 import { cpuMs, exchange, LoadSampler, Markdown, median, timed, type BenchContext, type HttpCall } from './support.ts';
 
@@ -46,10 +45,6 @@ export async function fanout(ctx: BenchContext): Promise<string> {
       const mapFile = path.join(ctx.workDir, `fanout-${n}.json`);
       await writeShardMap(mapFile, shards);
       const serve = await startRouterCli(mapFile, ctx.workDir, `router-fanout-${n}`);
-      // The same core in this process with no limit below the shard count: how much of the wall time
-      // is the limit on collector requests at once (a diagnostic, not a target).
-      const map = parseShardMap({ shards });
-      const unlimited = createRouter({ shardMap: async () => map, concurrency: n, log: () => {} });
       try {
         for (const { kind, query } of QUERIES) {
           machine.sample();
@@ -57,21 +52,12 @@ export async function fanout(ctx: BenchContext): Promise<string> {
           const fail = (status: number, text: string) => new Error(`${query} over ${n} shards: HTTP ${status} ${text}`);
           const variants: Variant[] = [
             {
-              name: `serve (at most ${DEFAULT_CONCURRENCY} collector requests at once, the default)`,
+              name: `serve (at most ${DEFAULT_SHARD_CONCURRENCY} requests at once to each shard, the default)`,
               ask: async () => {
                 const answer = await exchange(agent, serve.url, { method: 'GET', path: apiPath });
                 if (answer.status !== 200) throw fail(answer.status, answer.head);
               },
               cpuMs: () => cpuMs(serve.proc.pid),
-            },
-            {
-              name: `in this process, at most ${n} at once`,
-              ask: async () => {
-                const response = await unlimited(new Request(`http://bench${apiPath}`));
-                const text = await response.text();
-                if (response.status !== 200) throw fail(response.status, text.slice(0, 300));
-              },
-              cpuMs: () => { const { user, system } = process.cpuUsage(); return (user + system) / 1000; },
             },
           ];
           // The first query records the collectors' answers, the second shows the router warm.
@@ -119,8 +105,7 @@ export async function fanout(ctx: BenchContext): Promise<string> {
   md.text(`fan-out: \`prome-route serve\` over simulated collectors (bench/sim-collectors.mjs: one process, one loopback port per shard, `
     + `answering the recorded answers of the ${upstreams.length} real collectors round-robin, ${DELAY_MS} ms after each request); `
     + `instant queries at EVAL_TIME, ${RUNS} runs each (router query, then the requests it sent each distinct shard replayed to that shard alone), medians. `
-    + 'Router CPU from /proc for serve, from process.cpuUsage for the core run in this process (no HTTP server in front: a diagnostic of the '
-    + 'limit on collector requests at once, not a target); CPU figures are the total over the runs, per run. '
+    + 'Router CPU from /proc; CPU figures are the total over the runs, per run. '
     + `${machine.summary()}.`);
   md.table(['shards', 'query', 'expression', 'router', 'requests per shard', 'router (ms)', 'slowest shard alone (ms)', 'router − slowest (ms)', 'ratio',
     'router CPU per query (ms)', 'simulated collectors\' CPU per query (ms)'], rows);

@@ -2,7 +2,7 @@ import type { ShardMap, Shard } from '../shards/schema.ts';
 import { callShard, readEnvelope, readQueryAnswer, type CollectorCall } from '../collectors/client.ts';
 import type { Remote } from '../engine/remote.ts';
 import type { CollectorAnswer } from '../collectors/http.ts';
-import { inBatches } from '../collectors/batches.ts';
+import { inBatchesPer } from '../collectors/batches.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
 import { ApiError, rawJsonResponse, successEnvelope } from './envelope.ts';
 import type { Limits } from './limits.ts';
@@ -19,8 +19,8 @@ export interface RequestContext {
    * and by Grafana's alert evaluation (`FromAlert: true`), where missing data would fire or hide alerts.
    */
   readonly strict: boolean;
-  /** At most this many collector requests at once for this request. */
-  readonly concurrency: number;
+  /** At most this many requests at once to one shard for this request (different shards: all at once). */
+  readonly shardConcurrency: number;
   /** Push decomposable aggregations down to the shards (off only to measure what it saves). */
   readonly pushDown: boolean;
   readonly trace: RequestTrace;
@@ -122,7 +122,7 @@ export interface ShardAnswers<T> {
 export async function askShards<T>(ctx: RequestContext, calls: readonly ShardCall[]): Promise<ShardAnswers<T>> {
   const answers: ShardAnswer<T>[] = [];
   const failed = new Map<string, ApiError>();
-  await inBatches(calls, ctx.concurrency, async (call) => {
+  await inBatchesPer(calls, (call) => call.shard, ctx.shardConcurrency, async (call) => {
     try {
       const { data, warnings } = await askShardJson<T>(ctx, call);
       answers.push({ shard: call.shard, data, warnings: warnings.map((w) => `shard ${JSON.stringify(call.shard)}: ${w}`) });

@@ -43,7 +43,7 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
   try {
     const { expr, leaves } = compileQuery(plan, [...ctx.map.shards.keys()], { pushDown: ctx.pushDown });
     const remote = remoteFor(ctx);
-    const fetched = await fetchLeaves(remote, leaves, leafGrids(expr, grid, times), { partial: !ctx.strict, concurrency: ctx.concurrency });
+    const fetched = await fetchLeaves(remote, leaves, leafGrids(expr, grid, times), { partial: !ctx.strict, shardConcurrency: ctx.shardConcurrency });
 
     // The whole query is one leaf: the answer is the union of the shards' answers, passed on.
     const answers = expr.kind === 'leaf' ? fetched.leaves.get(expr.leaf.id) ?? [] : [];

@@ -22,8 +22,8 @@ export interface RouterOptions {
   readonly shardMap: () => Promise<ShardMap>;
   /** The longest a request may take, below the caller's own timeout (default 25 s). */
   readonly timeoutMs?: number;
-  /** At most this many collector requests at once for one request (default 16). */
-  readonly concurrency?: number;
+  /** At most this many requests at once to one shard for one request (default 4); shards are asked in parallel. */
+  readonly shardConcurrency?: number;
   /** Push decomposable aggregations down to the shards (default true; off only to measure it). */
   readonly pushDown?: boolean;
   /** Credentials every endpoint but the health checks requires; none configured: no check. */
@@ -39,7 +39,7 @@ export interface RouterOptions {
 }
 
 export const DEFAULT_TIMEOUT_MS = 25_000;
-export const DEFAULT_CONCURRENCY = 16;
+export const DEFAULT_SHARD_CONCURRENCY = 4;
 
 type Handler = (ctx: RequestContext, pathArg: string) => Promise<Response>;
 interface Endpoint { readonly methods: readonly string[]; readonly handle: Handler }
@@ -95,7 +95,7 @@ export function createRouter(options: RouterOptions): Router {
         params,
         deadline: started + budget,
         strict: params.get('partial_response') === 'false' || request.headers.get('fromalert') === 'true',
-        concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+        shardConcurrency: options.shardConcurrency ?? DEFAULT_SHARD_CONCURRENCY,
         pushDown: options.pushDown ?? true,
         trace,
         limits,

@@ -6,7 +6,7 @@ import type { ApiError } from '../api/envelope.ts';
 import type { QueryAnswer } from '../collectors/client.ts';
 import { decodeSamples } from '../collectors/decode.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
-import { inBatches } from '../collectors/batches.ts';
+import { inBatchesPer } from '../collectors/batches.ts';
 import type { LeafSeries } from './execution/leaf.ts';
 import type { Leaf } from './expr.ts';
 import { gridTimes, type Grid } from './grid.ts';
@@ -20,8 +20,8 @@ const MAX_POINTS_PER_REQUEST = 11_000;
 export interface FetchOptions {
   /** Answer with the shards that did answer (and a warning per failed shard) instead of failing. */
   readonly partial: boolean;
-  /** At most this many collector requests at once for one query. */
-  readonly concurrency: number;
+  /** At most this many requests at once to one shard for one query. */
+  readonly shardConcurrency: number;
 }
 
 /** One shard's answer to a leaf: one answer per part of the grid, in time order. */
@@ -43,7 +43,7 @@ export async function fetchLeaves(remote: Remote, leaves: readonly Leaf[], grids
   const answers = new Map<string, QueryAnswer[]>(); // `${leaf}/${shard}` -> one per grid part
   const failed = new Map<string, ApiError>();
   const jobs = leaves.flatMap((leaf) => leaf.shards.flatMap((shard) => splitGrid(grids.get(leaf.id)!).map((grid, part) => ({ leaf, shard, grid, part }))));
-  await inBatches(jobs, options.concurrency, async ({ leaf, shard, grid, part }) => {
+  await inBatchesPer(jobs, (job) => job.shard, options.shardConcurrency, async ({ leaf, shard, grid, part }) => {
     if (failed.has(shard)) return;
     try {
       const answer = await remote.query(shard, leaf.plan.forShard(shard).query, grid);
