@@ -37,9 +37,9 @@ export function decodeSamples(body: Buffer, span: Span, stepIndex: StepIndex): D
     let j = skipSpace(body, from + 1);
     const timeFrom = j;
     while (j < span.to && body[j] !== COMMA && !isSpace(body[j])) j++;
-    const seconds = Number(body.toString('latin1', timeFrom, j));
+    const ms = timestampMs(body, timeFrom, j);
     j = skipSpace(body, j);
-    if (body[j] !== COMMA || Number.isNaN(seconds)) throw new SampleShapeError('a sample time that is not a number');
+    if (body[j] !== COMMA || Number.isNaN(ms)) throw new SampleShapeError('a sample time that is not a number');
     j = skipSpace(body, j + 1);
     if (body[j] !== QUOTE) throw new SampleShapeError('a sample value that is not a string');
     const valueFrom = j + 1;
@@ -52,7 +52,7 @@ export function decodeSamples(body: Buffer, span: Span, stepIndex: StepIndex): D
     if (Number.isNaN(value) && text !== 'NaN') throw new SampleShapeError(`a sample value that is not a number: ${JSON.stringify(text.slice(0, 40))}`);
     j = skipSpace(body, valueTo + 1);
     if (body[j] !== CLOSE_BRACKET) throw new SampleShapeError('a sample with more than a time and a value');
-    const index = stepIndex(Math.round(seconds * 1000));
+    const index = stepIndex(ms);
     if (index >= 0) {
       steps[n] = index;
       values[n++] = value;
@@ -69,6 +69,26 @@ export function decodeSamples(body: Buffer, span: Span, stepIndex: StepIndex): D
     }
   }
   return { steps: steps.subarray(0, n), values: values.subarray(0, n) };
+}
+
+/**
+ * A sample time (seconds, as Prometheus writes it: `1700000000.123`) in epoch ms. Up to three decimals
+ * are read digit by digit into whole milliseconds, no string made; any other spelling (an exponent,
+ * more decimals) goes through Number() and is rounded to the millisecond. NaN if it is no number.
+ */
+function timestampMs(body: Buffer, from: number, to: number): number {
+  let ms = 0;
+  let i = from;
+  for (; i < to && body[i]! >= 0x30 && body[i]! <= 0x39; i++) ms = ms * 10 + (body[i]! - 0x30);
+  let decimals = 0;
+  if (i > from && i < to && body[i] === 0x2e) {
+    i++;
+    for (; decimals < 3 && i < to && body[i]! >= 0x30 && body[i]! <= 0x39; i++, decimals++) ms = ms * 10 + (body[i]! - 0x30);
+    if (decimals === 0) i = -1;
+  }
+  if (i !== to || i === from || ms >= 2 ** 50) return Math.round(Number(body.toString('latin1', from, to)) * 1000);
+  for (; decimals < 3; decimals++) ms *= 10;
+  return ms;
 }
 
 /** Prometheus's JSON sample values: decimal strings, "NaN", "+Inf", "-Inf". */

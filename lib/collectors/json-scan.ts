@@ -139,9 +139,11 @@ class Scanner {
       if (key === 'metric' && this.b[from] === C.OpenBrace) {
         shardLabel = this.metric();
         metric = { from, to: this.i };
+      } else if (key === 'value' || key === 'values') {
+        this.skipSamples();
+        samples = { from, to: this.i };
       } else {
         this.skipValue();
-        if (key === 'value' || key === 'values') samples = { from, to: this.i };
       }
     });
     if (metric === null) this.fail('a series without "metric"');
@@ -295,6 +297,55 @@ class Scanner {
       while (b[i]! >= C.Zero && b[i]! <= C.Nine) i++;
     }
     this.i = i;
+  }
+
+  /**
+   * Skips a series' samples: Prometheus writes `[[1700000000.123,"1.5"],...]` (or one pair) without
+   * spaces or escapes, which this checks and skips in one tight loop; anything else, still valid JSON or
+   * not, is left to skipValue.
+   */
+  private skipSamples(): void {
+    const from = this.i;
+    if (!this.compactSamples()) {
+      this.i = from;
+      this.skipValue();
+    }
+  }
+
+  private compactSamples(): boolean {
+    const { b } = this;
+    if (b[this.i] !== C.OpenBracket) return false;
+    const list = b[this.i + 1] === C.OpenBracket || b[this.i + 1] === C.CloseBracket;
+    if (!list) return this.compactPair();
+    this.i++;
+    if (b[this.i] === C.CloseBracket) {
+      this.i++;
+      return true;
+    }
+    for (;;) {
+      if (!this.compactPair()) return false;
+      const c = b[this.i++];
+      if (c === C.CloseBracket) return true;
+      if (c !== C.Comma) return false;
+    }
+  }
+
+  /** `[<number>,"<text without escapes>"]` at the cursor, checked. */
+  private compactPair(): boolean {
+    const { b } = this;
+    if (b[this.i] !== C.OpenBracket) return false;
+    this.i++;
+    const c = b[this.i];
+    if (c !== C.Minus && !(c !== undefined && c >= C.Zero && c <= C.Nine)) return false;
+    this.skipNumber();
+    if (b[this.i] !== C.Comma || b[this.i + 1] !== C.Quote) return false;
+    let i = this.i + 2;
+    for (let k = b[i]; k !== C.Quote; k = b[++i]) {
+      if (k === undefined || k < 0x20 || k === C.Backslash) return false;
+    }
+    if (b[i + 1] !== C.CloseBracket) return false;
+    this.i = i + 2;
+    return true;
   }
 
   /** Skips any value, checking it, without recursion: nesting is counted against MAX_DEPTH. */

@@ -141,6 +141,19 @@ describe('decodeSamples', () => {
     expect([...vector.values]).toEqual([1e-7]);
   });
 
+  it('reads sample times to the millisecond however they are written', () => {
+    const body = Buffer.from('[[1700000000.123,"1"],[1700000000.1,"2"],[1700000000,"3"],[1.7000000001e9,"4"],[-1.5,"5"],[0.0005,"6"]]');
+    const seen: number[] = [];
+    decodeSamples(body, { from: 0, to: body.length }, (ms) => seen.push(ms));
+    expect(seen).toEqual([1700000000123, 1700000000100, 1700000000000, 1700000000100, -1500, 1]);
+  });
+
+  it('scans samples with escapes or spaces like any other JSON', () => {
+    const body = Buffer.from('{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"\\u0031"]},{"metric":{},"value":[ 2 ,"3"]}]}}');
+    const scanned = scanAnswer(body, 'cluster');
+    expect(scanned.series.map((s) => JSON.parse(slice(body, s.samples!)))).toEqual([[1, '1'], [2, '3']]);
+  });
+
   it.each(['[[1,2]]', '[[1,"x"]]', '[["1","2"]]', '[[1,"2",3]]', '[1]', '[[1,"a\\"b"]]'])('refuses %s', (text) => {
     const body = Buffer.from(text);
     expect(() => decodeSamples(body, { from: 0, to: body.length }, everyMs)).toThrow(SampleShapeError);
