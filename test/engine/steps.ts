@@ -22,7 +22,7 @@ const CTX: ExecutionContext = {
 /** An instant vector at time `t` as an operator's single step, series in the vector's order. */
 export function vectorInput(vector: Vector, t = 0): VectorOperator {
   const series = new SeriesTable();
-  const step = new StepVector(t, vector.length);
+  const step = new StepVector(t);
   for (const s of vector) step.push(series.add(s.labels), s.value);
   let done = false;
   return {

@@ -61,7 +61,7 @@ export class AggregateOperator implements VectorOperator {
       // NaN does not fit either, so topk(NaN, x) is an error too. The message formats f with %v.
       if (!fitsInt64(param)) throw new EvaluationError(`Scalar value ${formatFloat(param, 'g')} overflows int64`);
       k = Math.trunc(param); // Go's int64(f)
-      if (k < 1) return new StepVector(step.t, 0);
+      if (k < 1) return new StepVector(step.t);
     }
     if (op === 'count_values' && !LABEL_NAME.test(this.valueLabel!)) {
       throw new EvaluationError(`invalid label name ${quoteGo(this.valueLabel!)}`);
@@ -124,7 +124,7 @@ export class AggregateOperator implements VectorOperator {
           break;
       }
     }
-    const out = new StepVector(step.t, order.length);
+    const out = new StepVector(step.t);
     for (const g of order) {
       if (op === 'topk' || op === 'bottomk') {
         for (const kept of sortedHeap(op, samples[g] as Kept[])) out.push(kept.id, kept.value);

@@ -122,7 +122,7 @@ export class VectorScalarOperator implements VectorOperator {
     const comparison = isComparison(op);
     return batch.map((step, i) => {
       const s = scalars[i]!;
-      const out = new StepVector(step.t, step.length);
+      const out = new StepVector(step.t);
       relabel?.startStep();
       for (let k = 0; k < step.length; k++) {
         const v = step.values[k]!;
@@ -229,11 +229,11 @@ export class VectorVectorOperator implements VectorOperator {
 
   /** `and` keeps the left samples whose signature the right side has; `unless` those it lacks. */
   private filter(l: StepVector, r: StepVector, keepMatched: boolean): StepVector {
-    if (l.length === 0 || (r.length === 0 && keepMatched)) return new StepVector(l.t, 0);
+    if (l.length === 0 || (r.length === 0 && keepMatched)) return new StepVector(l.t);
     if (r.length === 0) return l;
     this.marks.next();
     for (let k = 0; k < r.length; k++) this.marks.mark(this.rhsSig(r.ids[k]!));
-    const out = new StepVector(l.t, l.length);
+    const out = new StepVector(l.t);
     for (let k = 0; k < l.length; k++) {
       if (this.marks.has(this.lhsSig(l.ids[k]!)) === keepMatched) out.push(l.ids[k]!, l.values[k]!);
     }
@@ -242,7 +242,7 @@ export class VectorVectorOperator implements VectorOperator {
 
   /** All of the left side, then the right-side samples whose signature the left side lacks. */
   private or(l: StepVector, r: StepVector, fromLeft: Relabel, rightId: (id: number) => number): StepVector {
-    const out = new StepVector(l.t, l.length + r.length);
+    const out = new StepVector(l.t);
     this.marks.next();
     for (let k = 0; k < l.length; k++) {
       this.marks.mark(this.lhsSig(l.ids[k]!));
@@ -285,7 +285,7 @@ export class VectorVectorOperator implements VectorOperator {
     const comparison = isComparison(op);
 
     return (l, r) => {
-      if (l.length === 0 || r.length === 0) return new StepVector(l.t, 0); // nothing can match, no error
+      if (l.length === 0 || r.length === 0) return new StepVector(l.t); // nothing can match, no error
       const [many, one] = swapped ? [r, l] : [l, r];
       oneMarks.next();
       for (let k = 0; k < one.length; k++) {
@@ -310,7 +310,7 @@ export class VectorVectorOperator implements VectorOperator {
       matchedMarks.next();
       outMarks.next();
       let repeated = false;
-      const out = new StepVector(many.t, many.length);
+      const out = new StepVector(many.t);
       for (let k = 0; k < many.length; k++) {
         const manyId = many.ids[k]!;
         const sig = manySig(manyId);

@@ -145,7 +145,7 @@ class MapOperator implements VectorOperator {
     const args = new Float64Array(this.scalars.length);
     return batch.map((step, i) => {
       for (let a = 0; a < args.length; a++) args[a] = columns[a]![i]!;
-      const out = new StepVector(step.t, step.length);
+      const out = new StepVector(step.t);
       if (this.skip?.(args)) return out;
       this.relabel.startStep();
       for (let k = 0; k < step.length; k++) out.push(this.relabel.unique(step.ids[k]!), this.kernel(step.values[k]!, args, step.t));
@@ -171,7 +171,7 @@ class RelabelOperator implements VectorOperator {
     const batch = await this.input.next();
     if (batch === null) return null;
     return batch.map((step) => {
-      const out = new StepVector(step.t, step.length);
+      const out = new StepVector(step.t);
       this.relabel.startStep();
       for (let k = 0; k < step.length; k++) out.push(this.relabel.unique(step.ids[k]!), step.values[k]!);
       return out;
@@ -199,7 +199,7 @@ class SortOperator implements VectorOperator {
       const samples = Array.from({ length: step.length }, (_, k) => ({ id: step.ids[k]!, value: step.values[k]! }));
       if (this.descending) goSort(samples, (a, b) => Number.isNaN(b.value) || b.value < a.value);
       else goSort(samples, (a, b) => Number.isNaN(b.value) || b.value > a.value);
-      const out = new StepVector(step.t, samples.length);
+      const out = new StepVector(step.t);
       for (const s of samples) out.push(s.id, s.value);
       return out;
     });
@@ -241,7 +241,7 @@ class HistogramQuantileOperator implements VectorOperator {
         if (list === undefined) buckets.set(h, (list = []));
         list.push({ upperBound: this.upperBounds[step.ids[k]!]!, count: step.values[k]! });
       }
-      const out = new StepVector(step.t, buckets.size);
+      const out = new StepVector(step.t);
       this.relabel.startStep();
       for (const [h, list] of buckets) out.push(this.relabel.unique(h), bucketQuantile(qs[i]!, list));
       return out;
@@ -276,7 +276,7 @@ class VectorOfScalar implements VectorOperator {
     const values = await this.scalar.next();
     if (times === null || values === null) return null;
     return times.map((t, i) => {
-      const out = new StepVector(t, 1);
+      const out = new StepVector(t);
       out.push(0, values[i]!);
       return out;
     });
@@ -296,7 +296,7 @@ class StepFunctionVector implements VectorOperator {
     const times = this.cursor.batch();
     if (times === null) return null;
     return times.map((t) => {
-      const out = new StepVector(t, 1);
+      const out = new StepVector(t);
       out.push(0, this.value(t));
       return out;
     });

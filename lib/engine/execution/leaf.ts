@@ -41,7 +41,7 @@ export class LeafOperator implements VectorOperator {
     const times = this.cursor.batch();
     if (times === null) return null;
     const end = first + times.length;
-    const out = emptyBatch(times, this.data.length);
+    const out = emptyBatch(times);
     // Series in id order, so every step's vector lists its samples in series order.
     for (let id = 0; id < this.data.length; id++) {
       const { steps, values } = this.data[id]!;

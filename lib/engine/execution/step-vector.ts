@@ -1,38 +1,28 @@
 // One evaluation step's instant vector: parallel arrays of series ids and values, in the order
-// Prometheus would have the samples (it matters for sort(), topk() and instant query answers).
+// Prometheus would have the samples (it matters for sort(), topk() and instant query answers). Plain
+// arrays, not typed ones: most step vectors are small, and a typed array's allocation costs more than
+// the whole vector's work (measured: a million samples in vectors of 1, 4 and 50, 1.5x to 5x).
 
 export class StepVector {
-  ids: Int32Array;
-  values: Float64Array;
-  length = 0;
+  readonly ids: number[] = [];
+  readonly values: number[] = [];
 
   constructor(
     /** The step's timestamp, epoch ms. */
     readonly t: number,
-    capacity = 8,
-  ) {
-    this.ids = new Int32Array(capacity);
-    this.values = new Float64Array(capacity);
+  ) {}
+
+  get length(): number {
+    return this.ids.length;
   }
 
   push(id: number, value: number): void {
-    if (this.length === this.ids.length) this.grow();
-    this.ids[this.length] = id;
-    this.values[this.length] = value;
-    this.length++;
-  }
-
-  private grow(): void {
-    const ids = new Int32Array(this.ids.length * 2 || 8);
-    const values = new Float64Array(ids.length);
-    ids.set(this.ids);
-    values.set(this.values);
-    this.ids = ids;
-    this.values = values;
+    this.ids.push(id);
+    this.values.push(value);
   }
 }
 
-/** Empty vectors for the steps of a batch, sized for `capacity` samples each. */
-export function emptyBatch(times: readonly number[], capacity: number): StepVector[] {
-  return times.map((t) => new StepVector(t, Math.max(capacity, 1)));
+/** Empty vectors for the steps of a batch. */
+export function emptyBatch(times: readonly number[]): StepVector[] {
+  return times.map((t) => new StepVector(t));
 }

@@ -111,7 +111,7 @@ export class RangeFunctionOperator implements VectorOperator {
       for (let a = 0; a < columns.length; a++) scalars[a] = columns[a]?.[i];
       const endMs = step.at - step.offsetMs;
       const window = { evalMs: step.at, startMs: endMs - step.rangeMs, endMs, rangeMs: step.rangeMs };
-      const out = new StepVector(step.t, step.windows.length);
+      const out = new StepVector(step.t);
       this.relabel.startStep();
       for (const w of step.windows) {
         const value = impl(w.points, window, scalars as ScalarArgs);
@@ -133,7 +133,7 @@ export class AbsentOperator implements VectorOperator {
     if (batch === null) return null;
     return batch.map((step) => {
       const empty = 'windows' in step ? step.windows.length === 0 : step.length === 0;
-      const out = new StepVector(step.t, 1);
+      const out = new StepVector(step.t);
       if (empty) out.push(0, 1);
       return out;
     });

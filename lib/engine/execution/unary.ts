@@ -32,7 +32,7 @@ export class NegateVector implements VectorOperator {
     const batch = await this.input.next();
     if (batch === null) return null;
     return batch.map((step) => {
-      const out = new StepVector(step.t, step.length);
+      const out = new StepVector(step.t);
       this.relabel.startStep();
       for (let k = 0; k < step.length; k++) out.push(this.relabel.unique(step.ids[k]!), -step.values[k]!);
       return out;
@@ -74,7 +74,7 @@ export class MergeVarianceOperator implements VectorOperator {
         const row = list.length;
         list.push({ n: step.values[k]!, mean: meanRows.get(g)?.[row] ?? NaN, variance: varianceRows.get(g)?.[row] ?? NaN });
       }
-      const out = new StepVector(step.t, parts.size);
+      const out = new StepVector(step.t);
       for (const [g, list] of parts) {
         const n = list.reduce((sum, p) => sum + p.n, 0);
         const mean = list.reduce((sum, p) => sum + p.n * p.mean, 0) / n;
