@@ -6,7 +6,7 @@
 // own load and the others' show the noise floor. Medians over rounds; ratios within a round, then
 // their median.
 //
-// BENCH_PROFILE=1: afterwards, a router with `node --cpu-prof` serves the all-clusters load; the
+// BENCH_PROFILE=one/two/all (1: all): afterwards, a router with `node --cpu-prof` serves that load; the
 // profile is written under BENCH_PROFILE_DIR and its top self-time functions during the measured
 // loads (warm-up and start-up left out) are printed.
 import { mkdir, readFile } from 'node:fs/promises';
@@ -18,7 +18,8 @@ import { startRouterCli } from './servers.ts';
 import { cpuDuring, LoadSampler, Markdown, median, type BenchContext } from './support.ts';
 
 const ROUNDS = Number(process.env.BENCH_DASHBOARD_ROUNDS ?? 5);
-const PROFILE = process.env.BENCH_PROFILE === '1';
+/** The load to profile: BENCH_PROFILE=1 (all clusters), or the load's first word (one, two, all). */
+const PROFILE = process.env.BENCH_PROFILE === '1' ? 'all' : process.env.BENCH_PROFILE ?? null;
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ?? path.join(REPO_ROOT, '.tmp', 'profiles');
 const PROFILE_LOADS = Number(process.env.BENCH_PROFILE_LOADS ?? 3);
 const PROFILE_TOP = 25;
@@ -33,6 +34,8 @@ export const DASHBOARD_TARGETS: Record<string, { wall: number; cpu: number }> = 
 interface Load extends LoadResult {
   /** CPU ms of each process during this load, by name (`router`, `a`, `b`, `c`, `global`). */
   readonly cpu: Readonly<Record<string, number>>;
+  /** The kernel's part of `cpu`, per process. */
+  readonly kernel: Readonly<Record<string, number>>;
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
@@ -49,8 +52,8 @@ export async function dashboards(ctx: BenchContext): Promise<string> {
     const pids: Record<string, number> = { router: router.proc.pid, ...ctx.pids };
     const names = Object.keys(pids);
     const measure = async (url: string, queries: readonly string[]): Promise<Load> => {
-      const { result, cpuMs } = await cpuDuring(names.map((n) => pids[n]!), () => runLoad(url, queries));
-      return { ...result, cpu: Object.fromEntries(names.map((n, i) => [n, cpuMs[i]!])) };
+      const { result, cpuMs, systemMs } = await cpuDuring(names.map((n) => pids[n]!), () => runLoad(url, queries));
+      return { ...result, cpu: Object.fromEntries(names.map((n, i) => [n, cpuMs[i]!])), kernel: Object.fromEntries(names.map((n, i) => [n, systemMs[i]!])) };
     };
     const sides = (c: DashboardCase) => ({
       router: () => measure(router.url, c.routerQueries),
@@ -99,6 +102,7 @@ export async function dashboards(ctx: BenchContext): Promise<string> {
         c.name, `${c.matcher}; vs ${c.directName}`,
         seconds(median(r.map((l) => l.wallMs))), seconds(median(d.map((l) => l.wallMs))), `**${times(wall)}**`,
         seconds(median(r.map((l) => l.cpu.router!))),
+        `${seconds(median(r.map((l) => l.kernel.router!)))} / ${seconds(median(d.map((l) => l.kernel[c.direct]!)))}`,
         shardNames.map((s) => seconds(median(r.map((l) => l.cpu[s]!)))).join(' / '),
         seconds(median(d.map((l) => l.cpu[c.direct]!))),
         `**${times(cpu)}**`,
@@ -109,7 +113,7 @@ export async function dashboards(ctx: BenchContext): Promise<string> {
         seconds(d[i]!.cpu[c.direct]!), seconds(idleCpu(l, routerSide)), seconds(idleCpu(d[i]!, [c.direct]))]),
     };
   });
-  md.table(['load', 'queries', 'router wall (s)', 'direct wall (s)', 'router wall / direct', 'router CPU (s)',
+  md.table(['load', 'queries', 'router wall (s)', 'direct wall (s)', 'router wall / direct', 'router CPU (s)', 'of which in the kernel, router / direct server (s)',
     `collectors' CPU during the router's load, ${shardNames.join(' / ')} (s)`, 'direct server CPU (s)', 'router CPU / direct server CPU',
     '(router + collectors) CPU / direct server CPU', 'answer MB, router / direct'], summary.map((s) => s.row));
   md.text('per round (CPU in s; "idle" = the processes outside the load: the global server during the router\'s, all but the direct server during the direct one):');
@@ -121,14 +125,15 @@ export async function dashboards(ctx: BenchContext): Promise<string> {
     const t = DASHBOARD_TARGETS[c.name]!;
     return `${c.name}: wall ${times(wall)} (<= ${t.wall}x: ${verdict(wall, t.wall)}), router CPU ${times(cpu)} (<= ${t.cpu}x: ${verdict(cpu, t.cpu)})`;
   }).join('; ')}.`);
-  if (PROFILE) md.text(...(await profileAllClusters(ctx, cases.find((c) => c.name === 'all clusters')!)));
+  const profiled = PROFILE === null ? undefined : cases.find((c) => c.name.startsWith(`${PROFILE} `));
+  if (profiled !== undefined) md.text(...(await profileLoad(ctx, profiled)));
   return md.toString();
 }
 
-/** A router under `--cpu-prof` serving the all-clusters load; its top self-time functions. */
-async function profileAllClusters(ctx: BenchContext, c: DashboardCase): Promise<string[]> {
+/** A router under `--cpu-prof` serving one of the loads; its top self-time functions. */
+async function profileLoad(ctx: BenchContext, c: DashboardCase): Promise<string[]> {
   await mkdir(PROFILE_DIR, { recursive: true });
-  const file = path.join(PROFILE_DIR, `router-all-clusters-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+  const file = path.join(PROFILE_DIR, `router-${c.name.replace(/ /g, '-')}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
   const router = await startRouterCli(ctx.shardMapFile, ctx.workDir, 'router-profile',
     ['--cpu-prof', `--cpu-prof-dir=${path.dirname(file)}`, `--cpu-prof-name=${path.basename(file)}`]);
   // The profile's timestamps are on the monotonic clock that process.hrtime reads in this process too.
@@ -147,7 +152,7 @@ async function profileAllClusters(ctx: BenchContext, c: DashboardCase): Promise<
   const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
   const { busyMs, idleMs, functions } = selfTimes(profile, window.fromUs, window.toUs);
   const md = new Markdown();
-  md.text(`profile (BENCH_PROFILE=1): \`node --cpu-prof\` of a router serving the all-clusters load ${PROFILE_LOADS} times after one warm-up load `
+  md.text(`profile (BENCH_PROFILE=${PROFILE}): \`node --cpu-prof\` of a router serving the ${c.name} load ${PROFILE_LOADS} times after one warm-up load `
     + `(${seconds((window.toUs - window.fromUs) / 1000)} s, router CPU ${seconds(window.cpuMs)} s from /proc), written to \`${path.relative(REPO_ROOT, file)}\`. `
     + `Samples of those loads only: ${seconds(busyMs)} s not idle, ${seconds(idleMs)} s idle (sampled time counts time the process waited for a core `
     + 'on a busy machine, so the shares say more than the times; "CPU" = share × the CPU from /proc). Self time per function, positions mapped '

@@ -8,7 +8,7 @@
 //   cross-shard   fan-out over 2/8/32 shards, merge throughput, push-down bytes
 //   cold-start    bundle sizes; fresh `node` importing a bundled handler and serving its first requests
 //   dashboards    issue 11: the dashboards' load through the router vs the collector / global Prometheus,
-//                 wall and CPU of every process (BENCH_PROFILE=1: a --cpu-prof of the all-clusters load)
+//                 wall and CPU of every process (BENCH_PROFILE=one/two/all: a --cpu-prof of that load)
 //   handler-cpu   issue 11: the same queries through the bundled AWS handler, CPU per invocation vs serve's
 //   fanout        issue 11: the router over 8/32/128 simulated collectors vs the slowest shard alone
 //

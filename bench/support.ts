@@ -32,19 +32,31 @@ const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf
 
 /** User + system CPU time of a process so far, in ms (from /proc/<pid>/stat, in clock ticks). */
 export function cpuMs(pid: number): number {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
+}
+
+/** A process's CPU so far, ms: in user space and in the kernel on its behalf (system calls, and on loopback the delivery to the peer). */
+function cpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime, stime: fields 14 and 15 of stat(5)
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  return { user: (Number(fields[11]) * 1000) / CLOCK_TICKS, system: (Number(fields[12]) * 1000) / CLOCK_TICKS };
 }
 
-/** The CPU each of `pids` uses while `work` runs, in ms, and its wall time. */
-export async function cpuDuring<T>(pids: readonly number[], work: () => Promise<T>): Promise<{ result: T; wallMs: number; cpuMs: number[] }> {
-  const before = pids.map(cpuMs);
+/** The CPU each of `pids` uses while `work` runs, in ms (and the kernel's part of it), and its wall time. */
+export async function cpuDuring<T>(pids: readonly number[], work: () => Promise<T>): Promise<{ result: T; wallMs: number; cpuMs: number[]; systemMs: number[] }> {
+  const before = pids.map(cpuTimes);
   const t0 = performance.now();
   const result = await work();
   const wallMs = performance.now() - t0;
-  return { result, wallMs, cpuMs: pids.map((pid, i) => cpuMs(pid) - before[i]!) };
+  const after = pids.map(cpuTimes);
+  return {
+    result,
+    wallMs,
+    cpuMs: after.map((a, i) => a.user + a.system - before[i]!.user - before[i]!.system),
+    systemMs: after.map((a, i) => a.system - before[i]!.system),
+  };
 }
 
 /**
