@@ -87,6 +87,16 @@ describe('Function Compute handler (dist/aliyun/index.js)', () => {
     expect(resultAnswer(result)).toEqual(await askCore(session.core, c.call));
   });
 
+  it('answers whatever the gateway domain, with or without `function` in the context', async () => {
+    const c = CASES[1]!;
+    const event = await loadEvent(c.event);
+    // Alibaba's own sample event: not a valid host name.
+    const sample = { ...event, requestContext: { ...(event.requestContext as object), domainName: '<http-trigger-id>.<region-id>.fcapp.run' } };
+    for (const invocation of [{ requestId: 'no-function' }, {}, undefined]) {
+      await expectCoreAnswer(await handler(Buffer.from(JSON.stringify(sample)), invocation), c, session.core);
+    }
+  });
+
   it('answers a Prometheus execution error when the answer exceeds the response limit', async () => {
     const call: ApiCall = { method: 'GET', path: '/api/v1/query_range', params: [['query', 'demo_memory_usage_bytes'], ['start', START], ['end', END], ['step', '15']] };
     expect(JSON.stringify((await askCore(session.core, call)).body).length).toBeGreaterThan(40_000);

@@ -82,6 +82,14 @@ describe('AWS Lambda handler (dist/aws/index.mjs)', () => {
     });
   }
 
+  it('answers whatever the gateway domain: the URL comes from the path and query only', async () => {
+    for (const c of [CASES[0]!, CASES[3]!]) {
+      const event = await loadEvent(c.event);
+      const odd = { ...event, requestContext: { ...(event.requestContext as object), domainName: '<api-id>.execute-api.<region>.amazonaws.com' } };
+      await expectCoreAnswer(await handler(odd, context()), c, session.core);
+    }
+  });
+
   it('answers a Prometheus execution error, not a 502, when the answer exceeds the payload limit', async () => {
     const query = 'demo_memory_usage_bytes';
     const call: ApiCall = { method: 'GET', path: '/api/v1/query_range', params: [['query', query], ['start', START], ['end', END], ['step', '15']] };
