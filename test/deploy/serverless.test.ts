@@ -81,10 +81,10 @@ describe('osls package --stage ci --region eu-west-1', () => {
     expect(type).toBe('function');
   });
 
-  it('is a Node.js 20 function with memory and a timeout API Gateway can wait for', () => {
+  it('is a Node.js 24 function with memory and a timeout API Gateway can wait for', () => {
     const fn = template.Resources.RouterLambdaFunction!;
     expect(fn.Type).toBe('AWS::Lambda::Function');
-    expect(fn.Properties.Runtime).toBe('nodejs20.x');
+    expect(fn.Properties.Runtime).toBe('nodejs24.x');
     expect(fn.Properties.Handler).toBe('dist/aws/index.handler');
     expect(fn.Properties.MemorySize).toBeGreaterThanOrEqual(256);
     expect(fn.Properties.Timeout).toBeLessThanOrEqual(29);

@@ -6,11 +6,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpResult } from '../../lib/platform/result.ts';
-import { EVAL_TIME, RANGE } from '../e2e/harness/generate.ts';
+import { RANGE } from '../e2e/harness/generate.ts';
+import { FC_CASES } from './cases.ts';
 import { writeShardMap } from '../e2e/harness/prometheus.ts';
 import {
   askCore, expectCoreAnswer, expectMalformedEventError, expectTimeoutWhenSourceHangs, FC_BUNDLE, invokeInFreshProcess, loadEvent, resultAnswer,
-  startSilentCollector, useFunctionSession, type ApiCall, type EventCase,
+  startSilentCollector, useFunctionSession, type ApiCall,
 } from './harness.ts';
 
 type Handler = (payload: Buffer | string, context: unknown) => Promise<HttpResult>;
@@ -35,36 +36,7 @@ function coldStart(env: Record<string, string>): Handler {
   }
 }
 
-const CASES: EventCase[] = [
-  {
-    event: 'fc3-series-get-joined.json',
-    gzip: false,
-    call: {
-      method: 'GET', path: '/api/v1/series', params: [
-        ['match[]', 'demo_num_cpus{cluster="a",job="demo"}'],
-        ['match[]', 'demo_disk_usage_bytes{cluster=~"b|c",instance!~"x,y"}'],
-        ['match[]', '{__name__=~"demo_intermittent_metric|demo_num_cpus",cluster="c"}'],
-        ['start', START], ['end', END],
-      ],
-    },
-    names: ['demo_disk_usage_bytes', 'demo_intermittent_metric', 'demo_num_cpus'],
-  },
-  {
-    event: 'fc3-query-get-gzip.json',
-    gzip: true,
-    call: { method: 'GET', path: '/api/v1/query', params: [['query', 'sum by (cluster, instance) (demo_memory_usage_bytes{cluster="a"})'], ['time', String(EVAL_TIME)]] },
-  },
-  {
-    event: 'fc3-query-range-post-base64.json',
-    gzip: true,
-    call: { method: 'POST', path: '/api/v1/query_range', params: [['query', 'demo_disk_usage_bytes{cluster="b"}'], ['start', START], ['end', END], ['step', '60']] },
-  },
-  {
-    event: 'fc3-label-values.json',
-    gzip: false,
-    call: { method: 'GET', path: '/api/v1/label/cluster/values', params: [['match[]', 'demo_num_cpus{instance="demo.promlabs.com:10000"}'], ['start', START], ['end', END]] },
-  },
-];
+const CASES = FC_CASES;
 
 describe('Function Compute handler (dist/aliyun/index.js)', () => {
   let handler: Handler;
@@ -143,7 +115,7 @@ describe('Function Compute handler (dist/aliyun/index.js)', () => {
     // Well below what FC accepts; a bigger file would mean the AWS SDK got bundled in as well.
     expect((await stat(FC_BUNDLE)).size).toBeLessThan(1.5 * 1024 * 1024);
     const c = CASES[0]!;
-    const result = await invokeInFreshProcess(FC_BUNDLE, await loadEvent(c.event), context(), { SHARD_MAP_FILE: session.mapFile });
-    expect(resultAnswer(result)).toEqual(await askCore(session.core, c.call));
+    const result = await invokeInFreshProcess(FC_BUNDLE, [await loadEvent(c.event)], context(), { SHARD_MAP_FILE: session.mapFile });
+    expect(resultAnswer(result[0]!)).toEqual(await askCore(session.core, c.call));
   });
 });

@@ -6,11 +6,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpResult } from '../../lib/platform/result.ts';
-import { EVAL_TIME, RANGE } from '../e2e/harness/generate.ts';
+import { RANGE } from '../e2e/harness/generate.ts';
+import { AWS_CASES } from './cases.ts';
 import { writeShardMap } from '../e2e/harness/prometheus.ts';
 import {
   askCore, AWS_BUNDLE, expectCoreAnswer, expectMalformedEventError, expectTimeoutWhenSourceHangs, invokeInFreshProcess, loadEvent, resultAnswer,
-  startSilentCollector, useFunctionSession, type ApiCall, type EventCase,
+  startSilentCollector, useFunctionSession, type ApiCall,
 } from './harness.ts';
 
 type Handler = (event: unknown, context: unknown) => Promise<HttpResult>;
@@ -31,41 +32,7 @@ async function coldStart(instance: string, env: Record<string, string>): Promise
   }
 }
 
-const CASES: EventCase[] = [
-  {
-    event: 'apigw-v2-series-get.json',
-    gzip: true,
-    call: { method: 'GET', path: '/api/v1/series', params: [['match[]', 'demo_num_cpus{cluster="a"}'], ['match[]', 'demo_disk_usage_bytes{cluster=~"b|c"}'], ['start', START], ['end', END]] },
-    names: ['demo_disk_usage_bytes', 'demo_num_cpus'],
-  },
-  {
-    event: 'apigw-v2-query-range-gzip.json',
-    gzip: true,
-    call: { method: 'GET', path: '/api/v1/query_range', params: [['query', 'demo_memory_usage_bytes{cluster="b", type="used"}'], ['start', START], ['end', END], ['step', '60']] },
-  },
-  {
-    event: 'apigw-v2-query-range-post-base64.json',
-    gzip: true,
-    call: { method: 'POST', path: '/api/v1/query_range', params: [['query', 'demo_cpu_usage_seconds_total{cluster="c", mode="idle"}'], ['start', START], ['end', END], ['step', '30']] },
-  },
-  {
-    event: 'apigw-v1-query-stage-gzip.json',
-    gzip: true,
-    call: { method: 'GET', path: '/api/v1/query', params: [['query', 'demo_memory_usage_bytes{cluster="a"}'], ['time', String(EVAL_TIME)]] },
-  },
-  {
-    event: 'apigw-v1-series-get-multivalue.json',
-    gzip: false,
-    call: { method: 'GET', path: '/api/v1/series', params: [['match[]', 'demo_num_cpus{cluster="b", instance="demo.promlabs.com:10001"}'], ['match[]', 'demo_disk_usage_bytes{cluster="a"}'], ['start', START], ['end', END]] },
-    names: ['demo_disk_usage_bytes', 'demo_num_cpus'],
-  },
-  {
-    event: 'apigw-v1-series-post-base64.json',
-    gzip: true,
-    call: { method: 'POST', path: '/api/v1/series', params: [['match[]', 'demo_num_cpus{cluster="c"}'], ['match[]', 'demo_batch_last_success_timestamp_seconds{cluster="a"}'], ['start', START], ['end', END]] },
-    names: ['demo_batch_last_success_timestamp_seconds', 'demo_num_cpus'],
-  },
-];
+const CASES = AWS_CASES;
 
 describe('AWS Lambda handler (dist/aws/index.mjs)', () => {
   let handler: Handler;
@@ -140,8 +107,8 @@ describe('AWS Lambda handler (dist/aws/index.mjs)', () => {
   it('is one file under 1 MiB that runs without the repository', async () => {
     expect((await stat(AWS_BUNDLE)).size).toBeLessThan(1024 * 1024);
     const c = CASES[0]!;
-    const result = await invokeInFreshProcess(AWS_BUNDLE, await loadEvent(c.event), { awsRequestId: 'fresh' }, { SHARD_MAP_FILE: session.mapFile });
-    expect(resultAnswer(result)).toEqual(await askCore(session.core, c.call));
+    const result = await invokeInFreshProcess(AWS_BUNDLE, [await loadEvent(c.event)], { awsRequestId: 'fresh' }, { SHARD_MAP_FILE: session.mapFile });
+    expect(resultAnswer(result[0]!)).toEqual(await askCore(session.core, c.call));
   });
 });
 

@@ -2,7 +2,7 @@
 // the reference, recorded platform events, and the bundles run in this process or a fresh one.
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { copyFile, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -149,24 +149,33 @@ export function metricNames(answer: Answer): string[] {
 
 /**
  * Copies a bundle alone into an empty temporary directory (no node_modules anywhere above it) and
- * invokes its handler there in a fresh `node`, with only the given environment.
+ * invokes its handler there with each event in turn, in one fresh process of `node` (default: this
+ * one's), with only the given environment: a cold start, then warm invocations.
  */
-export async function invokeInFreshProcess(bundle: string, event: unknown, context: unknown, env: Record<string, string>): Promise<HttpResult> {
+export async function invokeInFreshProcess(
+  bundle: string, events: readonly unknown[], context: unknown, env: Record<string, string>, node = process.execPath,
+): Promise<HttpResult[]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'prome-route-fn-'));
   try {
     const file = path.join(dir, path.basename(bundle));
+    const esm = file.endsWith('.mjs');
     await copyFile(bundle, file);
+    await writeFile(path.join(dir, 'events.json'), JSON.stringify(events));
     const script = `
-      const { handler } = ${file.endsWith('.mjs') ? 'await import' : 'require'}(${JSON.stringify(file)});
-      const context = JSON.parse(process.argv[2]);
-      context.getRemainingTimeInMillis = () => 30000;
-      const result = await handler(${file.endsWith('.mjs') ? 'JSON.parse(process.argv[1])' : 'Buffer.from(process.argv[1])'}, context);
-      process.stdout.write('RESULT ' + JSON.stringify(result));`;
-    const { stdout } = await promisify(execFile)(process.execPath,
-      ['--input-type=module', '-e', file.endsWith('.mjs') ? script : `import { createRequire } from 'node:module'; const require = createRequire(${JSON.stringify(file)});${script}`,
-        JSON.stringify(event), JSON.stringify(context)],
-      { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env } });
-    return JSON.parse(stdout.slice(stdout.indexOf('RESULT ') + 'RESULT '.length)) as HttpResult;
+      import { readFileSync } from 'node:fs';
+      import { createRequire } from 'node:module';
+      const require = createRequire(${JSON.stringify(file)});
+      const { handler } = ${esm ? 'await import' : 'require'}(${JSON.stringify(file)});
+      const results = [];
+      for (const event of JSON.parse(readFileSync('events.json', 'utf8'))) {
+        const context = JSON.parse(process.argv[1]);
+        context.getRemainingTimeInMillis = () => 30000;
+        results.push(await handler(${esm ? 'event' : 'Buffer.from(JSON.stringify(event))'}, context));
+      }
+      process.stdout.write('RESULT ' + JSON.stringify(results));`;
+    const { stdout } = await promisify(execFile)(node, ['--input-type=module', '-e', script, JSON.stringify(context)],
+      { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, maxBuffer: 64 << 20 });
+    return JSON.parse(stdout.slice(stdout.indexOf('RESULT ') + 'RESULT '.length)) as HttpResult[];
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
