@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpResult } from '../../lib/platform/result.ts';
 import { RANGE } from '../e2e/harness/generate.ts';
+import { startFakeOos } from '../shards/fake-oos.ts';
 import { FC_CASES } from './cases.ts';
 import { writeShardMap } from '../e2e/harness/prometheus.ts';
 import {
@@ -66,6 +67,32 @@ describe('Function Compute handler (dist/aliyun/index.js)', () => {
     const sample = { ...event, requestContext: { ...(event.requestContext as object), domainName: '<http-trigger-id>.<region-id>.fcapp.run' } };
     for (const invocation of [{ requestId: 'no-function' }, {}, undefined]) {
       await expectCoreAnswer(await handler(Buffer.from(JSON.stringify(sample)), invocation), c, session.core);
+    }
+  });
+
+  it('checks the bearer token read from an OOS encrypted parameter with the invocation\'s role keys, as s.yaml configures it', async () => {
+    const oos = await startFakeOos();
+    try {
+      const role = { accessKeyId: 'STS.fc-role', accessKeySecret: 'fc-secret', securityToken: 'fc-token' };
+      oos.keys.set(role.accessKeyId, { secret: role.accessKeySecret, token: role.securityToken });
+      oos.put('prome-route-prod-auth-token', 'grafana-token');
+      const guarded = coldStart({
+        SHARD_MAP_FILE: session.mapFile,
+        ROUTER_AUTH_TOKEN_OOS_PARAMETER: 'prome-route-prod-auth-token',
+        ROUTER_AUTH_TOKEN_OOS_REGION: 'cn-hangzhou',
+        ROUTER_AUTH_TOKEN_OOS_ENDPOINT: oos.url,
+      });
+      const c = CASES[1]!;
+      const event = await loadEvent(c.event);
+      const withToken = (token?: string) => Buffer.from(JSON.stringify({
+        ...event, headers: { ...(event.headers as object), ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }) },
+      }));
+      const invocation = { ...context(), credentials: role };
+      expect((await guarded(withToken(), invocation)).statusCode).toBe(401);
+      expect((await guarded(withToken('wrong'), invocation)).statusCode).toBe(401);
+      await expectCoreAnswer(await guarded(withToken('grafana-token'), invocation), c, session.core);
+    } finally {
+      await oos.close();
     }
   });
 
