@@ -148,3 +148,45 @@ export function evaluateCondition(condition: Json, conditions: Readonly<Record<s
 }
 
 export type { Json };
+
+export interface OfflineGateway {
+  /** The emulated HTTP API's base URL. */
+  readonly url: string;
+  readonly output: () => string;
+  stop(): Promise<void>;
+}
+
+/**
+ * `osls offline start` of the repository's serverless.yml (serverless-offline: API Gateway HTTP API
+ * emulated, the function run from dist/ as Lambda would), with `extra` as the environment the function
+ * sees besides its own, on free loopback ports. Resolves once the gateway listens.
+ */
+export async function startOslsOffline(args: readonly string[], extra: Record<string, string>): Promise<OfflineGateway> {
+  const [service, home] = await Promise.all([serviceView(), temporaryDir('prome-route-offline-home-')]);
+  const { freePort } = await import('../e2e/harness/processes.ts');
+  const [httpPort, lambdaPort] = [await freePort(), await freePort()];
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [join(repoRoot, 'node_modules/osls/bin/serverless.js'), 'offline', 'start', ...args,
+    '--host', '127.0.0.1', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), '--noTimeout'], {
+    cwd: service,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, NO_COLOR: '1', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', ...extra },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const stop = () => new Promise<void>((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+  process.once('exit', () => child.kill('SIGKILL'));
+  await new Promise<void>((resolve, reject) => {
+    const onData = (data: Buffer) => {
+      output += data.toString();
+      if (output.includes('Server ready')) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`osls offline exited with ${code}:\n${output}`)));
+  });
+  return { url: `http://127.0.0.1:${httpPort}`, output: () => output, stop };
+}

@@ -46,7 +46,8 @@ export interface FakeSsm {
 
 const ACCOUNT = '123456789012';
 
-export async function startFakeSsm(): Promise<FakeSsm> {
+/** `region`: the one the SDK signs for (AWS_REGION), as the service checks it. */
+export async function startFakeSsm(region = 'us-east-1'): Promise<FakeSsm> {
   const parameters = new Map<string, StoredParameter>();
   const requests: SsmRequest[] = [];
   const fake: Omit<FakeSsm, 'url' | 'close'> = {
@@ -89,7 +90,7 @@ export async function startFakeSsm(): Promise<FakeSsm> {
   function handle(request: IncomingMessage, target: string, body: Record<string, unknown>): [number, unknown] {
     const authorization = String(request.headers.authorization ?? '');
     if (request.method !== 'POST' || request.url !== '/') return error(404, 'UnknownOperationException');
-    if (!/^AWS4-HMAC-SHA256 Credential=test\/\d{8}\/us-east-1\/ssm\/aws4_request,/.test(authorization)) {
+    if (!new RegExp(`^AWS4-HMAC-SHA256 Credential=test/\\d{8}/${region}/ssm/aws4_request,`).test(authorization)) {
       return error(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
     }
     if (request.headers['content-type'] !== 'application/x-amz-json-1.1') return error(400, 'SerializationException');
@@ -100,7 +101,7 @@ export async function startFakeSsm(): Promise<FakeSsm> {
         const stored = parameters.get(name);
         // The service names no parameter in this error: its message is empty.
         if (stored === undefined) return error(400, 'ParameterNotFound');
-        return [200, { Parameter: parameter(name, stored) }];
+        return [200, { Parameter: parameter(name, stored, region) }];
       }
       case 'AmazonSSM.GetParametersByPath': {
         const path = String(body.Path);
@@ -111,7 +112,7 @@ export async function startFakeSsm(): Promise<FakeSsm> {
           .sort();
         const start = typeof body.NextToken === 'string' ? Number(Buffer.from(body.NextToken, 'base64').toString()) : 0;
         const end = start + Math.min(fake.pageSize, typeof body.MaxResults === 'number' ? body.MaxResults : 10);
-        const page = names.slice(start, end).map((name) => parameter(name, parameters.get(name)!));
+        const page = names.slice(start, end).map((name) => parameter(name, parameters.get(name)!, region));
         const next = end < names.length ? { NextToken: Buffer.from(String(end)).toString('base64') } : {};
         return [200, { Parameters: page, ...next }];
       }
@@ -159,14 +160,14 @@ export async function startFakeSsm(): Promise<FakeSsm> {
   return Object.assign(fake, await listenOnLoopback(server));
 }
 
-function parameter(name: string, { value, type, version, modified }: StoredParameter) {
+function parameter(name: string, { value, type, version, modified }: StoredParameter, region: string) {
   return {
     Name: name,
     Type: type,
     Value: value,
     Version: version,
     LastModifiedDate: modified,
-    ARN: `arn:aws:ssm:us-east-1:${ACCOUNT}:parameter${name}`,
+    ARN: `arn:aws:ssm:${region}:${ACCOUNT}:parameter${name}`,
     DataType: 'text',
   };
 }
