@@ -195,6 +195,15 @@ describe('osls package --stage ci --region eu-west-1', () => {
   });
 });
 
+describe('the IAM propagation race', () => {
+  it('makes the function wait for the KMS grant when there is one (a handle that references it only then)', () => {
+    expect(list(template.Resources.RouterLambdaFunction!.DependsOn as string | string[])).toContain('SsmKmsDecryptPolicyReady');
+    const handle = template.Resources.SsmKmsDecryptPolicyReady as unknown as { Type: string; Metadata: { Policy: Json } };
+    expect(handle.Type).toBe('AWS::CloudFormation::WaitConditionHandle');
+    expect(handle.Metadata.Policy).toEqual({ 'Fn::If': ['HasSsmKmsKey', { Ref: 'SsmKmsDecryptPolicy' }, { Ref: 'AWS::NoValue' }] });
+  });
+});
+
 describe('osls package with the VPC given as --param and ssmVpcEndpoint=none', () => {
   it('uses the parameters', () => {
     expect(resolved(paramsTemplate.Resources.RouterLambdaFunction!.Properties.VpcConfig)).toEqual({
