@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { removeTemporaryDirs, repoRoot, runNodeCli, type Run } from './tools.ts';
+import { removeTemporaryDirs, repoRoot, serverlessDevs, type Run } from './tools.ts';
 
 /** What a CI "deployment" sets: every PROME_ROUTE_* variable s.yaml reads without a default. */
 const ciEnv = {
@@ -20,9 +20,7 @@ const ciEnv = {
   PROME_ROUTE_LOG_PROJECT: 'prome-route-logs',
 };
 
-/** Serverless Devs with a throwaway HOME; NODE_ENV=test stops it from starting its report and update daemons. */
-const sPreview = (env: Record<string, string>) =>
-  runNodeCli('node_modules/@serverless-devs/s/bin/s', ['preview', '-o', 'json'], { NODE_ENV: 'test', ...env });
+const sPreview = (env: Record<string, string>) => serverlessDevs(['preview', '-o', 'json'], env);
 
 const parsePreview = (run: Run) => {
   if (run.code !== 0) throw new Error(`s preview failed (${run.code}):\n${run.stdout}\n${run.stderr}`);
@@ -113,17 +111,18 @@ let raw: v.InferOutput<typeof SYaml>;
 let fn: FcFunction;
 let shanghai: FcFunction;
 let priorToken: Run;
+let previews: Run[];
 
 beforeAll(async () => {
   raw = v.parse(SYaml, parse(await readFile(join(repoRoot, 's.yaml'), 'utf8')));
-  const runs = await Promise.all([sPreview(ciEnv), sPreview({ ...ciEnv, PROME_ROUTE_REGION: 'cn-shanghai' }), sPreview({ ...ciEnv, PROME_ROUTE_TOKEN: 'plain-token' })]);
-  console.info(`s preview: ${runs.map((r) => Math.round(r.ms)).join(', ')} ms`);
-  [fn, shanghai] = runs.slice(0, 2).map((run) => {
+  previews = await Promise.all([sPreview(ciEnv), sPreview({ ...ciEnv, PROME_ROUTE_REGION: 'cn-shanghai' }), sPreview({ ...ciEnv, PROME_ROUTE_TOKEN: 'plain-token' })]);
+  console.info(`s preview: ${previews.map((r) => Math.round(r.ms)).join(', ')} ms`);
+  [fn, shanghai] = previews.slice(0, 2).map((run) => {
     const { resources } = parsePreview(run);
     expect(Object.keys(resources)).toEqual(['router']);
     return v.parse(FcFunction, resources.router.props);
   }) as [FcFunction, FcFunction];
-  priorToken = runs[2]!;
+  priorToken = previews[2]!;
 });
 
 afterAll(removeTemporaryDirs);
@@ -150,6 +149,10 @@ describe('s.yaml as written', () => {
 });
 
 describe('s.yaml as Serverless Devs renders it (s preview)', () => {
+  it('with its background processes off: nothing it started outlives it', () => {
+    for (const run of previews) expect(run.strays).toEqual([]);
+  });
+
   it('is a Node.js 20 function whose code directory the build produced, exporting the handler', async () => {
     expect(fn.runtime).toBe('nodejs20');
     const [file, exported] = fn.handler.split('.') as [string, string];
