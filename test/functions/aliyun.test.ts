@@ -3,16 +3,14 @@
 // the core gives when called directly with the request the client meant.
 import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpResult } from '../../lib/platform/result.ts';
 import { RANGE } from '../e2e/harness/generate.ts';
 import { startFakeOos } from '../shards/fake-oos.ts';
 import { FC_CASES } from './cases.ts';
-import { writeShardMap } from '../e2e/harness/prometheus.ts';
 import {
-  askCore, expectCoreAnswer, expectMalformedEventError, expectTimeoutWhenSourceHangs, FC_BUNDLE, invokeInFreshProcess, loadEvent, resultAnswer,
-  startSilentCollector, useFunctionSession, type ApiCall,
+  askCore, expectCoreAnswer, expectCoreTimeout, expectMalformedEventError, expectTimeoutWhenSourceHangs, FC_BUNDLE, invokeInFreshProcess, loadEvent,
+  resultAnswer, useFunctionSession, type ApiCall,
 } from './harness.ts';
 
 type Handler = (payload: Buffer | string, context: unknown) => Promise<HttpResult>;
@@ -111,23 +109,9 @@ describe('Function Compute handler (dist/aliyun/index.js)', () => {
     expect(resultAnswer(result).body).toMatchObject({ status: 'error', errorType: 'execution' });
   });
 
-  it('ends the request with a Prometheus timeout before the function runs out of time', async () => {
-    const silent = await startSilentCollector();
-    try {
-      const mapFile = path.join(session.cluster.dataDir, 'silent-fc.json');
-      await writeShardMap(mapFile, { a: silent.url });
-      const coldHandler = coldStart({ SHARD_MAP_FILE: mapFile });
-      const started = Date.now();
-      // A 3 s function: the core's deadline is 1.5 s, leaving the margin to hand the answer over.
-      const result = await coldHandler(await payload('fc3-query-get-gzip.json'), context(3));
-      expect(Date.now() - started).toBeLessThan(3_000);
-      expect(result.statusCode).toBe(503);
-      const { body } = resultAnswer(result) as { body: { status: string; errorType: string; error: string } };
-      expect(body).toMatchObject({ status: 'error', errorType: 'timeout' });
-      expect(body.error, 'answered by the core, not the backstop').not.toContain('ran out of time');
-    } finally {
-      await silent.stop();
-    }
+  it('ends the request with the core\'s Prometheus timeout, its deadline taken from the function\'s time', async () => {
+    await expectCoreTimeout(session.cluster.dataDir, (file) => coldStart({ SHARD_MAP_FILE: file }), await payload('fc3-query-get-gzip.json'),
+      { functionTimeMs: 4_000, context: () => context(4) });
   });
 
   it('answers a Prometheus timeout when something outside the core hangs past the function time', async () => {
