@@ -5,32 +5,27 @@
  * (GET /2023-03-30/functions/…, ACS3-HMAC-SHA256 signatures verified, JSON answers).
  */
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
-import { listenOnLoopback } from '../support/loopback.ts';
+import type { IncomingMessage } from 'node:http';
+import { serveOnLoopback } from '../support/loopback.ts';
 
 export async function startFakeCloudFormation(region: string, stacks: Record<string, Record<string, string>>) {
-  const server = createServer((request, response) => {
-    void (async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of request) chunks.push(chunk as Buffer);
-      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-      const signed = new RegExp(`^AWS4-HMAC-SHA256 Credential=test/\\d{8}/${region}/cloudformation/aws4_request,`).test(String(request.headers.authorization ?? ''));
-      const reply = (status: number, xml: string) => response.writeHead(status, { 'content-type': 'text/xml' }).end(xml);
-      const fail = (status: number, code: string, message: string) => reply(status,
-        `<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
-      if (!signed) return fail(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
-      if (form.get('Action') !== 'DescribeStacks' || form.get('Version') !== '2010-05-15') return fail(400, 'InvalidAction', 'Could not find operation');
-      const name = form.get('StackName') ?? '';
-      const outputs = stacks[name];
-      if (outputs === undefined) return fail(400, 'ValidationError', `Stack with id ${name} does not exist`);
-      const members = Object.entries(outputs).map(([key, value]) => `<member><OutputKey>${key}</OutputKey><OutputValue>${value}</OutputValue></member>`).join('');
-      reply(200, `<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member>
-        <StackName>${name}</StackName><StackId>arn:aws:cloudformation:${region}:123456789012:stack/${name}/${randomUUID()}</StackId>
-        <CreationTime>2026-12-01T00:00:00Z</CreationTime><StackStatus>CREATE_COMPLETE</StackStatus><Outputs>${members}</Outputs>
-        </member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></DescribeStacksResponse>`);
-    })();
+  return serveOnLoopback((request, body, response) => {
+    const form = new URLSearchParams(body.toString('utf8'));
+    const signed = new RegExp(`^AWS4-HMAC-SHA256 Credential=test/\\d{8}/${region}/cloudformation/aws4_request,`).test(String(request.headers.authorization ?? ''));
+    const reply = (status: number, xml: string) => response.writeHead(status, { 'content-type': 'text/xml' }).end(xml);
+    const fail = (status: number, code: string, message: string) => reply(status,
+      `<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
+    if (!signed) return fail(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+    if (form.get('Action') !== 'DescribeStacks' || form.get('Version') !== '2010-05-15') return fail(400, 'InvalidAction', 'Could not find operation');
+    const name = form.get('StackName') ?? '';
+    const outputs = stacks[name];
+    if (outputs === undefined) return fail(400, 'ValidationError', `Stack with id ${name} does not exist`);
+    const members = Object.entries(outputs).map(([key, value]) => `<member><OutputKey>${key}</OutputKey><OutputValue>${value}</OutputValue></member>`).join('');
+    reply(200, `<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member>
+      <StackName>${name}</StackName><StackId>arn:aws:cloudformation:${region}:123456789012:stack/${name}/${randomUUID()}</StackId>
+      <CreationTime>2026-12-01T00:00:00Z</CreationTime><StackStatus>CREATE_COMPLETE</StackStatus><Outputs>${members}</Outputs>
+      </member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></DescribeStacksResponse>`);
   });
-  return listenOnLoopback(server);
 }
 
 export interface FcFunctionFake {
@@ -39,22 +34,17 @@ export interface FcFunctionFake {
 }
 
 export async function startFakeFc(keys: Map<string, string>, functions: Record<string, FcFunctionFake>) {
-  const server = createServer((request, response) => {
-    void (async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of request) chunks.push(chunk as Buffer);
-      const reply = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json', 'x-acs-request-id': randomUUID() }).end(JSON.stringify(body));
-      const problem = signatureProblem(request, Buffer.concat(chunks), keys);
-      if (problem !== undefined) return reply(403, { Code: problem, Message: 'the request signature does not match', RequestId: randomUUID() });
-      const match = /^\/2023-03-30\/functions\/([^/]+)(\/triggers\/([^/]+))?$/.exec(new URL(request.url ?? '/', 'http://fc').pathname);
-      const fn = match === null ? undefined : functions[decodeURIComponent(match[1]!)];
-      if (request.method !== 'GET' || fn === undefined) return reply(404, { Code: 'FunctionNotFound', Message: `function not found`, RequestId: randomUUID() });
-      if (match![3] === undefined) return reply(200, { functionName: match![1], runtime: 'nodejs20', environmentVariables: fn.environmentVariables });
-      if (match![3] !== 'http') return reply(404, { Code: 'TriggerNotFound', Message: 'trigger not found', RequestId: randomUUID() });
-      reply(200, { triggerName: 'http', triggerType: 'http', httpTrigger: { urlInternet: fn.triggerUrl, urlIntranet: fn.triggerUrl.replace('127.0.0.1', 'localhost') } });
-    })();
+  return serveOnLoopback((request, body, response) => {
+    const reply = (status: number, document: unknown) => response.writeHead(status, { 'content-type': 'application/json', 'x-acs-request-id': randomUUID() }).end(JSON.stringify(document));
+    const problem = signatureProblem(request, body, keys);
+    if (problem !== undefined) return reply(403, { Code: problem, Message: 'the request signature does not match', RequestId: randomUUID() });
+    const match = /^\/2023-03-30\/functions\/([^/]+)(\/triggers\/([^/]+))?$/.exec(new URL(request.url ?? '/', 'http://fc').pathname);
+    const fn = match === null ? undefined : functions[decodeURIComponent(match[1]!)];
+    if (request.method !== 'GET' || fn === undefined) return reply(404, { Code: 'FunctionNotFound', Message: `function not found`, RequestId: randomUUID() });
+    if (match![3] === undefined) return reply(200, { functionName: match![1], runtime: 'nodejs20', environmentVariables: fn.environmentVariables });
+    if (match![3] !== 'http') return reply(404, { Code: 'TriggerNotFound', Message: 'trigger not found', RequestId: randomUUID() });
+    reply(200, { triggerName: 'http', triggerType: 'http', httpTrigger: { urlInternet: fn.triggerUrl, urlIntranet: fn.triggerUrl.replace('127.0.0.1', 'localhost') } });
   });
-  return listenOnLoopback(server);
 }
 
 /** ACS3-HMAC-SHA256, as FC 3.0 checks it: the canonical request's hash signed with the key's secret. */

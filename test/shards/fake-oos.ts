@@ -7,8 +7,8 @@
  * GetSecretParameter with WithDecryption.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
-import { listenOnLoopback } from '../support/loopback.ts';
+import type { IncomingMessage } from 'node:http';
+import { serveOnLoopback } from '../support/loopback.ts';
 import type { OssKey } from './fake-oss.ts';
 
 export interface OosRequest {
@@ -37,20 +37,6 @@ export async function startFakeOos(region = 'cn-hangzhou'): Promise<FakeOos> {
   const parameters = new Map<string, Stored>();
   const requests: OosRequest[] = [];
   const keys = new Map<string, OssKey>();
-
-  const server = createServer((request, response) => {
-    void (async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of request) chunks.push(chunk as Buffer);
-      const url = new URL(request.url ?? '/', 'http://oos');
-      const form = request.method === 'POST' ? new URLSearchParams(Buffer.concat(chunks).toString('utf8')) : url.searchParams;
-      const params = Object.fromEntries(form);
-      const [status, document] = answer(request, url.pathname, params);
-      requests.push({ action: params.Action ?? '', params, status });
-      response.writeHead(status, { 'content-type': 'application/json;charset=utf-8' });
-      response.end(JSON.stringify({ RequestId: randomUUID().toUpperCase(), ...document }));
-    })();
-  });
 
   function answer(request: IncomingMessage, path: string, params: Record<string, string>): [number, Record<string, unknown>] {
     if (path !== '/') return error(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.');
@@ -82,7 +68,15 @@ export async function startFakeOos(region = 'cn-hangzhou'): Promise<FakeOos> {
       parameters.set(name, { value, version: (parameters.get(name)?.version ?? 0) + 1, updated: new Date().toISOString() });
     },
   };
-  return Object.assign(fake, await listenOnLoopback(server));
+  return Object.assign(fake, await serveOnLoopback((request, body, response) => {
+    const url = new URL(request.url ?? '/', 'http://oos');
+    const form = request.method === 'POST' ? new URLSearchParams(body.toString('utf8')) : url.searchParams;
+    const params = Object.fromEntries(form);
+    const [status, document] = answer(request, url.pathname, params);
+    requests.push({ action: params.Action ?? '', params, status });
+    response.writeHead(status, { 'content-type': 'application/json;charset=utf-8' });
+    response.end(JSON.stringify({ RequestId: randomUUID().toUpperCase(), ...document }));
+  }));
 }
 
 /** RFC 3986 percent-encoding, as the RPC signature defines it. */

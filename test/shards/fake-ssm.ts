@@ -6,9 +6,9 @@
  * error documents; PutParameter (types, Overwrite, the standard tier's 4096 characters) and
  * DeleteParameter.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, vi } from 'vitest';
-import { listenOnLoopback } from '../support/loopback.ts';
+import { serveOnLoopback } from '../support/loopback.ts';
 
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
 
@@ -68,19 +68,13 @@ export async function startFakeSsm(region = 'us-east-1'): Promise<FakeSsm> {
     names: () => [...parameters.keys()].sort(),
   };
 
-  const server = createServer((request, response) => {
-    void answer(request, response);
-  });
-
-  async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  function answer(request: IncomingMessage, raw: Buffer, response: ServerResponse): void {
     if (fake.unreachable) {
       request.socket.destroy();
       return;
     }
     const target = String(request.headers['x-amz-target'] ?? '');
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+    const body = JSON.parse(raw.toString('utf8') || '{}') as Record<string, unknown>;
     const [status, document] = handle(request, target, body);
     requests.push({ target, body, status });
     response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `req-${requests.length}` });
@@ -157,7 +151,7 @@ export async function startFakeSsm(region = 'us-east-1'): Promise<FakeSsm> {
     return [200, { Version: version, Tier: 'Standard' }];
   }
 
-  return Object.assign(fake, await listenOnLoopback(server));
+  return Object.assign(fake, await serveOnLoopback(answer));
 }
 
 function parameter(name: string, { value, type, version, modified }: StoredParameter, region: string) {
