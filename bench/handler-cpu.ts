@@ -5,44 +5,22 @@
 // `prome-route serve`. Handler CPU = process.cpuUsage() around each invocation, summed over the load;
 // serve's = its utime + stime from /proc over the load. Rounds rotate the three (handler with gzip,
 // handler without, serve); medians over rounds, ratios within a round.
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { REPO_ROOT } from '../test/e2e/harness/corpus.ts';
 import { dashboardCases, rangeForm, runLoad, type DashboardCase } from './dashboard-load.ts';
+import { AWS_BUNDLE, eventsFor, GRAFANA_ACCEPT_ENCODING as GZIP, runHandlerLoad } from './handler-load.ts';
 import { startHandlerRunner, startRouterCli } from './servers.ts';
 import { cpuDuring, LoadSampler, Markdown, median, type BenchContext } from './support.ts';
 
 const ROUNDS = Number(process.env.BENCH_HANDLER_ROUNDS ?? 3);
-const BUNDLE = path.join(REPO_ROOT, 'dist', 'aws', 'index.mjs');
-const RECORDED_EVENT = path.join(REPO_ROOT, 'test', 'functions', 'events', 'apigw-v2-query-range-post-base64.json');
-/** Grafana's, as recorded. */
-const GZIP = 'gzip, deflate, br';
 /** Issue 11, item 2: a function handler's CPU per invocation within 1.2x of `serve`'s, gzip included. */
 export const HANDLER_TARGET = 1.2;
-
-interface RunnerAnswer { invocations: number; cpuUs: number; bytes: number; failures: string[] }
-
-/** The recorded event with the query's form as its body; everything else (stage, headers) as recorded. */
-function eventsFor(queries: readonly string[]): unknown[] {
-  const recorded = JSON.parse(readFileSync(RECORDED_EVENT, 'utf8')) as { headers: Record<string, string>; requestContext: Record<string, unknown> };
-  return queries.map((query, i) => {
-    const form = rangeForm(query);
-    return {
-      ...recorded,
-      headers: { ...recorded.headers, 'content-length': String(Buffer.byteLength(form)) },
-      requestContext: { ...recorded.requestContext, requestId: `bench-${i}` },
-      body: Buffer.from(form).toString('base64'),
-      isBase64Encoded: true,
-    };
-  });
-}
 
 export async function handlerCpu(ctx: BenchContext): Promise<string> {
   const cases = dashboardCases();
   const eventsFile = path.join(ctx.workDir, 'handler-events.json');
-  await writeFile(eventsFile, JSON.stringify(Object.fromEntries(cases.map((c) => [c.name, eventsFor(c.routerQueries)]))));
-  const runner = await startHandlerRunner(BUNDLE, eventsFile, ctx.shardMapFile, ctx.workDir);
+  await writeFile(eventsFile, JSON.stringify(Object.fromEntries(cases.map((c) => [c.name, eventsFor(c.routerQueries.map(rangeForm))]))));
+  const runner = await startHandlerRunner(AWS_BUNDLE, eventsFile, ctx.shardMapFile, ctx.workDir);
   const serve = await startRouterCli(ctx.shardMapFile, ctx.workDir, 'router-handler-cpu');
   const machine = new LoadSampler();
   type Variant = 'gzip' | 'identity' | 'serve';
@@ -57,12 +35,7 @@ export async function handlerCpu(ctx: BenchContext): Promise<string> {
         failures.push(...result.failures);
         return { cpuMs: cpu!, processMs: cpu! };
       }
-      const params = new URLSearchParams({ load: c.name, 'accept-encoding': variant === 'gzip' ? GZIP : '' });
-      const { result, cpuMs: [processMs] } = await cpuDuring([runner.proc.pid], async () => {
-        const response = await fetch(`${runner.url}/run?${params}`, { method: 'POST' });
-        if (response.status !== 200) throw new Error(`handler runner: HTTP ${response.status} ${await response.text()}`);
-        return (await response.json()) as RunnerAnswer;
-      });
+      const { result, cpuMs: [processMs] } = await cpuDuring([runner.proc.pid], () => runHandlerLoad(runner, c.name, variant === 'gzip' ? GZIP : ''));
       failures.push(...result.failures.map((f) => `handler (${variant}), ${c.name}: ${f}`));
       return { cpuMs: result.cpuUs / 1000, processMs: processMs! };
     };

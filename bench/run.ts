@@ -10,6 +10,7 @@
 //   dashboards    issue 11: the dashboards' load through the router vs the collector / global Prometheus,
 //                 wall and CPU of every process (BENCH_PROFILE=one/two/all: a --cpu-prof of that load)
 //   handler-cpu   issue 11: the same queries through the bundled AWS handler, CPU per invocation vs serve's
+//   handler-gzip  issue 10: a ~5 MB answer through the bundled AWS handler with and without gzip, wall and CPU
 //   fanout        issue 11: the router over 8/32/128 simulated collectors vs the slowest shard alone
 //
 // Every process started here (Prometheus, nginx, routers, wrk, fresh node processes) is stopped at the
@@ -26,6 +27,7 @@ import { crossShard } from './cross-shard.ts';
 import { dashboards } from './dashboards.ts';
 import { fanout } from './fanout.ts';
 import { handlerCpu } from './handler-cpu.ts';
+import { handlerGzip } from './handler-gzip.ts';
 import { largeAnswers } from './large.ts';
 import { overhead, WRK } from './overhead.ts';
 import { NGINX } from './servers.ts';
@@ -39,6 +41,7 @@ const BENCHMARKS: Record<string, { title: string; run: (ctx: BenchContext) => Pr
   'cold-start': { title: 'Cold start (bench/cold-start.ts)', run: coldStart },
   dashboards: { title: 'Dashboard loads, issue 11 (bench/dashboards.ts)', run: dashboards },
   'handler-cpu': { title: 'Router CPU through the AWS handler, issue 11 (bench/handler-cpu.ts)', run: handlerCpu },
+  'handler-gzip': { title: 'Gzip of a large answer through the AWS handler, issue 10 (bench/handler-gzip.ts)', run: handlerGzip },
   fanout: { title: 'Fan-out to simulated collectors, issue 11 (bench/fanout.ts)', run: fanout },
 };
 

@@ -1,9 +1,10 @@
-// The prome-route command line: serve, explain, shards (validate, diff, push).
+// The prome-route command line: serve, explain, shards (validate, diff, push), check.
 import { parseArgs } from 'node:util';
 import { PromQLSyntaxError } from '../lib/promql/parse.ts';
 import { loadShardMapFile } from '../lib/shards/file.ts';
 import { ShardMapError } from '../lib/shards/schema.ts';
 import { VERSION } from '../lib/version.ts';
+import { CHECK_USAGE, checkCommand } from './check.ts';
 import { explain } from './explain.ts';
 import { parseListenAddress, serve } from './serve.ts';
 import { CommandError, SHARDS_USAGE, shardsCommand, UsageError } from './shards.ts';
@@ -16,15 +17,15 @@ Usage:
       proxy's YAML config. Default listen address: its http.listen_addr, else 127.0.0.1:9091.
   prome-route explain --shards FILE 'QUERY'
       Print the shards a query goes to and the query each of them is sent.
-${SHARDS_USAGE}  prome-route --version
+${SHARDS_USAGE}${CHECK_USAGE}  prome-route --version
 `;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === '--version' || command === 'version') return void console.log(VERSION);
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') return void process.stdout.write(USAGE);
-  if (command === 'shards') {
-    process.exitCode = await shardsCommand(rest);
+  if (command === 'shards' || command === 'check') {
+    process.exitCode = await (command === 'shards' ? shardsCommand : checkCommand)(rest);
     return;
   }
   const { values, positionals } = parseArgs({

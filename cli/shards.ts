@@ -11,7 +11,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeShard, diffShardMaps, formatChange, shardName, summarizeChanges } from '../lib/shards/diff.ts';
 import { hasHeaders, shardMapJson, shardValue } from '../lib/shards/document.ts';
-import { ossCredentialsFromEnv, ossEndpointFromEnv } from '../lib/shards/env.ts';
+import { alibabaCredentialsFromEnv } from '../lib/shards/alibaba.ts';
+import { ossEndpointFromEnv } from '../lib/shards/env.ts';
 import { loadShardMapFile } from '../lib/shards/file.ts';
 import { ossObjectSource, writeOssObject, type OssObject } from '../lib/shards/oss.ts';
 import { DEFAULT_SHARD_LABEL, ShardMapError, type LoadedShardMap, type ShardMap } from '../lib/shards/schema.ts';
@@ -345,8 +346,9 @@ function ossObject({ bucket, key }: { readonly bucket: string; readonly key: str
     key,
     endpoint: ossEndpointFromEnv(process.env, { internal: false }),
     credentials: () =>
-      ossCredentialsFromEnv(
+      alibabaCredentialsFromEnv(
         process.env,
+        'OSS',
         'set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN with temporary credentials)',
       ),
   };

@@ -30,11 +30,11 @@ await Promise.all([
     // URLLIB_ENABLE_PROXY set (as in the Alibaba Cloud bundle below).
     external: ['proxy-agent'],
   }),
-  // Lambda, nodejs20.x: `handler: dist/aws/index.handler`. The AWS SDK is bundled rather than taken
+  // Lambda, nodejs24.x: `handler: dist/aws/index.handler`. The AWS SDK is bundled rather than taken
   // from the runtime: the SSM client that was tested is the one that runs (the runtime's copy changes
   // with Lambda's updates). Its ES module builds (`module`, not Node's default `main`) tree-shake,
-  // which keeps the bundle under 1 MB. The OSS client is imported only when an OSS source is
-  // configured, which never happens on AWS.
+  // which keeps the bundle under 1 MB. The Alibaba clients (OSS, OOS) are imported only when an
+  // Alibaba source is configured, which never happens on AWS.
   build({
     ...node,
     entryPoints: ['functions/aws/index.ts'],
@@ -43,10 +43,11 @@ await Promise.all([
     mainFields: ['module', 'main'],
     banner: { js: requireShim },
     minify: true,
-    external: ['ali-oss'],
+    external: ['ali-oss', '@alicloud/*'],
   }),
   // FC 3.0, nodejs20: `handler: index.handler` in dist/aliyun. FC loads a .js handler as CommonJS.
-  // ali-oss is bundled for the same reason as the AWS SDK above (FC's runtime has an older copy);
+  // ali-oss and @alicloud/pop-core (OOS) are bundled for the same reason as the AWS SDK above (FC's
+  // runtime has older copies);
   // the AWS SDK is imported only when an SSM source is configured, which never happens on FC, and
   // urllib (ali-oss's HTTP client) requires proxy-agent only with URLLIB_ENABLE_PROXY set.
   build({

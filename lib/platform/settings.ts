@@ -9,6 +9,12 @@ export type Environment = Readonly<Record<string, string | undefined>>;
  */
 export const DEADLINE_MARGIN_MS = 1_500;
 
+/** The result must be read and compressed by this long before the function's end. */
+export const RESULT_MARGIN_MS = 1_000;
+
+/** Whatever still runs this long before the function's end is cut short with a Prometheus timeout. */
+export const BACKSTOP_MARGIN_MS = 500;
+
 /**
  * Lambda refuses results over 6 MiB (the serialised JSON object, after base64) and API Gateway answers
  * 502 for it. The body may take all but 100 KiB, left for the status, headers and JSON framing.

@@ -1,7 +1,8 @@
 // Which shard map source a deployment uses, from its environment variables, behind one cache.
 import { loadShardMapFile } from './file.ts';
 import { cachedShardMap, DEFAULT_TTL_MS, type LoaderOptions, type ShardMapLoader, type ShardMapSource } from './loader.ts';
-import { ossObjectSource, type OssCredentials } from './oss.ts';
+import { alibabaCredentialsFromEnv, type AlibabaCredentials } from './alibaba.ts';
+import { ossObjectSource } from './oss.ts';
 import { DEFAULT_SHARD_LABEL, ShardMapError } from './schema.ts';
 import { ssmParameterSource, ssmPathSource } from './ssm.ts';
 
@@ -9,10 +10,11 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 
 export interface ShardMapEnvOptions extends Omit<LoaderOptions, 'ttlMs'> {
   /**
-   * OSS credentials, such as the Function Compute context's (default: ALIBABA_CLOUD_ACCESS_KEY_ID,
-   * ALIBABA_CLOUD_ACCESS_KEY_SECRET and ALIBABA_CLOUD_SECURITY_TOKEN from `env`, read when needed).
+   * Alibaba Cloud credentials for OSS, such as the Function Compute context's (default:
+   * ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and ALIBABA_CLOUD_SECURITY_TOKEN from
+   * `env`, read when needed).
    */
-  readonly ossCredentials?: () => OssCredentials;
+  readonly credentials?: () => AlibabaCredentials;
 }
 
 interface SourceKind {
@@ -35,7 +37,7 @@ const SOURCES: readonly SourceKind[] = [
         bucket: required(env, 'SHARD_MAP_OSS_BUCKET'),
         key: required(env, 'SHARD_MAP_OSS_KEY'),
         endpoint: ossEndpointFromEnv(env),
-        credentials: options.ossCredentials ?? (() => ossCredentialsFromEnv(env)),
+        credentials: options.credentials ?? (() => alibabaCredentialsFromEnv(env, 'OSS')),
       }),
   },
 ];
@@ -100,23 +102,6 @@ export function ossEndpointFromEnv(env: Environment, { internal = true } = {}): 
     throw new ShardMapError('no OSS region: set SHARD_MAP_OSS_REGION (e.g. cn-hangzhou) or SHARD_MAP_OSS_ENDPOINT');
   }
   return `https://oss-${region.replace(/^oss-/, '')}${internal ? '-internal' : ''}.aliyuncs.com`;
-}
-
-/**
- * ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and (temporary credentials)
- * ALIBABA_CLOUD_SECURITY_TOKEN. `advice` ends the message when they are missing.
- */
-export function ossCredentialsFromEnv(
-  env: Environment,
-  advice = 'give the function a role, or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET',
-): OssCredentials {
-  const accessKeyId = value(env, 'ALIBABA_CLOUD_ACCESS_KEY_ID');
-  const accessKeySecret = value(env, 'ALIBABA_CLOUD_ACCESS_KEY_SECRET');
-  if (accessKeyId === undefined || accessKeySecret === undefined) {
-    throw new ShardMapError(`no OSS credentials: ${advice}`);
-  }
-  const securityToken = value(env, 'ALIBABA_CLOUD_SECURITY_TOKEN');
-  return { accessKeyId, accessKeySecret, ...(securityToken === undefined ? {} : { securityToken }) };
 }
 
 /** An empty variable counts as unset, as it does in most deployment tools' templates. */

@@ -3,16 +3,10 @@
  * the map in force as If-None-Match, so an unchanged object costs a 304 and no download or parse.
  */
 import type OSS from 'ali-oss';
+import type { AlibabaCredentials } from './alibaba.ts';
 import { parseShardMapText } from './file.ts';
 import type { ShardMapSource } from './loader.ts';
 import { ShardMapError, type ShardMap } from './schema.ts';
-
-export interface OssCredentials {
-  readonly accessKeyId: string;
-  readonly accessKeySecret: string;
-  /** Present with temporary (STS) credentials, such as a function role's. */
-  readonly securityToken?: string;
-}
 
 export interface OssObject {
   readonly bucket: string;
@@ -20,7 +14,7 @@ export interface OssObject {
   /** "https://oss-cn-hangzhou-internal.aliyuncs.com"; without a scheme, https is assumed. */
   readonly endpoint: string;
   /** Asked before every request: Function Compute hands out fresh role credentials per invocation. */
-  readonly credentials: () => OssCredentials;
+  readonly credentials: () => AlibabaCredentials;
 }
 
 export function ossObjectSource({ bucket, key, endpoint, credentials }: OssObject): ShardMapSource {
@@ -69,7 +63,7 @@ export async function writeOssObject(
 }
 
 /** ali-oss loads on first use, so that other platforms' bundles never load it. */
-async function createClient(bucket: string, endpoint: string, credentials: () => OssCredentials): Promise<OSS> {
+async function createClient(bucket: string, endpoint: string, credentials: () => AlibabaCredentials): Promise<OSS> {
   const { default: OSS } = await import('ali-oss');
   const initial = credentials();
   return new OSS({

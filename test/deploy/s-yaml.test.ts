@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { removeTemporaryDirs, repoRoot, runNodeCli, type Run } from './tools.ts';
+import { removeTemporaryDirs, repoRoot, serverlessDevs, type Run } from './tools.ts';
 
 /** What a CI "deployment" sets: every PROME_ROUTE_* variable s.yaml reads without a default. */
 const ciEnv = {
@@ -18,12 +18,9 @@ const ciEnv = {
   PROME_ROUTE_SHARD_MAP_BUCKET: 'prome-route-config',
   PROME_ROUTE_ROLE_ARN: 'acs:ram::1234567890123456:role/prome-route-fc',
   PROME_ROUTE_LOG_PROJECT: 'prome-route-logs',
-  PROME_ROUTE_TOKEN: 'ci-token',
 };
 
-/** Serverless Devs with a throwaway HOME; NODE_ENV=test stops it from starting its report and update daemons. */
-const sPreview = (env: Record<string, string>) =>
-  runNodeCli('node_modules/@serverless-devs/s/bin/s', ['preview', '-o', 'json'], { NODE_ENV: 'test', ...env });
+const sPreview = (env: Record<string, string>) => serverlessDevs(['preview', '-o', 'json'], env);
 
 const parsePreview = (run: Run) => {
   if (run.code !== 0) throw new Error(`s preview failed (${run.code}):\n${run.stdout}\n${run.stderr}`);
@@ -33,6 +30,30 @@ const parsePreview = (run: Run) => {
 // Names as FC 3.0 takes them: letters, digits, _ and -, not starting with a digit or -, at most 64.
 const Name = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/));
 const NonEmpty = v.pipe(v.string(), v.minLength(1));
+
+/**
+ * Function Compute 3.0's own rules for a function's resources, beyond the fc3 component's JSON schema
+ * (https://www.alibabacloud.com/help/en/functioncompute/fc-3-0/ "instance specifications", "configure
+ * instance concurrency", and "feature updates in Function Compute 3.0"): vCPU in steps of 0.05 from
+ * 0.05 to 16, memory in steps of 64 MB from 128 MB to 32 GB, between 1 and 4 GB of memory per vCPU,
+ * disk 512 MB or 10 GB; instance concurrency (1 to 200) only on custom runtimes and custom containers:
+ * "standard runtimes no longer support instance concurrency" in FC 3.0.
+ */
+function fcResourceProblems(fn: { runtime: string; cpu: number; memorySize: number; diskSize: number; instanceConcurrency?: number }): string[] {
+  const problems: string[] = [];
+  const steps = (value: number, step: number) => Math.abs(value / step - Math.round(value / step)) < 1e-9;
+  if (!(fn.cpu >= 0.05 && fn.cpu <= 16 && steps(fn.cpu, 0.05))) problems.push(`cpu ${fn.cpu}: 0.05 to 16 in steps of 0.05`);
+  if (!(fn.memorySize >= 128 && fn.memorySize <= 32768 && fn.memorySize % 64 === 0)) problems.push(`memorySize ${fn.memorySize}: 128 to 32768 MB in steps of 64`);
+  const gbPerCpu = fn.memorySize / 1024 / fn.cpu;
+  if (!(gbPerCpu >= 1 && gbPerCpu <= 4)) problems.push(`${gbPerCpu} GB per vCPU: between 1 and 4`);
+  if (![512, 10240].includes(fn.diskSize)) problems.push(`diskSize ${fn.diskSize}: 512 or 10240`);
+  const custom = fn.runtime.startsWith('custom');
+  if (fn.instanceConcurrency !== undefined && !custom) problems.push(`instanceConcurrency on the built-in runtime ${fn.runtime}: custom runtimes and containers only`);
+  if (fn.instanceConcurrency !== undefined && !(Number.isInteger(fn.instanceConcurrency) && fn.instanceConcurrency >= 1 && fn.instanceConcurrency <= 200)) {
+    problems.push(`instanceConcurrency ${fn.instanceConcurrency}: 1 to 200`);
+  }
+  return problems;
+}
 
 /** The fc3 component's function properties that s.yaml uses, with their limits; other keys are errors (typos). */
 const FcFunction = v.strictObject({
@@ -44,11 +65,12 @@ const FcFunction = v.strictObject({
   runtime: v.literal('nodejs20'),
   code: NonEmpty,
   handler: v.pipe(v.string(), v.regex(/^[^.]+\.[A-Za-z_$][\w$]*$/)),
-  instanceConcurrency: v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(100)),
+  instanceConcurrency: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(200))),
   cpu: v.pipe(v.number(), v.minValue(0.05), v.maxValue(16)),
   memorySize: v.pipe(v.number(), v.integer(), v.multipleOf(64), v.minValue(128), v.maxValue(32768)),
   diskSize: v.picklist([512, 10240]),
   timeout: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(86400)),
+  concurrencyConfig: v.strictObject({ reservedConcurrency: v.pipe(v.number(), v.integer(), v.minValue(1)) }),
   role: v.pipe(v.string(), v.regex(/^acs:ram::\d+:role\/[\w.-]+$/)),
   internetAccess: v.boolean(),
   vpcConfig: v.strictObject({
@@ -88,18 +110,19 @@ const SYaml = v.object({
 let raw: v.InferOutput<typeof SYaml>;
 let fn: FcFunction;
 let shanghai: FcFunction;
-let withoutToken: Run;
+let priorToken: Run;
+let previews: Run[];
 
 beforeAll(async () => {
   raw = v.parse(SYaml, parse(await readFile(join(repoRoot, 's.yaml'), 'utf8')));
-  const runs = await Promise.all([sPreview(ciEnv), sPreview({ ...ciEnv, PROME_ROUTE_REGION: 'cn-shanghai' }), sPreview({ ...ciEnv, PROME_ROUTE_TOKEN: '' })]);
-  console.info(`s preview: ${runs.map((r) => Math.round(r.ms)).join(', ')} ms`);
-  [fn, shanghai] = runs.slice(0, 2).map((run) => {
+  previews = await Promise.all([sPreview(ciEnv), sPreview({ ...ciEnv, PROME_ROUTE_REGION: 'cn-shanghai' }), sPreview({ ...ciEnv, PROME_ROUTE_TOKEN: 'plain-token' })]);
+  console.info(`s preview: ${previews.map((r) => Math.round(r.ms)).join(', ')} ms`);
+  [fn, shanghai] = previews.slice(0, 2).map((run) => {
     const { resources } = parsePreview(run);
     expect(Object.keys(resources)).toEqual(['router']);
     return v.parse(FcFunction, resources.router.props);
   }) as [FcFunction, FcFunction];
-  withoutToken = runs[2]!;
+  priorToken = previews[2]!;
 });
 
 afterAll(removeTemporaryDirs);
@@ -126,6 +149,10 @@ describe('s.yaml as written', () => {
 });
 
 describe('s.yaml as Serverless Devs renders it (s preview)', () => {
+  it('with its background processes off: nothing it started outlives it', () => {
+    for (const run of previews) expect(run.strays).toEqual([]);
+  });
+
   it('is a Node.js 20 function whose code directory the build produced, exporting the handler', async () => {
     expect(fn.runtime).toBe('nodejs20');
     const [file, exported] = fn.handler.split('.') as [string, string];
@@ -142,13 +169,20 @@ describe('s.yaml as Serverless Devs renders it (s preview)', () => {
     expect(type).toBe('function');
   });
 
-  it('takes many requests per instance, with memory, CPU and a timeout above the router deadline', () => {
-    expect(fn.instanceConcurrency).toBeGreaterThan(1);
-    // FC 3.0: between 1 and 4 GB of memory per vCPU.
-    const gbPerCpu = fn.memorySize / 1024 / fn.cpu;
-    expect(gbPerCpu).toBeGreaterThanOrEqual(1);
-    expect(gbPerCpu).toBeLessThanOrEqual(4);
+  it('sizes one request per instance on the built-in runtime, within FC 3.0\'s resource rules', () => {
+    expect(fcResourceProblems(fn)).toEqual([]);
+    expect(fn.instanceConcurrency).toBeUndefined();
     expect(Number(fn.environmentVariables.ROUTER_TIMEOUT_MS)).toBeLessThan(fn.timeout * 1000);
+    // Each instance takes one vSwitch address: the cap keeps a burst within the vSwitch.
+    expect(fn.concurrencyConfig.reservedConcurrency).toBe(50);
+  });
+
+  it('the rules themselves: what s.yaml had before (20 requests per instance on nodejs20) is refused', () => {
+    expect(fcResourceProblems({ runtime: 'nodejs20', cpu: 1, memorySize: 1024, diskSize: 512, instanceConcurrency: 20 }))
+      .toEqual(['instanceConcurrency on the built-in runtime nodejs20: custom runtimes and containers only']);
+    expect(fcResourceProblems({ runtime: 'custom.debian10', cpu: 1, memorySize: 1024, diskSize: 512, instanceConcurrency: 20 })).toEqual([]);
+    expect(fcResourceProblems({ runtime: 'nodejs20', cpu: 0.33, memorySize: 1000, diskSize: 1024 })).toHaveLength(3);
+    expect(fcResourceProblems({ runtime: 'nodejs20', cpu: 2, memorySize: 1024, diskSize: 512 })).toEqual(['0.5 GB per vCPU: between 1 and 4']);
   });
 
   it('runs in the VPC given by the environment', () => {
@@ -161,12 +195,13 @@ describe('s.yaml as Serverless Devs renders it (s preview)', () => {
     expect(fn.logConfig).toMatchObject({ project: ciEnv.PROME_ROUTE_LOG_PROJECT, logstore: 'prome-route' });
   });
 
-  it('has one anonymous HTTP trigger for GET and POST, and the router checks a bearer token', () => {
+  it('has one anonymous HTTP trigger for GET and POST, and the router checks a bearer token read from OOS', () => {
     const [trigger] = fn.triggers;
     expect(trigger.triggerType).toBe('http');
     expect(trigger.triggerConfig.authType).toBe('anonymous');
     expect([...trigger.triggerConfig.methods].sort()).toEqual(['GET', 'POST']);
-    expect(fn.environmentVariables.ROUTER_AUTH_TOKEN).toBe(ciEnv.PROME_ROUTE_TOKEN);
+    expect(fn.environmentVariables).toMatchObject({ ROUTER_AUTH_TOKEN_OOS_PARAMETER: 'prome-route-prod-auth-token', ROUTER_AUTH_TOKEN_OOS_REGION: 'cn-hangzhou' });
+    expect(fn.environmentVariables).not.toHaveProperty('ROUTER_AUTH_TOKEN');
   });
 
   it('reads the shard map from the OSS object, in the function region', () => {
@@ -185,14 +220,16 @@ describe('s.yaml as Serverless Devs renders it (s preview)', () => {
     expect(shanghai.environmentVariables.SHARD_MAP_OSS_REGION).toBe('cn-shanghai');
   });
 
-  it('refuses to render without a token, so an anonymous trigger never goes out unprotected', () => {
-    expect(withoutToken.code).not.toBe(0);
-    expect(withoutToken.stdout + withoutToken.stderr).toContain('PROME_ROUTE_TOKEN');
+  it('never puts the token itself in the function configuration, whatever the environment holds', () => {
+    const text = priorToken.stdout;
+    expect(priorToken.code).toBe(0);
+    expect(text).not.toContain('plain-token');
+    expect(JSON.stringify(fn)).not.toMatch(/ROUTER_AUTH_TOKEN"|PROME_ROUTE_TOKEN"/);
   });
 });
 
 describe('infra/aliyun', () => {
-  it('ram-policy.json allows reading the map object and writing the logstore, nothing else', async () => {
+  it('ram-policy.json allows reading the map object and the token parameter, and writing the logstore, nothing else', async () => {
     const policy = JSON.parse(await readFile(join(repoRoot, 'infra/aliyun/ram-policy.json'), 'utf8'));
     expect(policy.Version).toBe('1');
     const grants = (policy.Statement as { Effect: string; Action: string[]; Resource: string[] }[]).map((s) => {
@@ -201,6 +238,9 @@ describe('infra/aliyun', () => {
     });
     expect(grants).toEqual([
       { actions: ['oss:GetObject'], resources: [`acs:oss:*:*:${ciEnv.PROME_ROUTE_SHARD_MAP_BUCKET}/${fn.environmentVariables.SHARD_MAP_OSS_KEY}`] },
+      // OOS keeps an encrypted parameter as the KMS secret oos/<name>: reading it takes both grants.
+      { actions: ['oos:GetSecretParameter'], resources: [`acs:oos:${fn.region}:*:secretparameter/${fn.environmentVariables.ROUTER_AUTH_TOKEN_OOS_PARAMETER}`] },
+      { actions: ['kms:GetSecretValue'], resources: [`acs:kms:${fn.region}:*:secret/oos/${fn.environmentVariables.ROUTER_AUTH_TOKEN_OOS_PARAMETER}`] },
       { actions: ['log:PostLogStoreLogs'], resources: [`acs:log:${fn.region}:*:project/${fn.logConfig.project}/logstore/${fn.logConfig.logstore}`] },
     ]);
   });

@@ -1,8 +1,10 @@
 // Running the deployment CLIs offline from the tests, and reading what they produce.
-import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFile, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort, sleep, startProcess } from '../e2e/harness/processes.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 
@@ -24,24 +26,71 @@ export interface Run {
   readonly stdout: string;
   readonly stderr: string;
   readonly ms: number;
+  /** Processes the CLI left running outside its process group (detached daemons), killed: their command lines. */
+  readonly strays: readonly string[];
 }
 
 /**
- * Runs a Node CLI from node_modules in the repository, with an environment of its own: no variable of
- * the caller's (no AWS profile or Alibaba access key of a developer's machine is ever picked up), a
- * throwaway HOME, and `extra`.
+ * Runs a Node script (a CLI in node_modules, as a path from the repository's root) with an environment
+ * of its own: no variable of the caller's (no AWS profile or Alibaba access key of a developer's machine
+ * is ever picked up), a throwaway HOME, and `extra`. The CLI runs in a process group of its own with its output going to
+ * files, not pipes (a CLI whose reader is gone cannot loop on EPIPE); the whole group is killed when it
+ * runs past `timeoutMs`, when it ends (whatever it left in the group) and if this process exits first.
+ * Anything it started outside the group (a detached daemon, which carries the throwaway HOME) is killed
+ * too and listed in `strays`.
  */
 export async function runNodeCli(script: string, args: readonly string[], extra: Record<string, string>, cwd = repoRoot, timeoutMs = 120_000): Promise<Run> {
-  const home = await temporaryDir('prome-route-deploy-home-');
+  const [home, outputDir] = await Promise.all([temporaryDir('prome-route-deploy-home-'), temporaryDir('prome-route-deploy-output-')]);
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, NO_COLOR: '1', ...extra };
+  const [stdoutFile, stderrFile] = [join(outputDir, 'stdout'), join(outputDir, 'stderr')];
+  const [stdoutFd, stderrFd] = [openSync(stdoutFile, 'w'), openSync(stderrFile, 'w')];
   const started = performance.now();
-  return new Promise((done) => {
-    execFile(process.execPath, [join(repoRoot, script), ...args], { cwd, env, timeout: timeoutMs, maxBuffer: 16 << 20 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        done({ code, stdout, stderr: error !== null && error.killed ? `${stderr}\n(killed after ${timeoutMs} ms)` : stderr, ms: performance.now() - started });
-      });
+  const child = spawn(process.execPath, [resolve(repoRoot, script), ...args], { cwd, env, detached: true, stdio: ['ignore', stdoutFd, stderrFd] });
+  closeSync(stdoutFd);
+  closeSync(stderrFd);
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch { /* the group is gone */ }
+  };
+  process.on('exit', killGroup);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup();
+  }, timeoutMs);
+  const code = await new Promise<number>((resolve) => {
+    child.once('error', () => resolve(1));
+    child.once('exit', (exitCode) => resolve(exitCode ?? 1));
   });
+  const ms = performance.now() - started;
+  clearTimeout(timer);
+  killGroup();
+  process.off('exit', killGroup);
+  const [stdout, stderr] = await Promise.all([readFile(stdoutFile, 'utf8'), readFile(stderrFile, 'utf8')]);
+  return { code, stdout, stderr: timedOut ? `${stderr}\n(killed after ${timeoutMs} ms)` : stderr, ms, strays: killStrays(home, child.pid!) };
+}
+
+/**
+ * Kills every process outside process group `group` whose environment has HOME=`home` (a throwaway HOME
+ * names the one run that started them), returning their command lines. The group was killed already
+ * (SIGKILL takes effect when a process is next scheduled, so its members may still be listed here).
+ * Processes of other users cannot be read, and are not ours.
+ */
+function killStrays(home: string, group: number): string[] {
+  const marker = Buffer.from(`\0HOME=${home}\0`);
+  const strays: string[] = [];
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so read after the last ')'.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === group) continue;
+      if (!Buffer.concat([Buffer.from('\0'), readFileSync(`/proc/${pid}/environ`)]).includes(marker)) continue;
+      strays.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim());
+      process.kill(pid, 'SIGKILL');
+    } catch { /* gone, or not ours to read */ }
+  }
+  return strays;
 }
 
 /**
@@ -59,6 +108,19 @@ async function serviceView(): Promise<string> {
   return dir;
 }
 
+/**
+ * Serverless Devs' `s`. Unless NODE_ENV is `test` it starts detached background processes on every run
+ * (usage reports, update checks: its lib/daemon/*.js), which outlive it; NODE_ENV=test is the one switch
+ * that skips them all. `analysis: disable` in its set-config.yml stops only the reports (tried: the
+ * update check still starts).
+ */
+export function serverlessDevs(args: readonly string[], env: Record<string, string>): Promise<Run> {
+  return runNodeCli('node_modules/@serverless-devs/s/bin/s', args, { ...env, NODE_ENV: 'test' });
+}
+
+/** osls without its telemetry and its notifications (which ask a server for news). */
+const OSLS_QUIET = { SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
+
 /** `osls package` of the repository's serverless.yml, its artifacts in the directory returned. */
 export async function oslsPackage(args: readonly string[]): Promise<Run & { readonly dir: string }> {
   const [service, dir] = await Promise.all([serviceView(), temporaryDir('prome-route-osls-')]);
@@ -67,8 +129,7 @@ export async function oslsPackage(args: readonly string[]): Promise<Run & { read
     AWS_ACCESS_KEY_ID: 'dummy',
     AWS_SECRET_ACCESS_KEY: 'dummy',
     AWS_EC2_METADATA_DISABLED: 'true',
-    SLS_TELEMETRY_DISABLED: '1',
-    SLS_NOTIFICATIONS_MODE: 'off',
+    ...OSLS_QUIET,
   }, service);
   return { ...run, dir };
 }
@@ -148,3 +209,37 @@ export function evaluateCondition(condition: Json, conditions: Readonly<Record<s
 }
 
 export type { Json };
+
+export interface OfflineGateway {
+  /** The emulated HTTP API's base URL. */
+  readonly url: string;
+  readonly output: () => string;
+  stop(): Promise<void>;
+}
+
+/**
+ * `osls offline start` of the repository's serverless.yml (serverless-offline: API Gateway HTTP API
+ * emulated, the function run from dist/ as Lambda would), with `extra` as the environment the function
+ * sees besides its own, on free loopback ports. Resolves once the gateway listens. It runs as the
+ * end-to-end harness runs its servers: a process group of its own, output to a log file, stopped with
+ * its group, and with this process if that ends first.
+ */
+export async function startOslsOffline(args: readonly string[], extra: Record<string, string>): Promise<OfflineGateway> {
+  const [service, home] = await Promise.all([serviceView(), temporaryDir('prome-route-offline-home-')]);
+  const [httpPort, lambdaPort] = [await freePort(), await freePort()];
+  const proc = await startProcess(process.execPath, [join(repoRoot, 'node_modules/osls/bin/serverless.js'), 'offline', 'start', ...args,
+    '--host', '127.0.0.1', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), '--noTimeout'], {
+    cwd: service,
+    logFile: join(home, 'offline.log'),
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, NO_COLOR: '1', ...OSLS_QUIET, ...extra },
+  });
+  const stop = async () => {
+    await proc.stop();
+    killStrays(home, proc.pid);
+  };
+  while (!readFileSync(proc.logFile, 'utf8').includes('Server ready')) {
+    if (proc.hasExited()) throw new Error(`osls offline exited with ${await proc.exited}:\n${proc.log()}`);
+    await sleep(100);
+  }
+  return { url: `http://127.0.0.1:${httpPort}`, output: () => proc.log(), stop };
+}

@@ -2,15 +2,14 @@
 // Gateway events (REST API v1, HTTP API v2) in front of real collectors. Each event must get the
 // answer the core gives when called directly with the request the client meant.
 import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpResult } from '../../lib/platform/result.ts';
-import { EVAL_TIME, RANGE } from '../e2e/harness/generate.ts';
-import { writeShardMap } from '../e2e/harness/prometheus.ts';
+import { RANGE } from '../e2e/harness/generate.ts';
+import { AWS_CASES } from './cases.ts';
 import {
-  askCore, AWS_BUNDLE, expectCoreAnswer, expectMalformedEventError, expectTimeoutWhenSourceHangs, invokeInFreshProcess, loadEvent, resultAnswer,
-  startSilentCollector, useFunctionSession, type ApiCall, type EventCase,
+  askCore, AWS_BUNDLE, expectCoreAnswer, expectCoreTimeout, expectMalformedEventError, expectTimeoutWhenSourceHangs, invokeInFreshProcess, loadEvent,
+  resultAnswer, useFunctionSession, type ApiCall,
 } from './harness.ts';
 
 type Handler = (event: unknown, context: unknown) => Promise<HttpResult>;
@@ -31,41 +30,7 @@ async function coldStart(instance: string, env: Record<string, string>): Promise
   }
 }
 
-const CASES: EventCase[] = [
-  {
-    event: 'apigw-v2-series-get.json',
-    gzip: true,
-    call: { method: 'GET', path: '/api/v1/series', params: [['match[]', 'demo_num_cpus{cluster="a"}'], ['match[]', 'demo_disk_usage_bytes{cluster=~"b|c"}'], ['start', START], ['end', END]] },
-    names: ['demo_disk_usage_bytes', 'demo_num_cpus'],
-  },
-  {
-    event: 'apigw-v2-query-range-gzip.json',
-    gzip: true,
-    call: { method: 'GET', path: '/api/v1/query_range', params: [['query', 'demo_memory_usage_bytes{cluster="b", type="used"}'], ['start', START], ['end', END], ['step', '60']] },
-  },
-  {
-    event: 'apigw-v2-query-range-post-base64.json',
-    gzip: true,
-    call: { method: 'POST', path: '/api/v1/query_range', params: [['query', 'demo_cpu_usage_seconds_total{cluster="c", mode="idle"}'], ['start', START], ['end', END], ['step', '30']] },
-  },
-  {
-    event: 'apigw-v1-query-stage-gzip.json',
-    gzip: true,
-    call: { method: 'GET', path: '/api/v1/query', params: [['query', 'demo_memory_usage_bytes{cluster="a"}'], ['time', String(EVAL_TIME)]] },
-  },
-  {
-    event: 'apigw-v1-series-get-multivalue.json',
-    gzip: false,
-    call: { method: 'GET', path: '/api/v1/series', params: [['match[]', 'demo_num_cpus{cluster="b", instance="demo.promlabs.com:10001"}'], ['match[]', 'demo_disk_usage_bytes{cluster="a"}'], ['start', START], ['end', END]] },
-    names: ['demo_disk_usage_bytes', 'demo_num_cpus'],
-  },
-  {
-    event: 'apigw-v1-series-post-base64.json',
-    gzip: true,
-    call: { method: 'POST', path: '/api/v1/series', params: [['match[]', 'demo_num_cpus{cluster="c"}'], ['match[]', 'demo_batch_last_success_timestamp_seconds{cluster="a"}'], ['start', START], ['end', END]] },
-    names: ['demo_batch_last_success_timestamp_seconds', 'demo_num_cpus'],
-  },
-];
+const CASES = AWS_CASES;
 
 describe('AWS Lambda handler (dist/aws/index.mjs)', () => {
   let handler: Handler;
@@ -81,6 +46,14 @@ describe('AWS Lambda handler (dist/aws/index.mjs)', () => {
       await expectCoreAnswer(await handler(await loadEvent(c.event), context()), c, session.core);
     });
   }
+
+  it('answers whatever the gateway domain: the URL comes from the path and query only', async () => {
+    for (const c of [CASES[0]!, CASES[3]!]) {
+      const event = await loadEvent(c.event);
+      const odd = { ...event, requestContext: { ...(event.requestContext as object), domainName: '<api-id>.execute-api.<region>.amazonaws.com' } };
+      await expectCoreAnswer(await handler(odd, context()), c, session.core);
+    }
+  });
 
   it('answers a Prometheus execution error, not a 502, when the answer exceeds the payload limit', async () => {
     const query = 'demo_memory_usage_bytes';
@@ -101,24 +74,15 @@ describe('AWS Lambda handler (dist/aws/index.mjs)', () => {
     expect(resultAnswer(await handler(event, context()))).toEqual(expected);
   });
 
-  it('ends the request with a Prometheus timeout before the function runs out of time', async () => {
-    const silent = await startSilentCollector();
-    try {
-      const mapFile = path.join(session.cluster.dataDir, 'silent.json');
-      await writeShardMap(mapFile, { a: silent.url });
-      const coldHandler = await coldStart('deadline', { SHARD_MAP_FILE: mapFile });
-      const event = await loadEvent('apigw-v1-query-stage-gzip.json');
-      const started = Date.now();
-      // 3 s left: the core's deadline is 1.5 s, leaving the margin to hand the answer over.
-      const result = await coldHandler(event, context(3_000));
-      expect(Date.now() - started).toBeLessThan(3_000);
-      expect(result.statusCode).toBe(503);
-      const { body } = resultAnswer(result) as { body: { status: string; errorType: string; error: string } };
-      expect(body).toMatchObject({ status: 'error', errorType: 'timeout' });
-      expect(body.error, 'answered by the core, not the backstop').not.toContain('ran out of time');
-    } finally {
-      await silent.stop();
-    }
+  it('ends the request with the core\'s Prometheus timeout, its deadline taken from the function\'s time', async () => {
+    // Lambda's clock: the time left shrinks as the invocation runs.
+    const functionTimeMs = 4_000;
+    const lambdaContext = () => {
+      const end = Date.now() + functionTimeMs;
+      return { awsRequestId: 'c0ffee00-deadline', getRemainingTimeInMillis: () => end - Date.now() };
+    };
+    await expectCoreTimeout(session.cluster.dataDir, (file) => coldStart('deadline', { SHARD_MAP_FILE: file }), await loadEvent('apigw-v1-query-stage-gzip.json'),
+      { functionTimeMs, context: lambdaContext });
   });
 
   it('answers a Prometheus timeout when something outside the core hangs past the function time', async () => {
@@ -132,8 +96,8 @@ describe('AWS Lambda handler (dist/aws/index.mjs)', () => {
   it('is one file under 1 MiB that runs without the repository', async () => {
     expect((await stat(AWS_BUNDLE)).size).toBeLessThan(1024 * 1024);
     const c = CASES[0]!;
-    const result = await invokeInFreshProcess(AWS_BUNDLE, await loadEvent(c.event), { awsRequestId: 'fresh' }, { SHARD_MAP_FILE: session.mapFile });
-    expect(resultAnswer(result)).toEqual(await askCore(session.core, c.call));
+    const result = await invokeInFreshProcess(AWS_BUNDLE, [await loadEvent(c.event)], { awsRequestId: 'fresh' }, { SHARD_MAP_FILE: session.mapFile });
+    expect(resultAnswer(result[0]!)).toEqual(await askCore(session.core, c.call));
   });
 });
 

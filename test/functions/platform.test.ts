@@ -1,10 +1,12 @@
 // The pieces both cloud handlers share: content negotiation, the buffered result with its size cap,
 // and the deadline and limit settings.
-import { gunzipSync } from 'node:zlib';
+import { createGzip, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { ApiError } from '../../lib/api/envelope.ts';
 import { DEFAULT_TIMEOUT_MS } from '../../lib/api/router.ts';
 import { acceptsGzip } from '../../lib/platform/encoding.ts';
-import { toResult } from '../../lib/platform/result.ts';
+import { toWebRequest } from '../../lib/platform/request.ts';
+import { fastGzip, toResult } from '../../lib/platform/result.ts';
 import { AWS_RESPONSE_LIMIT_BYTES, DEADLINE_MARGIN_MS, responseLimitBytes, routerTimeoutMs } from '../../lib/platform/settings.ts';
 
 describe('acceptsGzip', () => {
@@ -94,6 +96,95 @@ describe('toResult', () => {
     const result = await toResult(new Response(endless(), { headers: { 'content-type': 'application/json' } }), { acceptEncoding: 'gzip', limitBytes: 100_000 });
     expect(result.statusCode).toBe(422);
     expect(result.headers['content-encoding']).toBeUndefined();
+  });
+});
+
+/** A JSON answer streamed in `pieces` small chunks, as the core streams a collector's answer with the label put in. */
+const PIECE = '{"metric":{"__name__":"up","cluster":"a"},"value":[1,"1"]},';
+
+function streamed(pieces: number, failAfter?: ApiError): Response {
+  const piece = new TextEncoder().encode(PIECE);
+  let sent = 0;
+  return new Response(new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (sent === pieces) {
+        if (failAfter === undefined) return controller.close();
+        // A collector that stalls, until the exchange's deadline ends it.
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        return controller.error(failAfter);
+      }
+      sent++;
+      controller.enqueue(piece);
+    },
+  }), { headers: { 'content-type': 'application/json' } });
+}
+
+describe('toResult, streaming', () => {
+  it('gzips an answer of many small pieces, streamed in batches, to what the pieces make', async () => {
+    const result = await toResult(streamed(20_000), { acceptEncoding: 'gzip', limitBytes: 6_000_000 });
+    expect(gunzipSync(Buffer.from(result.body, 'base64')).toString()).toBe(PIECE.repeat(20_000));
+  });
+
+  it('answers a failure inside the answer (a collector that did not finish) with its own Prometheus error, not a 500', async () => {
+    const timeout = new ApiError('timeout', 'shard "a": collector did not finish its answer in time');
+    for (const acceptEncoding of ['gzip', null]) {
+      const result = await toResult(streamed(5_000, timeout), { acceptEncoding, limitBytes: 6_000_000 });
+      expect(result.statusCode).toBe(503);
+      expect(JSON.parse(result.body)).toEqual({ status: 'error', errorType: 'timeout', error: timeout.message });
+    }
+  });
+
+  it('blames the compression, not the collector, when compressing held the answer back longer than it took to arrive', async () => {
+    // A compressor slowed down on purpose: each batch waits 50 ms before zlib gets it.
+    const slowGzip = () => {
+      const gzip = createGzip();
+      const write = gzip._write.bind(gzip);
+      gzip._write = (chunk, encoding, done) => setTimeout(() => write(chunk, encoding, done), 50);
+      return gzip;
+    };
+    const timeout = new ApiError('timeout', 'shard "a": collector did not finish its answer in time');
+    const result = await toResult(streamed(20_000, timeout), { acceptEncoding: 'gzip', limitBytes: 6_000_000, gzip: slowGzip });
+    expect(result.statusCode).toBe(503);
+    expect(JSON.parse(result.body).error).toMatch(/^the function ran out of time compressing the answer: compression held it back for \d+ ms$/);
+  });
+
+  it('answers a Prometheus timeout when the answer is not ready by the deadline', async () => {
+    const trickle = new Response(new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        controller.enqueue(new TextEncoder().encode('x'));
+      },
+    }), { headers: { 'content-type': 'application/json' } });
+    const result = await toResult(trickle, { acceptEncoding: null, limitBytes: 6_000_000, deadline: Date.now() + 200 });
+    expect(result.statusCode).toBe(503);
+    expect(JSON.parse(result.body)).toMatchObject({ errorType: 'timeout', error: expect.stringMatching(/^the function ran out of time reading the answer/) });
+  });
+
+  it('compresses at the fastest level (the gzip header says so: XFL 4)', async () => {
+    const gzip = fastGzip();
+    const first = new Promise<Buffer>((resolve) => gzip.once('data', resolve));
+    gzip.end('{"status":"success"}');
+    expect((await first)[8]).toBe(4);
+  });
+});
+
+describe('toWebRequest', () => {
+  const build = (path: string, query = '') => toWebRequest({ method: 'GET', path, query, headers: new Headers(), requestId: 'r1' });
+
+  it('takes the URL from the path and query only', () => {
+    const url = new URL(build('/prod/api/v1/query', 'query=up&match%5B%5D=a').url);
+    expect([url.pathname, url.search]).toEqual(['/prod/api/v1/query', '?query=up&match%5B%5D=a']);
+  });
+
+  it('keeps a path that looks like a host a path', () => {
+    expect(new URL(build('//evil.example/api/v1/query').url).pathname).toBe('//evil.example/api/v1/query');
+    expect(new URL(build('api/v1/labels').url).pathname).toBe('/api/v1/labels');
+  });
+
+  it('names the platform request id unless the client sent one', () => {
+    expect(build('/api/v1/labels').headers.get('x-request-id')).toBe('r1');
+    const own = toWebRequest({ method: 'GET', path: '/', query: '', headers: new Headers({ 'x-request-id': 'mine' }), requestId: 'r1' });
+    expect(own.headers.get('x-request-id')).toBe('mine');
   });
 });
 

@@ -7,8 +7,8 @@
  * OSS's XML documents.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenOnLoopback } from '../support/loopback.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveOnLoopback } from '../support/loopback.ts';
 
 export interface OssRequest {
   readonly method: string;
@@ -67,18 +67,6 @@ export async function startFakeOss(): Promise<FakeOss> {
     return object;
   }
 
-  const server = createServer((request, response) => {
-    void (async () => {
-      const bucket = String(request.headers.host ?? '').split('.', 1)[0] ?? '';
-      const key = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname.slice(1));
-      const ifNoneMatch = request.headers['if-none-match'];
-      const chunks: Buffer[] = [];
-      for await (const chunk of request) chunks.push(chunk as Buffer);
-      const status = answer(request, response, bucket, key, Buffer.concat(chunks), ifNoneMatch);
-      requests.push({ method: request.method ?? '', bucket, key, ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }), status });
-    })();
-  });
-
   function answer(request: IncomingMessage, response: ServerResponse, bucket: string, key: string, body: Buffer, ifNoneMatch?: string): number {
     if (fake.failure !== null) return error(response, fake.failure.status, fake.failure.code, fake.failure.message);
     const denied = authenticationProblem(request, bucket, key, fake.keys);
@@ -109,7 +97,13 @@ export async function startFakeOss(): Promise<FakeOss> {
     return 200;
   }
 
-  return Object.assign(fake, await listenOnLoopback(server));
+  return Object.assign(fake, await serveOnLoopback((request, body, response) => {
+    const bucket = String(request.headers.host ?? '').split('.', 1)[0] ?? '';
+    const key = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname.slice(1));
+    const ifNoneMatch = request.headers['if-none-match'];
+    const status = answer(request, response, bucket, key, body, ifNoneMatch);
+    requests.push({ method: request.method ?? '', bucket, key, ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }), status });
+  }));
 }
 
 /** Checks "Authorization: OSS <AccessKeyId>:<Signature>" as OSS does for V1 signatures. */

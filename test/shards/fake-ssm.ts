@@ -6,9 +6,9 @@
  * error documents; PutParameter (types, Overwrite, the standard tier's 4096 characters) and
  * DeleteParameter.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, vi } from 'vitest';
-import { listenOnLoopback } from '../support/loopback.ts';
+import { serveOnLoopback } from '../support/loopback.ts';
 
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
 
@@ -46,7 +46,8 @@ export interface FakeSsm {
 
 const ACCOUNT = '123456789012';
 
-export async function startFakeSsm(): Promise<FakeSsm> {
+/** `region`: the one the SDK signs for (AWS_REGION), as the service checks it. */
+export async function startFakeSsm(region = 'us-east-1'): Promise<FakeSsm> {
   const parameters = new Map<string, StoredParameter>();
   const requests: SsmRequest[] = [];
   const fake: Omit<FakeSsm, 'url' | 'close'> = {
@@ -67,19 +68,13 @@ export async function startFakeSsm(): Promise<FakeSsm> {
     names: () => [...parameters.keys()].sort(),
   };
 
-  const server = createServer((request, response) => {
-    void answer(request, response);
-  });
-
-  async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  function answer(request: IncomingMessage, raw: Buffer, response: ServerResponse): void {
     if (fake.unreachable) {
       request.socket.destroy();
       return;
     }
     const target = String(request.headers['x-amz-target'] ?? '');
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+    const body = JSON.parse(raw.toString('utf8') || '{}') as Record<string, unknown>;
     const [status, document] = handle(request, target, body);
     requests.push({ target, body, status });
     response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `req-${requests.length}` });
@@ -89,7 +84,7 @@ export async function startFakeSsm(): Promise<FakeSsm> {
   function handle(request: IncomingMessage, target: string, body: Record<string, unknown>): [number, unknown] {
     const authorization = String(request.headers.authorization ?? '');
     if (request.method !== 'POST' || request.url !== '/') return error(404, 'UnknownOperationException');
-    if (!/^AWS4-HMAC-SHA256 Credential=test\/\d{8}\/us-east-1\/ssm\/aws4_request,/.test(authorization)) {
+    if (!new RegExp(`^AWS4-HMAC-SHA256 Credential=test/\\d{8}/${region}/ssm/aws4_request,`).test(authorization)) {
       return error(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
     }
     if (request.headers['content-type'] !== 'application/x-amz-json-1.1') return error(400, 'SerializationException');
@@ -100,7 +95,7 @@ export async function startFakeSsm(): Promise<FakeSsm> {
         const stored = parameters.get(name);
         // The service names no parameter in this error: its message is empty.
         if (stored === undefined) return error(400, 'ParameterNotFound');
-        return [200, { Parameter: parameter(name, stored) }];
+        return [200, { Parameter: parameter(name, stored, region) }];
       }
       case 'AmazonSSM.GetParametersByPath': {
         const path = String(body.Path);
@@ -111,7 +106,7 @@ export async function startFakeSsm(): Promise<FakeSsm> {
           .sort();
         const start = typeof body.NextToken === 'string' ? Number(Buffer.from(body.NextToken, 'base64').toString()) : 0;
         const end = start + Math.min(fake.pageSize, typeof body.MaxResults === 'number' ? body.MaxResults : 10);
-        const page = names.slice(start, end).map((name) => parameter(name, parameters.get(name)!));
+        const page = names.slice(start, end).map((name) => parameter(name, parameters.get(name)!, region));
         const next = end < names.length ? { NextToken: Buffer.from(String(end)).toString('base64') } : {};
         return [200, { Parameters: page, ...next }];
       }
@@ -156,17 +151,17 @@ export async function startFakeSsm(): Promise<FakeSsm> {
     return [200, { Version: version, Tier: 'Standard' }];
   }
 
-  return Object.assign(fake, await listenOnLoopback(server));
+  return Object.assign(fake, await serveOnLoopback(answer));
 }
 
-function parameter(name: string, { value, type, version, modified }: StoredParameter) {
+function parameter(name: string, { value, type, version, modified }: StoredParameter, region: string) {
   return {
     Name: name,
     Type: type,
     Value: value,
     Version: version,
     LastModifiedDate: modified,
-    ARN: `arn:aws:ssm:us-east-1:${ACCOUNT}:parameter${name}`,
+    ARN: `arn:aws:ssm:${region}:${ACCOUNT}:parameter${name}`,
     DataType: 'text',
   };
 }

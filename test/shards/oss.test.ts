@@ -167,7 +167,7 @@ describe('a shard map in an OSS object', () => {
     oss.put('maps', 'rotated.yaml', MAP_YAML);
     oss.keys.set('STS.old', { secret: 'old-secret', token: 'old-token' });
     let credentials = { accessKeyId: 'STS.old', accessKeySecret: 'old-secret', securityToken: 'old-token' };
-    const loader = shardMapFromEnv(env('rotated.yaml'), { ...options, ossCredentials: () => credentials });
+    const loader = shardMapFromEnv(env('rotated.yaml'), { ...options, credentials: () => credentials });
     const map = await loader.get();
 
     oss.keys.delete('STS.old');

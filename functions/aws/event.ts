@@ -1,28 +1,26 @@
 // API Gateway proxy events as Web Requests: REST APIs and HTTP API payload 1.0 (`httpMethod`, decoded
 // multi-value maps), HTTP API payload 2.0 (`requestContext.http`, raw query string, cookies array).
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { toWebRequest } from '../../lib/platform/request.ts';
 
 export type ApiGatewayEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2;
 
-export function toRequest(event: ApiGatewayEvent, requestId: string): Request {
+/** The event as the Request the client sent; the URL from the path and query only. */
+export function toRequest(event: ApiGatewayEvent, context: { readonly awsRequestId: string }): Request {
   const v1 = 'httpMethod' in event;
-  const method = v1 ? event.httpMethod : event.requestContext.http.method;
-  // v1: requestContext.path is the path the client asked for, stage or base path mapping included
-  // (`/prod/api/v1/query`); `path` lacks the stage. The core finds `/api/v1/` wherever it starts.
-  const path = v1 ? (event.requestContext.path ?? event.path) : event.rawPath;
-  // v2: repeated parameters (match[]) survive only in rawQueryString; queryStringParameters joins them with commas.
-  const query = v1 ? v1Query(event) : event.rawQueryString;
-  const headers = v1 ? v1Headers(event) : v2Headers(event);
-  // The core logs x-request-id: Lambda's request id ties its line to the invocation's START/REPORT lines.
-  if (!headers.has('x-request-id')) headers.set('x-request-id', requestId);
-  const url = new URL(`https://${event.requestContext.domainName ?? 'localhost'}`);
-  url.pathname = path;
-  url.search = query;
-  const body = event.body === null || event.body === undefined || method === 'GET' || method === 'HEAD'
-    ? undefined
-    // HTTP APIs hand form POSTs over in base64; REST APIs do for binaryMediaTypes.
-    : event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
-  return new Request(url, { method, headers, body });
+  return toWebRequest({
+    method: v1 ? event.httpMethod : event.requestContext.http.method,
+    // v1: requestContext.path is the path the client asked for, stage or base path mapping included
+    // (`/prod/api/v1/query`); `path` lacks the stage. The core finds `/api/v1/` wherever it starts.
+    path: v1 ? (event.requestContext.path ?? event.path) : event.rawPath,
+    // v2: repeated parameters (match[]) survive only in rawQueryString; queryStringParameters joins them with commas.
+    query: v1 ? v1Query(event) : event.rawQueryString,
+    headers: v1 ? v1Headers(event) : v2Headers(event),
+    body: event.body,
+    isBase64Encoded: event.isBase64Encoded,
+    // Lambda's request id ties the router's log line to the invocation's START/REPORT lines.
+    requestId: context.awsRequestId,
+  });
 }
 
 function v1Query(event: APIGatewayProxyEvent): string {
