@@ -1,44 +1,14 @@
 // Tenants through the core: who gets 401, which shards each caller's requests reach (counted by
-// collector stand-ins on loopback, which answer like small Prometheus servers), what the answers and
-// the request log say. The answers themselves are compared with a real global Prometheus in
+// collector stand-ins on loopback), what the answers and the request log say. The answers themselves are compared with a real global Prometheus in
 // test/e2e/tenants.test.ts; the collectors never asked, whatever the query, in test/property.
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../../lib/api/log.ts';
 import { createRouter, type RouterOptions } from '../../lib/api/router.ts';
 import { parseShardMap, type ShardMap } from '../../lib/shards/schema.ts';
+import { startCollectorStandIn, type CollectorStandIn } from '../support/collector.ts';
 
-interface Seen { path: string; params: URLSearchParams }
-
-/** A collector stand-in: records each request and answers it as a Prometheus with one series would. */
-function collector(name: string): { server: Server; seen: Seen[]; url: () => string } {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://collector');
-      const path = url.pathname;
-      seen.push({ path, params: new URLSearchParams(body === '' ? url.search : body) });
-      const data = path === '/api/v1/query' ? { resultType: 'vector', result: [] }
-        : path === '/api/v1/query_range' ? { resultType: 'matrix', result: [] }
-          : path === '/api/v1/labels' ? ['__name__', 'job']
-            : path.startsWith('/api/v1/label/') ? [`${name}-value`]
-              : path === '/api/v1/series' ? [{ __name__: 'up', job: name }]
-                : path === '/api/v1/metadata' ? { [`${name}_metric`]: [{ type: 'gauge', help: name, unit: '' }] }
-                  : path === '/api/v1/rules' ? { groups: [{ name, rules: [] }] }
-                    : path === '/api/v1/alerts' ? { alerts: [{ labels: { alertname: name } }] }
-                      : path === '/api/v1/status/buildinfo' ? { version: `collector ${name}` }
-                        : [];
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data }));
-    });
-  });
-  return { server, seen, url: () => `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-const collectors = { a: collector('a'), b: collector('b'), c: collector('c') };
+let collectors: Record<'a' | 'b' | 'c', CollectorStandIn>;
 const TOKENS = { dev: 'dev-token-0123456789', ops: 'ops-token-0123456789' };
 const ROUTER_TOKEN = 'router-wide-token';
 const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -47,16 +17,16 @@ let map: ShardMap;
 let withoutTenants: ShardMap;
 
 beforeAll(async () => {
-  for (const { server } of Object.values(collectors)) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const shards = Object.fromEntries(Object.entries(collectors).map(([name, c]) => [name, c.url()]));
+  collectors = { a: await startCollectorStandIn('a'), b: await startCollectorStandIn('b'), c: await startCollectorStandIn('c') };
+  const shards = Object.fromEntries(Object.entries(collectors).map(([name, c]) => [name, c.url]));
   withoutTenants = parseShardMap({ shards });
   map = parseShardMap({
     shards,
     tenants: { dev: { tokenSha256: sha256(TOKENS.dev), shards: ['b'] }, ops: { tokenSha256: sha256(TOKENS.ops), shards: ['c', 'a'] } },
   });
 });
-afterAll(() => {
-  for (const { server } of Object.values(collectors)) server.close();
+afterAll(async () => {
+  for (const c of Object.values(collectors ?? {})) await c.close();
 });
 beforeEach(() => {
   for (const c of Object.values(collectors)) c.seen.length = 0;
@@ -144,7 +114,7 @@ describe('which shards a request reaches', () => {
 
   it('names only the tenant\'s shards in partial-response warnings', async () => {
     const down = parseShardMap({
-      shards: { a: collectors.a.url(), b: 'http://127.0.0.1:9', c: collectors.c.url() },
+      shards: { a: collectors.a.url, b: 'http://127.0.0.1:9', c: collectors.c.url },
       tenants: { ops: { tokenSha256: sha256(TOKENS.ops), shards: ['a', 'c'] }, all: { tokenSha256: sha256(TOKENS.dev), shards: ['a', 'b', 'c'] } },
     });
     const r = createRouter({ shardMap: async () => down, log: quiet });
