@@ -9,7 +9,7 @@ import type { HttpResult } from '../../lib/platform/result.ts';
 import { EVAL_TIME, RANGE } from '../e2e/harness/generate.ts';
 import { writeShardMap } from '../e2e/harness/prometheus.ts';
 import {
-  askCore, expectCoreAnswer, expectMalformedEventError, expectTimeoutWhenSourceHangs, FC_BUNDLE, invokeInFreshProcess, loadEvent, resultAnswer,
+  askCore, expectCoreAnswer, expectMalformedEventError, expectTenantsEnforced, expectTimeoutWhenSourceHangs, FC_BUNDLE, invokeInFreshProcess, loadEvent, resultAnswer,
   startSilentCollector, useFunctionSession, type ApiCall, type EventCase,
 } from './harness.ts';
 
@@ -127,6 +127,16 @@ describe('Function Compute handler (dist/aliyun/index.js)', () => {
 
   it('answers a malformed event with a Prometheus internal error, and logs it', async () => {
     await expectMalformedEventError(handler, Buffer.from('not json'), context());
+  });
+
+  it('enforces the shard map\'s tenants through the core: a tenant sees its shards, no token gets 401', async () => {
+    const c = CASES.find((x) => x.event === 'fc3-label-values.json')!;
+    const event = async (authorization?: string) => {
+      const recorded = await loadEvent(c.event);
+      const headers = { ...(recorded.headers as Record<string, string>), ...(authorization === undefined ? {} : { Authorization: authorization }) };
+      return Buffer.from(JSON.stringify({ ...recorded, headers }));
+    };
+    await expectTenantsEnforced(session, coldStart, c, event, context());
   });
 
   it('is one file that runs without the repository', async () => {
