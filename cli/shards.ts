@@ -91,7 +91,7 @@ export async function shardsCommand(args: readonly string[]): Promise<number> {
 // validate
 
 async function validate(args: readonly string[]): Promise<number> {
-  const { positionals } = parse(args, {});
+  const { positionals } = parseCommandLine(args, {});
   if (positionals.length === 0) throw new UsageError('shards validate takes one or more shard map files');
   let code = 0;
   for (const file of positionals) {
@@ -125,7 +125,7 @@ function describeMap(what: string, { map, listen }: { readonly map: ShardMap; re
 // diff
 
 async function diff(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...TARGET_OPTIONS, 'shard-label': { type: 'string' } });
+  const { values, positionals } = parseCommandLine(args, { ...TARGET_OPTIONS, 'shard-label': { type: 'string' } });
   const [file, ...others] = positionals;
   if (file === undefined) throw new UsageError('shards diff takes the shard map FILE to compare');
   const target = targetOf(values, others, 'diff');
@@ -167,7 +167,7 @@ async function readTarget(target: Target, pathShardLabel: string): Promise<Shard
 // push
 
 async function push(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const { values, positionals } = parseCommandLine(args, {
     ...TARGET_OPTIONS,
     prune: { type: 'boolean' },
     secure: { type: 'boolean' },
@@ -298,7 +298,8 @@ async function written<T>(request: () => Promise<T>): Promise<T> {
 // ---------------------------------------------------------------------------------------------
 // Arguments.
 
-function parse<const TOptions extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: TOptions) {
+/** node:util's parseArgs, strict, with positionals; a mistake in the command line is a UsageError. */
+export function parseCommandLine<const TOptions extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: TOptions) {
   try {
     return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
   } catch (error) {

@@ -4,10 +4,9 @@
  * plain parameter and whoever reads it cannot query as the tenant.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { tenantDocument } from '../lib/shards/document.ts';
 import { parseShardMap } from '../lib/shards/schema.ts';
-import { UsageError } from './shards.ts';
+import { parseCommandLine, UsageError } from './shards.ts';
 
 export const TENANTS_USAGE = `  prome-route tenants add NAME --shards a,b
       A new random bearer token for tenant NAME (printed once, stored nowhere) and the entry to put
@@ -32,14 +31,7 @@ export function tenantsCommand(args: readonly string[]): number {
 }
 
 function add(args: readonly string[]): number {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options: { shards: { type: 'string', multiple: true } }, allowPositionals: true, strict: true });
-  } catch (error) {
-    if (error instanceof TypeError) throw new UsageError(error.message);
-    throw error;
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(args, { shards: { type: 'string', multiple: true } });
   const [name, ...others] = positionals;
   if (name === undefined || others.length > 0) throw new UsageError('tenants add takes one tenant NAME');
   const shards = (values.shards ?? []).flatMap((list) => list.split(','));

@@ -411,7 +411,15 @@ describe('tenants', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('tenants["dev team"]: tenant name must be letters, digits, "_", "." or "-", got "dev team"');
     expect(bad.stderr).toContain('tenants["dev team"].shards[1]: lists shard "a" twice');
-    expect((await promeRoute(['tenants', 'add', 'dev'])).stderr).toContain('tenants add needs --shards');
+    for (const [args, message] of [
+      [['tenants', 'add', 'dev'], 'tenants add needs --shards'],
+      [['tenants', 'add', 'dev', '--shards', 'a', '--frobnicate'], "Unknown option '--frobnicate'"],
+      [['tenants', 'remove', 'dev'], 'unknown tenants command "remove"'],
+    ] as const) {
+      const usage = await promeRoute([...args]);
+      expect({ args, code: usage.code }).toEqual({ args, code: 2 });
+      expect(usage.stderr).toContain(message);
+    }
   });
 
   it('validate, push --ssm and diff know tenants, and never show a hash; an SSM path cannot hold them', async () => {
