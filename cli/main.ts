@@ -1,4 +1,4 @@
-// The prome-route command line: serve, explain, shards (validate, diff, push), check.
+// The prome-route command line: serve, explain, shards (validate, diff, push), tenants (add), check.
 import { parseArgs } from 'node:util';
 import { PromQLSyntaxError } from '../lib/promql/parse.ts';
 import { loadShardMapFile } from '../lib/shards/file.ts';
@@ -8,6 +8,7 @@ import { CHECK_USAGE, checkCommand } from './check.ts';
 import { explain } from './explain.ts';
 import { parseListenAddress, serve } from './serve.ts';
 import { CommandError, SHARDS_USAGE, shardsCommand, UsageError } from './shards.ts';
+import { TENANTS_USAGE, tenantsCommand } from './tenants.ts';
 
 const USAGE = `prome-route ${VERSION}: one Prometheus API in front of per-cluster Prometheus collectors
 
@@ -17,7 +18,7 @@ Usage:
       proxy's YAML config. Default listen address: its http.listen_addr, else 127.0.0.1:9091.
   prome-route explain --shards FILE 'QUERY'
       Print the shards a query goes to and the query each of them is sent.
-${SHARDS_USAGE}${CHECK_USAGE}  prome-route --version
+${SHARDS_USAGE}${TENANTS_USAGE}${CHECK_USAGE}  prome-route --version
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -26,6 +27,10 @@ async function main(argv: string[]): Promise<void> {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') return void process.stdout.write(USAGE);
   if (command === 'shards' || command === 'check') {
     process.exitCode = await (command === 'shards' ? shardsCommand : checkCommand)(rest);
+    return;
+  }
+  if (command === 'tenants') {
+    process.exitCode = tenantsCommand(rest);
     return;
   }
   const { values, positionals } = parseArgs({

@@ -9,7 +9,7 @@
  * ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { describeShard, diffShardMaps, formatChange, shardName, summarizeChanges } from '../lib/shards/diff.ts';
+import { describeShard, describeTenant, diffShardMaps, formatChange, shardName, summarizeChanges } from '../lib/shards/diff.ts';
 import { hasHeaders, shardMapJson, shardValue } from '../lib/shards/document.ts';
 import { alibabaCredentialsFromEnv } from '../lib/shards/alibaba.ts';
 import { ossEndpointFromEnv } from '../lib/shards/env.ts';
@@ -26,15 +26,17 @@ import {
 } from '../lib/shards/ssm.ts';
 
 export const SHARDS_USAGE = `  prome-route shards validate FILE...
-      Check shard map files (JSON, YAML or the upstream proxy's YAML): one line per shard, or every
-      problem (exit 2).
+      Check shard map files (JSON, YAML or the upstream proxy's YAML): one line per shard and tenant,
+      or every problem (exit 2).
   prome-route shards diff FILE (--ssm NAME | --ssm-path PATH [--shard-label L] | --oss BUCKET/KEY | OTHERFILE)
       What pushing FILE would change in the map in force: shards added and removed, replicas,
-      headers (never their values), timeouts, the shard label. Exit 0 if none, 1 if any, 2 on errors.
+      headers (never their values), timeouts, the shard label, tenants added and removed, their
+      shards and tokens (never the hashes). Exit 0 if none, 1 if any, 2 on errors.
   prome-route shards push FILE (--ssm NAME | --ssm-path PATH [--prune] | --oss BUCKET/KEY) [--secure] [--kms-key-id KEY]
       Validate FILE, then write it: --ssm one parameter holding the JSON document; --ssm-path one
       parameter per shard (PATH/<shard>), leaving parameters of shards not in FILE unless --prune;
       --oss the JSON document as an object. Values with headers become SecureStrings (--secure: all).
+      A map with tenants goes to --ssm or --oss: an SSM path has no place for them.
       --ssm with a name ending in "/" is --ssm-path. SSM: the AWS SDK's region and credentials
       (AWS_REGION, AWS_PROFILE, …). OSS: SHARD_MAP_OSS_ENDPOINT or SHARD_MAP_OSS_REGION, and
       ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET [, ALIBABA_CLOUD_SECURITY_TOKEN].
@@ -90,7 +92,7 @@ export async function shardsCommand(args: readonly string[]): Promise<number> {
 // validate
 
 async function validate(args: readonly string[]): Promise<number> {
-  const { positionals } = parse(args, {});
+  const { positionals } = parseCommandLine(args, {});
   if (positionals.length === 0) throw new UsageError('shards validate takes one or more shard map files');
   let code = 0;
   for (const file of positionals) {
@@ -105,12 +107,18 @@ async function validate(args: readonly string[]): Promise<number> {
   return code;
 }
 
-/** "shards.json: shard label cluster, 2 shards" and a line per shard, header values left out. */
+/**
+ * "shards.json: shard label cluster, 2 shards, 1 tenant" and a line per shard and tenant, header
+ * values and token hashes left out.
+ */
 function describeMap(what: string, { map, listen }: { readonly map: ShardMap; readonly listen?: string | undefined }): string[] {
-  const count = `${map.shards.size} shard${map.shards.size === 1 ? '' : 's'}`;
+  const count = (size: number, noun: string) => `${size} ${noun}${size === 1 ? '' : 's'}`;
+  const tenants = [...(map.tenants?.values() ?? [])];
+  const counts = [count(map.shards.size, 'shard'), ...(map.tenants === undefined ? [] : [count(tenants.length, 'tenant')])];
   return [
-    `${what}: shard label ${map.shardLabel}, ${count}${listen === undefined ? '' : `, listen ${listen}`}`,
+    `${what}: shard label ${map.shardLabel}, ${counts.join(', ')}${listen === undefined ? '' : `, listen ${listen}`}`,
     ...[...map.shards.values()].map((shard) => `  ${shardName(shard.name)}: ${describeShard(shard)}`),
+    ...tenants.map((tenant) => `  tenant ${tenant.name}: ${describeTenant(tenant)}`),
   ];
 }
 
@@ -118,7 +126,7 @@ function describeMap(what: string, { map, listen }: { readonly map: ShardMap; re
 // diff
 
 async function diff(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...TARGET_OPTIONS, 'shard-label': { type: 'string' } });
+  const { values, positionals } = parseCommandLine(args, { ...TARGET_OPTIONS, 'shard-label': { type: 'string' } });
   const [file, ...others] = positionals;
   if (file === undefined) throw new UsageError('shards diff takes the shard map FILE to compare');
   const target = targetOf(values, others, 'diff');
@@ -160,7 +168,7 @@ async function readTarget(target: Target, pathShardLabel: string): Promise<Shard
 // push
 
 async function push(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, {
+  const { values, positionals } = parseCommandLine(args, {
     ...TARGET_OPTIONS,
     prune: { type: 'boolean' },
     secure: { type: 'boolean' },
@@ -182,7 +190,7 @@ async function push(args: readonly string[]): Promise<number> {
     case 'ssm':
       return pushToParameter(file, loaded, target.name, ssm);
     case 'ssmPath':
-      checkShardNamesForSsm(file, loaded.map);
+      checkFitsSsmPath(file, loaded.map);
       return pushToPath(file, loaded.map, target.path, { ...ssm, prune: values.prune ?? false });
     case 'oss':
       return pushToOss(file, loaded, ossObject(target));
@@ -262,8 +270,14 @@ async function pushToPath(file: string, map: ShardMap, path: string, options: Ss
   return 0;
 }
 
-/** Parameter names allow letters, digits and "_.-" (and "/", which would nest the shard a level deeper). */
-function checkShardNamesForSsm(file: string, map: ShardMap): void {
+/**
+ * Parameter names allow letters, digits and "_.-" (and "/", which would nest the shard a level
+ * deeper). A path holds shards only: tenants need a document (--ssm, --oss).
+ */
+function checkFitsSsmPath(file: string, map: ShardMap): void {
+  if (map.tenants !== undefined) {
+    throw new ShardMapError(`cannot push ${file} to an SSM path: it has tenants, which only a whole document holds (push it with --ssm NAME or --oss BUCKET/KEY)`);
+  }
   const invalid = [...map.shards.keys()].filter((name) => !/^[A-Za-z0-9_.-]+$/.test(name));
   if (invalid.length > 0) {
     throw new ShardMapError(
@@ -285,7 +299,8 @@ async function written<T>(request: () => Promise<T>): Promise<T> {
 // ---------------------------------------------------------------------------------------------
 // Arguments.
 
-function parse<const TOptions extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: TOptions) {
+/** node:util's parseArgs, strict, with positionals; a mistake in the command line is a UsageError. */
+export function parseCommandLine<const TOptions extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: TOptions) {
   try {
     return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
   } catch (error) {

@@ -2,6 +2,7 @@
 // ali-oss pointed at the local SSM and OSS stand-ins; what it wrote is read back by the router's own
 // shard map sources.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,9 +39,14 @@ function cliEnv(): NodeJS.ProcessEnv {
   };
 }
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `prome-route shards ARGS`. */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return promeRoute(['shards', ...args], env);
+}
+
+async function promeRoute(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['dist/cli.mjs', 'shards', ...args], { cwd: REPO_ROOT, env: { ...cliEnv(), ...env } });
+    const { stdout, stderr } = await run(process.execPath, ['dist/cli.mjs', ...args], { cwd: REPO_ROOT, env: { ...cliEnv(), ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -381,6 +387,91 @@ describe('shards diff', () => {
     const noTarget = await cli(['diff', file('map.json')]);
     expect(noTarget.code).toBe(2);
     expect(noTarget.stderr).toContain('shards diff takes exactly one of --ssm NAME, --ssm-path PATH, --oss BUCKET/KEY or OTHERFILE');
+  });
+});
+
+describe('tenants', () => {
+  /** `prome-route tenants add NAME --shards LIST`: the token and the entry it prints. */
+  async function addTenant(name: string, shards: string): Promise<{ token: string; entry: { tokenSha256: string; shards: string[] }; stdout: string }> {
+    const { code, stdout, stderr } = await promeRoute(['tenants', 'add', name, '--shards', shards]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const lines = stdout.split('\n');
+    const token = lines[lines.findIndex((line) => line.startsWith('token for tenant')) + 2]!.trim();
+    const entry = JSON.parse(`{${lines.at(-2)!.trim()}}`) as Record<string, { tokenSha256: string; shards: string[] }>;
+    return { token, entry: entry[name]!, stdout };
+  }
+
+  it('tenants add prints a new random token once and the entry, which holds only its sha256', async () => {
+    const { token, entry, stdout } = await addTenant('dev', 'c,a');
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(entry).toEqual({ tokenSha256: createHash('sha256').update(token).digest('hex'), shards: ['c', 'a'] });
+    expect(stdout.split(token)).toHaveLength(2);
+    expect((await addTenant('dev', 'c,a')).token).not.toBe(token);
+    const bad = await promeRoute(['tenants', 'add', 'dev team', '--shards', 'a,a']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('tenants["dev team"]: tenant name must be letters, digits, "_", "." or "-", got "dev team"');
+    expect(bad.stderr).toContain('tenants["dev team"].shards[1]: lists shard "a" twice');
+    for (const [args, message] of [
+      [['tenants', 'add', 'dev'], 'tenants add needs --shards'],
+      [['tenants', 'add', 'dev', '--shards', 'a', '--frobnicate'], "Unknown option '--frobnicate'"],
+      [['tenants', 'remove', 'dev'], 'unknown tenants command "remove"'],
+    ] as const) {
+      const usage = await promeRoute([...args]);
+      expect({ args, code: usage.code }).toEqual({ args, code: 2 });
+      expect(usage.stderr).toContain(message);
+    }
+  });
+
+  it('validate, push --ssm and diff know tenants, and never show a hash; an SSM path cannot hold them', async () => {
+    const dev = await addTenant('dev', 'c,a');
+    const ops = await addTenant('ops', 'b');
+    const shards = { a: 'http://10.0.1.10:9090', b: 'http://10.1.1.10:9090', c: 'http://10.2.1.10:9090' };
+    await writeFile(file('tenants.json'), JSON.stringify({ shards, tenants: { dev: dev.entry, ops: ops.entry } }));
+    const hashes = [dev.entry.tokenSha256, ops.entry.tokenSha256];
+
+    const validated = await cli(['validate', file('tenants.json')]);
+    expect(validated.stdout).toBe([
+      `${file('tenants.json')}: shard label cluster, 3 shards, 2 tenants`,
+      '  a: http://10.0.1.10:9090',
+      '  b: http://10.1.1.10:9090',
+      '  c: http://10.2.1.10:9090',
+      '  tenant dev: shards c, a',
+      '  tenant ops: shards b',
+      '',
+    ].join('\n'));
+
+    // Only hashes: the document stays a plain String parameter.
+    expect((await cli(['push', file('tenants.json'), '--ssm', '/cli/tenants'])).code).toBe(0);
+    expect(ssm.get('/cli/tenants')).toMatchObject({ type: 'String' });
+    expect(await shardMapFromEnv({ SHARD_MAP_SSM_PARAMETER: '/cli/tenants' }).get()).toEqual(await load('tenants.json'));
+
+    const qa = await addTenant('qa', 'a');
+    const rotated = createHash('sha256').update('rotated token').digest('hex');
+    await writeFile(file('tenants-changed.json'), JSON.stringify({ shards, tenants: { dev: { ...dev.entry, shards: ['a', 'b'] }, qa: qa.entry, ops: { ...ops.entry, tokenSha256: rotated } } }));
+    const changed = await cli(['diff', file('tenants-changed.json'), '--ssm', '/cli/tenants']);
+    expect(changed).toEqual({
+      code: 1,
+      stderr: '',
+      stdout: [
+        '--- SSM parameter /cli/tenants (in force)',
+        `+++ ${file('tenants-changed.json')}`,
+        '+ tenant qa: shards a',
+        '~ tenant dev: shards c, a -> a, b',
+        '~ tenant ops: token changed (hash not shown)',
+        '3 tenants: 1 added, 2 changed',
+        '',
+      ].join('\n'),
+    });
+
+    const writes = ssmWrites().length;
+    const path = await cli(['push', file('tenants.json'), '--ssm-path', '/cli/tenants-path']);
+    expect(path.code).toBe(2);
+    expect(path.stderr).toContain('it has tenants, which only a whole document holds (push it with --ssm NAME or --oss BUCKET/KEY)');
+    expect(ssmWrites()).toHaveLength(writes);
+
+    for (const hash of [...hashes, qa.entry.tokenSha256, rotated]) {
+      for (const output of [validated, changed, path]) expect(output.stdout + output.stderr).not.toContain(hash);
+    }
   });
 });
 

@@ -4,8 +4,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { alibabaCredentialsFromEnv, type AlibabaCredentials } from '../shards/alibaba.ts';
 import { cachedShardMap, type ShardMapSource } from '../shards/loader.ts';
 import { oosSecretParameterSource } from '../shards/oos.ts';
-import { ShardMapError } from '../shards/schema.ts';
+import { ShardMapError, type ShardMap, type Tenant } from '../shards/schema.ts';
 import { readSsmParameter } from '../shards/ssm.ts';
+import { tenantView } from '../shards/tenants.ts';
 import { ApiError } from './envelope.ts';
 
 export interface AuthOptions {
@@ -93,4 +94,56 @@ function tokenSource(env: Environment, options: AuthEnvOptions): ShardMapSource<
 /** A configuration error answers every request that needs the token (503), saying what to fix. */
 function failing(message: string): ShardMapSource<string> {
   return { description: 'auth token configuration', read: () => Promise.reject(new ShardMapError(message)) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tenants: bearer tokens in the shard map (as sha256 hashes), each seeing some shards only.
+
+/** What a request may see: the whole shard map, or its tenant's view of it. */
+export interface Access {
+  readonly map: ShardMap;
+  /** The tenant whose token the request carries; null for the router-wide credential (or no check). */
+  readonly tenant: string | null;
+}
+
+/**
+ * Who is asking, and so which shards the request may see. The router-wide credential (`auth`) sees
+ * every shard. With tenants in the map, a tenant's bearer token sees that tenant's shards and any
+ * other request gets 401; without tenants, nothing changes: `auth`, when configured, is required.
+ * The map is read once the router-wide credential is ruled out, and never for a request that has it.
+ */
+export async function authorize(request: Request, auth: AuthOptions | undefined, shardMap: () => Promise<ShardMap>): Promise<Access> {
+  let refused: ApiError | undefined;
+  if (auth !== undefined) {
+    refused = await authenticate(request, auth).then(() => undefined, (err: unknown) => {
+      if (err instanceof ApiError && err.errorType === 'unauthorized') return err;
+      throw err;
+    });
+    if (refused === undefined) return { map: await shardMap(), tenant: null };
+  }
+  const map = await shardMap();
+  if (map.tenants === undefined) {
+    if (refused !== undefined) throw refused;
+    return { map, tenant: null };
+  }
+  const tenant = tenantOf(request, map.tenants);
+  if (tenant === undefined) {
+    throw refused ?? new ApiError('unauthorized', request.headers.has('authorization') ? 'invalid credentials' : 'authentication required', 401);
+  }
+  return { map: tenantView(map, tenant), tenant };
+}
+
+/**
+ * The tenant whose token hash is the sha256 of the request's bearer token. Every tenant's hash is
+ * compared, in constant time, whichever matches: the time taken tells nothing about the token.
+ */
+function tenantOf(request: Request, tenants: ReadonlyMap<string, Tenant>): string | undefined {
+  const [scheme = '', token = ''] = (request.headers.get('authorization') ?? '').split(/\s+/, 2);
+  if (scheme.toLowerCase() !== 'bearer' || token === '') return undefined;
+  const digest = createHash('sha256').update(token).digest();
+  let found: string | undefined;
+  for (const tenant of tenants.values()) {
+    if (timingSafeEqual(digest, Buffer.from(tenant.tokenSha256, 'hex')) && found === undefined) found = tenant.name;
+  }
+  return found;
 }

@@ -31,6 +31,8 @@ export interface RequestRecord {
   readonly requestId: string;
   readonly method: string;
   readonly endpoint: string;
+  /** The tenant whose token the request carried; null for the router-wide credential (or none). */
+  readonly tenant: string | null;
   readonly status: number;
   readonly errorType?: string;
   readonly durationMs: number;
@@ -45,6 +47,8 @@ export function requestEntry(record: RequestRecord, emf: boolean): Record<string
     requestId: record.requestId,
     method: record.method,
     endpoint: record.endpoint,
+    // Only with tenants: the lines of a map without them stay as they were.
+    ...(record.tenant === null ? {} : { tenant: record.tenant }),
     status: record.status,
     ...(record.errorType === undefined ? {} : { errorType: record.errorType }),
     durationMs: record.durationMs,

@@ -2,7 +2,7 @@
 // platform (local server, AWS Lambda, Alibaba FC) only translates its events to and from this.
 import type { ShardMap } from '../shards/schema.ts';
 import { handleBuildInfo } from './buildinfo.ts';
-import { authenticate, type AuthOptions } from './auth.ts';
+import { authorize, type AuthOptions } from './auth.ts';
 import type { RequestContext } from './context.ts';
 import { parseDurationParam } from './duration.ts';
 import { ApiError, failure } from './envelope.ts';
@@ -26,7 +26,10 @@ export interface RouterOptions {
   readonly shardConcurrency?: number;
   /** Push decomposable aggregations down to the shards (default true; off only to measure it). */
   readonly pushDown?: boolean;
-  /** Credentials every endpoint but the health checks requires; none configured: no check. */
+  /**
+   * The router-wide credential, which sees every shard; every endpoint but the health checks requires
+   * it, or a tenant's token when the shard map has tenants. Neither configured: no check.
+   */
   readonly auth?: AuthOptions;
   /** Where request log lines go (default: one JSON line on stdout). */
   readonly log?: Logger;
@@ -75,11 +78,14 @@ export function createRouter(options: RouterOptions): Router {
 
     const trace = new RequestTrace();
     let endpointName = 'unknown';
+    let tenant: string | null = null;
     let response: Response;
     try {
       const { name, endpoint, pathArg } = findEndpoint(url.pathname);
       endpointName = name;
-      if (options.auth !== undefined) await authenticate(request, options.auth);
+      // Resolved once, here: every handler gets the map this caller may see, and nothing else.
+      const access = await authorize(request, options.auth, () => loadMap(options));
+      tenant = access.tenant;
       rate.take();
       const method = request.method === 'HEAD' ? 'GET' : request.method;
       if (!endpoint.methods.includes(method)) {
@@ -91,7 +97,7 @@ export function createRouter(options: RouterOptions): Router {
       const asked = params.get('timeout');
       if (asked !== null && asked !== '') budget = Math.min(budget, parseDurationParam('timeout', asked));
       const ctx: RequestContext = {
-        map: await loadMap(options),
+        map: access.map,
         params,
         deadline: started + budget,
         strict: params.get('partial_response') === 'false' || request.headers.get('fromalert') === 'true',
@@ -111,6 +117,7 @@ export function createRouter(options: RouterOptions): Router {
       requestId: request.headers.get('x-request-id') ?? crypto.randomUUID(),
       method: request.method,
       endpoint: endpointName,
+      tenant,
       status: response.status,
       durationMs: Date.now() - started,
       trace,

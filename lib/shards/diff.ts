@@ -1,10 +1,10 @@
 /**
  * What changes between two shard maps: the map in force and the one about to replace it. Header
  * values are often credentials, so a change never carries them: only which header was added,
- * removed or changed.
+ * removed or changed. Likewise a tenant's token hash: only that it changed.
  */
 import { hasHeaders } from './document.ts';
-import type { Shard, ShardMap } from './schema.ts';
+import type { Shard, ShardMap, Tenant } from './schema.ts';
 
 export type ShardMapChange =
   | { readonly kind: 'shardLabel'; readonly from: string; readonly to: string }
@@ -12,7 +12,13 @@ export type ShardMapChange =
   | { readonly kind: 'removed'; readonly shard: Shard }
   | { readonly kind: 'urls'; readonly name: string; readonly from: readonly string[]; readonly to: readonly string[] }
   | { readonly kind: 'header'; readonly name: string; readonly header: string; readonly change: 'added' | 'removed' | 'changed' }
-  | { readonly kind: 'timeoutMs' | 'hedgeAfterMs'; readonly name: string; readonly from?: number; readonly to?: number };
+  | { readonly kind: 'timeoutMs' | 'hedgeAfterMs'; readonly name: string; readonly from?: number; readonly to?: number }
+  | { readonly kind: 'tenantAdded' | 'tenantRemoved'; readonly tenantName: string; readonly shards: readonly string[] }
+  | { readonly kind: 'tenantShards'; readonly tenantName: string; readonly from: readonly string[]; readonly to: readonly string[] }
+  | { readonly kind: 'tenantToken'; readonly tenantName: string };
+
+/** The kinds that change a shard that stays in the map. */
+const SHARD_CHANGES: ReadonlySet<ShardMapChange['kind']> = new Set(['urls', 'header', 'timeoutMs', 'hedgeAfterMs']);
 
 export interface DiffOptions {
   /** False where the map in force has no shard label of its own (the per-shard SSM layout). */
@@ -21,8 +27,9 @@ export interface DiffOptions {
 
 /**
  * The changes that turn `inForce` into `proposed`: the shard label first, then shards added,
- * removed and changed, each in its map's order. Replicas are compared in order (it is their order
- * of preference), headers by name.
+ * removed and changed, then tenants added, removed and changed, each in its map's order. Replicas
+ * are compared in order (it is their order of preference), headers by name, a tenant's shards as a
+ * set (the order they are listed in changes nothing).
  */
 export function diffShardMaps(inForce: ShardMap, proposed: ShardMap, { compareShardLabel = true }: DiffOptions = {}): ShardMapChange[] {
   const changes: ShardMapChange[] = [];
@@ -34,6 +41,16 @@ export function diffShardMaps(inForce: ShardMap, proposed: ShardMap, { compareSh
   for (const [name, before] of inForce.shards) {
     const after = proposed.shards.get(name);
     if (after !== undefined) changes.push(...shardChanges(name, before, after));
+  }
+  const [was, is] = [inForce.tenants ?? new Map<string, Tenant>(), proposed.tenants ?? new Map<string, Tenant>()];
+  for (const [name, { shards }] of is) if (!was.has(name)) changes.push({ kind: 'tenantAdded', tenantName: name, shards });
+  for (const [name, { shards }] of was) if (!is.has(name)) changes.push({ kind: 'tenantRemoved', tenantName: name, shards });
+  for (const [name, before] of was) {
+    const after = is.get(name);
+    if (after === undefined) continue;
+    const same = before.shards.length === after.shards.length && before.shards.every((shard) => after.shards.includes(shard));
+    if (!same) changes.push({ kind: 'tenantShards', tenantName: name, from: before.shards, to: after.shards });
+    if (before.tokenSha256 !== after.tokenSha256) changes.push({ kind: 'tenantToken', tenantName: name });
   }
   return changes;
 }
@@ -77,20 +94,37 @@ export function formatChange(change: ShardMapChange): string {
     case 'timeoutMs':
     case 'hedgeAfterMs':
       return `~ ${shardName(change.name)}: ${change.kind} ${change.from ?? 'none'} -> ${change.to ?? 'none'}`;
+    case 'tenantAdded':
+      return `+ tenant ${change.tenantName}: ${describeTenant(change)}`;
+    case 'tenantRemoved':
+      return `- tenant ${change.tenantName}: ${describeTenant(change)}`;
+    case 'tenantShards':
+      return `~ tenant ${change.tenantName}: shards ${change.from.map(shardName).join(', ')} -> ${change.to.map(shardName).join(', ')}`;
+    case 'tenantToken':
+      return `~ tenant ${change.tenantName}: token changed (hash not shown)`;
   }
 }
 
-/** "2 shards added, 1 removed, 1 changed, shard label changed". */
+/** "3 shards: 2 added, 1 changed; 1 tenant: 1 changed; shard label changed". */
 export function summarizeChanges(changes: readonly ShardMapChange[]): string {
   const count = (kind: ShardMapChange['kind']) => changes.filter((change) => change.kind === kind).length;
-  const changed = new Set(changes.flatMap((change) => ('name' in change ? [change.name] : []))).size;
+  const changedShards = new Set(changes.flatMap((change) => (SHARD_CHANGES.has(change.kind) && 'name' in change ? [change.name] : []))).size;
+  const changedTenants = new Set(changes.flatMap((change) => (change.kind === 'tenantShards' || change.kind === 'tenantToken' ? [change.tenantName] : []))).size;
+  return [
+    counted('shard', count('added'), count('removed'), changedShards),
+    counted('tenant', count('tenantAdded'), count('tenantRemoved'), changedTenants),
+    count('shardLabel') > 0 ? 'shard label changed' : '',
+  ].filter(Boolean).join('; ');
+}
+
+/** "2 shards: 1 added, 1 changed", or "" when nothing changed. */
+function counted(noun: string, added: number, removed: number, changed: number): string {
   const parts = [
-    count('added') > 0 ? `${count('added')} added` : '',
-    count('removed') > 0 ? `${count('removed')} removed` : '',
+    added > 0 ? `${added} added` : '',
+    removed > 0 ? `${removed} removed` : '',
     changed > 0 ? `${changed} changed` : '',
   ].filter(Boolean);
-  const shards = parts.length === 0 ? [] : [`${plural(count('added') + count('removed') + changed, 'shard')}: ${parts.join(', ')}`];
-  return [...shards, ...(count('shardLabel') > 0 ? ['shard label changed'] : [])].join('; ');
+  return parts.length === 0 ? '' : `${plural(added + removed + changed, noun)}: ${parts.join(', ')}`;
 }
 
 /** A shard on one line, header values left out: "http://a1, http://a2; headers Authorization; timeoutMs 20000". */
@@ -103,6 +137,11 @@ export function describeShard(shard: Shard): string {
   ]
     .filter(Boolean)
     .join('; ');
+}
+
+/** A tenant on one line, its token hash left out: "shards a, b". */
+export function describeTenant(tenant: Pick<Tenant, 'shards'>): string {
+  return `shards ${tenant.shards.map(shardName).join(', ')}`;
 }
 
 /** A shard name as written in these lines: quoted when it holds anything but letters, digits, "_", "." and "-". */

@@ -3,7 +3,7 @@
  * the result with parseShardMap (or parseShardMapText) gives an equal map, whichever format the map
  * was first written in (JSON, YAML, the upstream proxy's YAML).
  */
-import type { Shard, ShardMap } from './schema.ts';
+import type { Shard, ShardMap, Tenant } from './schema.ts';
 
 export interface ShardObjectDocument {
   readonly urls: readonly string[];
@@ -15,9 +15,15 @@ export interface ShardObjectDocument {
 /** A shard as the native format writes it: its one URL when that is all it has, otherwise an object. */
 export type ShardDocument = string | ShardObjectDocument;
 
+export interface TenantDocument {
+  readonly tokenSha256: string;
+  readonly shards: readonly string[];
+}
+
 export interface ShardMapDocument {
   readonly shardLabel: string;
   readonly shards: Readonly<Record<string, ShardDocument>>;
+  readonly tenants?: Readonly<Record<string, TenantDocument>>;
 }
 
 export function shardDocument(shard: Shard): ShardDocument {
@@ -37,7 +43,12 @@ export function shardMapDocument(map: ShardMap): ShardMapDocument {
   return {
     shardLabel: map.shardLabel,
     shards: Object.fromEntries([...map.shards].map(([name, shard]) => [name, shardDocument(shard)])),
+    ...(map.tenants === undefined ? {} : { tenants: Object.fromEntries([...map.tenants].map(([name, tenant]) => [name, tenantDocument(tenant)])) }),
   };
+}
+
+export function tenantDocument({ tokenSha256, shards }: Tenant): TenantDocument {
+  return { tokenSha256, shards: [...shards] };
 }
 
 /** The map as JSON: compact (an SSM parameter's value is limited to 4 KB), or indented with a final newline. */

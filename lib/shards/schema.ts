@@ -32,6 +32,26 @@ export interface ShardMap {
    * objects, which list integer-like keys ("1", "2") before the others.
    */
   readonly shards: ReadonlyMap<string, Shard>;
+  /**
+   * Who may see which shards, by bearer token; absent: every caller the router admits sees every
+   * shard. In document order, like `shards`.
+   */
+  readonly tenants?: ReadonlyMap<string, Tenant>;
+}
+
+/**
+ * A team that sees only some shards: a request with its bearer token is answered as a Prometheus
+ * holding only those shards' data would answer it.
+ */
+export interface Tenant {
+  readonly name: string;
+  /**
+   * The sha256 of the tenant's bearer token, 64 lowercase hex digits: only the hash is stored, so the
+   * map can stay a plain parameter. Never logged or shown.
+   */
+  readonly tokenSha256: string;
+  /** Names of shards of the same map, in the order the document lists them; never empty. */
+  readonly shards: readonly string[];
 }
 
 /** What a config source yields: the map, and the listen address when the source carries one. */
@@ -53,7 +73,8 @@ export class ShardMapError extends Error {
 
 /**
  * Validates a parsed shard map document:
- *   { "shardLabel"?: "cluster", "shards": { "<name>": "<url>" | { "urls": [...], "headers"?: {...}, "timeoutMs"?: n } } }
+ *   { "shardLabel"?: "cluster", "shards": { "<name>": "<url>" | { "urls": [...], "headers"?: {...}, "timeoutMs"?: n } },
+ *     "tenants"?: { "<name>": { "tokenSha256": "<64 hex digits>", "shards": ["<shard name>", ...] } } }
  * Throws a ShardMapError listing all issues; `source` names the document in its message.
  */
 export function parseShardMap(doc: unknown, source?: string): ShardMap {
@@ -207,15 +228,82 @@ const ShardObjectSchema = v.pipe(
 const UrlShardSchema = urlShardSchema();
 const ShardSchema = v.lazy((input) => (typeof input === 'string' ? UrlShardSchema : ShardObjectSchema));
 
+// Tenants. Neither tokens nor hashes ever appear in a message: a hash identifies its token.
+
+/** Tenant names go into log lines and CLI output as they are. */
+const TenantNameSchema = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9_.-]+$/, (issue) => `tenant name must be letters, digits, "_", "." or "-", got ${shown(issue.input)}`),
+);
+
+const TOKEN_HASH = /^[0-9a-fA-F]{64}$/;
+const tokenHashMessage = 'must be the sha256 of the tenant\'s token as 64 hexadecimal digits (prome-route tenants add prints it)';
+
+const TenantShardsSchema = v.pipe(
+  v.array(v.string((issue) => `must be a shard name, got ${shown(issue.input)}`), (issue) => `must be a list of shard names, got ${shown(issue.input)}`),
+  v.minLength(1, 'must list at least one shard'),
+  v.rawCheck<string[]>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const input = dataset.value;
+    input.forEach((name, index) => {
+      if (input.indexOf(name) === index) return;
+      addIssue({ message: `lists shard ${shown(name)} twice`, path: [{ type: 'array', origin: 'value', input, key: index, value: name }] });
+    });
+  }),
+);
+
+const TenantSchema = strictObject(
+  {
+    tokenSha256: v.pipe(v.string(tokenHashMessage), v.regex(TOKEN_HASH, tokenHashMessage), v.toLowerCase()),
+    shards: TenantShardsSchema,
+  },
+  'must be an object with "tokenSha256" and "shards"',
+);
+
+const TenantsSchema = v.pipe(
+  plainObject('must be an object of tenant names to tenants'),
+  v.transform(entryMap),
+  v.map(TenantNameSchema, TenantSchema),
+  v.transform((tenants) => new Map<string, Tenant>([...tenants].map(([name, tenant]) => [name, { name, ...tenant }]))),
+);
+
+/**
+ * What no single field can check: a tenant's shards are shards of the map, and no two tenants share a
+ * token. `document` is whatever the fields made of the document, valid or not, so these issues are
+ * listed together with the fields' own.
+ */
+function checkTenantReferences(document: unknown, addIssue: (issue: { message: string; path: IssuePath }) => void): void {
+  if (!isPlainObject(document)) return;
+  const { shards, tenants } = document;
+  if (!(tenants instanceof Map)) return;
+  const owners = new Map<string, string>();
+  for (const [name, tenant] of tenants as Map<string, { shards?: unknown; tokenSha256?: unknown }>) {
+    if (shards instanceof Map && Array.isArray(tenant.shards)) {
+      tenant.shards.forEach((shard: unknown, index) => {
+        if (typeof shard === 'string' && !shards.has(shard)) {
+          addIssue({ message: `unknown shard ${shown(shard)}: not in "shards"`, path: pathTo('tenants', name, 'shards', index) });
+        }
+      });
+    }
+    if (typeof tenant.tokenSha256 !== 'string' || !TOKEN_HASH.test(tenant.tokenSha256)) continue;
+    const hash = tenant.tokenSha256.toLowerCase();
+    const owner = owners.get(hash);
+    if (owner === undefined) owners.set(hash, name);
+    else addIssue({ message: `the same hash as tenant ${shown(owner)}: every tenant needs a token of its own`, path: pathTo('tenants', name, 'tokenSha256') });
+  }
+}
+
 const ShardMapSchema = v.pipe(
   strictObject(
     {
       shardLabel: v.optional(LabelNameSchema, DEFAULT_SHARD_LABEL),
       shards: shardsSchema(ShardSchema, 'must be an object of shard names to shards'),
+      tenants: v.optional(TenantsSchema),
     },
     'must be an object with "shards"',
   ),
-  v.transform(({ shardLabel, shards }): ShardMap => ({ shardLabel, shards })),
+  v.rawCheck(({ dataset, addIssue }) => checkTenantReferences(dataset.value, addIssue)),
+  v.transform(({ shardLabel, shards, tenants }): ShardMap => ({ shardLabel, shards, ...(tenants === undefined ? {} : { tenants }) })),
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -272,6 +360,14 @@ function shown(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return 'an object';
   return String(value);
+}
+
+/** An issue path to a place in the document that no schema is looking at (cross-field checks). */
+type IssuePath = [v.IssuePathItem, ...v.IssuePathItem[]];
+
+function pathTo(first: string, ...keys: (string | number)[]): IssuePath {
+  const item = (key: string | number): v.UnknownPathItem => ({ type: 'unknown', origin: 'value', input: undefined, key, value: undefined });
+  return [item(first), ...keys.map(item)];
 }
 
 /** Renders an issue path as one would point into the document: shards.b.urls[0], shards["eu west"]. */

@@ -1,13 +1,20 @@
-// Puts a shard matcher into every selector of a query (the way a Grafana user selecting one cluster
-// writes it), using the same parser as the router, never text search.
-import { parsePromQL } from '../../lib/promql/parse.ts';
-import { collectSelectors } from '../../lib/promql/selectors.ts';
+// Puts a shard matcher into the selectors of a query (the way a Grafana user selecting clusters
+// writes it), using the router's own reading of the query (planQuery's selectors), never text search.
+import { planQuery } from '../../lib/promql/plan.ts';
+import type { Selector } from '../../lib/promql/selectors.ts';
 
-export function injectMatcher(query: string, label: string, matcher: string): string {
-  const root = parsePromQL(query);
+/** The query's selectors in text order, as the router reads them. */
+function selectorsOf(query: string, label: string): readonly Selector[] {
+  return planQuery(query, label, []).selectors;
+}
+
+/**
+ * Adds `matcher` inside the braces of every selector that `which` accepts (default: every one,
+ * whatever matchers it has already), or as new braces after a bare metric name.
+ */
+export function addMatcher(query: string, label: string, matcher: string, which: (s: Selector) => boolean = () => true): string {
   const edits: { at: number; text: string }[] = [];
-  for (const selector of collectSelectors(root, query)) {
-    if (selector.matchers.some((m) => m.name === label)) continue;
+  for (const selector of selectorsOf(query, label).filter(which)) {
     const braces = selector.braces;
     if (braces === null) {
       edits.push({ at: selector.node.to, text: `{${matcher}}` });
@@ -22,11 +29,15 @@ export function injectMatcher(query: string, label: string, matcher: string): st
   return out;
 }
 
+/** Adds `matcher` to the selectors that have no matcher on `label`. */
+export function injectMatcher(query: string, label: string, matcher: string): string {
+  return addMatcher(query, label, matcher, (s) => !s.matchers.some((m) => m.name === label));
+}
+
 /** Replaces every shard-label matcher with `matcher` and adds it to selectors that have none. */
 export function setMatcher(query: string, label: string, matcher: string): string {
-  const root = parsePromQL(query);
   const edits: { from: number; to: number; text: string }[] = [];
-  for (const selector of collectSelectors(root, query)) {
+  for (const selector of selectorsOf(query, label)) {
     for (const m of selector.matchers) if (m.name === label) edits.push({ from: m.node.from, to: m.node.to, text: matcher });
   }
   let out = query;

@@ -12,9 +12,11 @@ export interface RunningRouter {
   stop(): Promise<void>;
 }
 
-export async function startRouter(shardMapFile: string, listen = '127.0.0.1:0'): Promise<RunningRouter> {
+/** `env`: set on top of this process's environment (e.g. ROUTER_AUTH_TOKEN). */
+export async function startRouter(shardMapFile: string, listen = '127.0.0.1:0', env: Record<string, string> = {}): Promise<RunningRouter> {
   const child = spawn(process.execPath, ['dist/cli.mjs', 'serve', '--shards', shardMapFile, '--listen', listen], {
     cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
@@ -44,12 +46,14 @@ export async function startRouter(shardMapFile: string, listen = '127.0.0.1:0'):
 }
 
 /** One API call, GET with the parameters in the URL or POST with a form body, as Grafana sends them. */
-export async function callApi(base: string, path: string, params: Record<string, string | string[]>, method: 'GET' | 'POST'): Promise<ApiAnswer> {
+export async function callApi(
+  base: string, path: string, params: Record<string, string | string[]>, method: 'GET' | 'POST', headers: Record<string, string> = {},
+): Promise<ApiAnswer> {
   const search = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) for (const one of Array.isArray(v) ? v : [v]) search.append(k, one);
   const response = method === 'GET'
-    ? await fetch(`${base}${path}?${search}`)
-    : await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: search });
+    ? await fetch(`${base}${path}?${search}`, { headers })
+    : await fetch(`${base}${path}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: search });
   const text = await response.text();
   try {
     return { httpStatus: response.status, body: JSON.parse(text) as ApiAnswer['body'] };

@@ -39,7 +39,7 @@ export function rangeParams(range: TimeRange): Record<string, string> {
 }
 
 /** Whether the answer's series order is meaningful: an instant query whose result is sorted. */
-function isSorted(query: string): boolean {
+export function isSorted(query: string): boolean {
   const root = parsePromQL(query);
   return root.type.name === 'FunctionCall' && ['sort', 'sort_desc'].includes(functionName(root, query));
 }

@@ -9,8 +9,7 @@ import { RANGE } from '../e2e/harness/generate.ts';
 import { startFakeOos } from '../shards/fake-oos.ts';
 import { FC_CASES } from './cases.ts';
 import {
-  askCore, expectCoreAnswer, expectCoreTimeout, expectMalformedEventError, expectTimeoutWhenSourceHangs, FC_BUNDLE, invokeInFreshProcess, loadEvent,
-  resultAnswer, useFunctionSession, type ApiCall,
+  askCore, expectCoreAnswer, expectCoreTimeout, expectMalformedEventError, expectTenantsEnforced, expectTimeoutWhenSourceHangs, FC_BUNDLE, invokeInFreshProcess, loadEvent, resultAnswer, useFunctionSession, type ApiCall,
 } from './harness.ts';
 
 type Handler = (payload: Buffer | string, context: unknown) => Promise<HttpResult>;
@@ -120,6 +119,16 @@ describe('Function Compute handler (dist/aliyun/index.js)', () => {
 
   it('answers a malformed event with a Prometheus internal error, and logs it', async () => {
     await expectMalformedEventError(handler, Buffer.from('not json'), context());
+  });
+
+  it('enforces the shard map\'s tenants through the core: a tenant sees its shards, no token gets 401', async () => {
+    const c = CASES.find((x) => x.event === 'fc3-label-values.json')!;
+    const event = async (authorization?: string) => {
+      const recorded = await loadEvent(c.event);
+      const headers = { ...(recorded.headers as Record<string, string>), ...(authorization === undefined ? {} : { Authorization: authorization }) };
+      return Buffer.from(JSON.stringify({ ...recorded, headers }));
+    };
+    await expectTenantsEnforced(session, coldStart, c, event, context());
   });
 
   it('is one file that runs without the repository', async () => {

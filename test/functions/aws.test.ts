@@ -8,8 +8,7 @@ import type { HttpResult } from '../../lib/platform/result.ts';
 import { RANGE } from '../e2e/harness/generate.ts';
 import { AWS_CASES } from './cases.ts';
 import {
-  askCore, AWS_BUNDLE, expectCoreAnswer, expectCoreTimeout, expectMalformedEventError, expectTimeoutWhenSourceHangs, invokeInFreshProcess, loadEvent,
-  resultAnswer, useFunctionSession, type ApiCall,
+  askCore, AWS_BUNDLE, expectCoreAnswer, expectCoreTimeout, expectMalformedEventError, expectTenantsEnforced, expectTimeoutWhenSourceHangs, invokeInFreshProcess, loadEvent, resultAnswer, useFunctionSession, type ApiCall,
 } from './harness.ts';
 
 type Handler = (event: unknown, context: unknown) => Promise<HttpResult>;
@@ -91,6 +90,16 @@ describe('AWS Lambda handler (dist/aws/index.mjs)', () => {
 
   it('answers a malformed event with a Prometheus internal error, and logs it', async () => {
     await expectMalformedEventError(handler, { unexpected: true }, context());
+  });
+
+  it('enforces the shard map\'s tenants through the core: a tenant sees its shards, no token gets 401', async () => {
+    const c = CASES[0]!;
+    const event = async (authorization?: string) => {
+      const recorded = await loadEvent(c.event);
+      const headers = { ...(recorded.headers as Record<string, string>), ...(authorization === undefined ? {} : { authorization }) };
+      return { ...recorded, headers };
+    };
+    await expectTenantsEnforced(session, (env) => coldStart('tenants', env), c, event, context());
   });
 
   it('is one file under 1 MiB that runs without the repository', async () => {

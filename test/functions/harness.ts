@@ -1,6 +1,7 @@
 // Shared by the function tests: real collectors behind a shard map file, the core called directly as
 // the reference, recorded platform events, and the bundles run in this process or a fresh one.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
@@ -64,12 +65,13 @@ export interface Answer {
   readonly body: unknown;
 }
 
-export async function askCore(core: Router, call: ApiCall): Promise<Answer> {
+export async function askCore(core: Router, call: ApiCall, authorization?: string): Promise<Answer> {
   const params = new URLSearchParams(call.params.map(([k, v]) => [k, v]));
+  const auth: Record<string, string> = authorization === undefined ? {} : { authorization };
   const response = call.method === 'GET'
-    ? await core(new Request(`http://core${call.path}?${params}`))
+    ? await core(new Request(`http://core${call.path}?${params}`, { headers: auth }))
     : await core(new Request(`http://core${call.path}`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: params.toString(),
+      method: 'POST', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: params.toString(),
     }));
   return { status: response.status, contentType: response.headers.get('content-type') ?? undefined, body: JSON.parse(await response.text()) };
 }
@@ -108,6 +110,46 @@ type Handler<E> = (event: E, context: unknown) => Promise<HttpResult>;
 
 /** Starts a fresh handler instance (a cold start) reading its shard map from `mapFile`. */
 type ColdStart<E> = (mapFile: string) => Promise<Handler<E>> | Handler<E>;
+
+/** The tenant of the handlers' tenant tests, and the deployment's router-wide token. */
+const TENANT = { name: 'ab', token: 'tenant-ab-token', shards: ['a', 'b'] };
+const ROUTER_TOKEN = 'router-wide-token';
+
+/** The cluster values of an answer: label values themselves, or each series' `cluster`. */
+function clustersOf(answer: Answer): string[] {
+  const data = (answer.body as { data: (string | Record<string, string>)[] }).data;
+  return [...new Set(data.map((item) => (typeof item === 'string' ? item : item.cluster ?? '')))].sort();
+}
+
+/**
+ * A deployment whose shard map has tenants enforces them in the core, as `serve` does: the tenant's
+ * request gets the core's answer for the tenant (its shards only), a request without a token 401,
+ * and the deployment's ROUTER_AUTH_TOKEN every shard. `event` is the case's event carrying the
+ * given Authorization header (none: no header).
+ */
+export async function expectTenantsEnforced<E>(
+  session: FunctionSession, coldStart: (env: Record<string, string>) => Promise<Handler<E>> | Handler<E>,
+  c: EventCase, event: (authorization?: string) => Promise<E>, context: unknown,
+): Promise<void> {
+  const mapFile = path.join(session.cluster.dataDir, 'tenants.json');
+  const tokenSha256 = createHash('sha256').update(TENANT.token).digest('hex');
+  await writeFile(mapFile, JSON.stringify({ shards: session.cluster.shards, tenants: { [TENANT.name]: { tokenSha256, shards: TENANT.shards } } }));
+  const handler = await coldStart({ SHARD_MAP_FILE: mapFile, ROUTER_AUTH_TOKEN: ROUTER_TOKEN });
+  const { map } = await loadShardMapFile(mapFile);
+  const core = createRouter({ shardMap: async () => map, log: () => {} });
+
+  const asTenant = resultAnswer(await handler(await event(`Bearer ${TENANT.token}`), context));
+  expect(asTenant).toEqual(await askCore(core, c.call, `Bearer ${TENANT.token}`));
+  expect(asTenant.status).toBe(200);
+  expect(clustersOf(asTenant)).toEqual(TENANT.shards);
+
+  const anonymous = resultAnswer(await handler(await event(), context));
+  expect(anonymous).toMatchObject({ status: 401, body: { status: 'error', errorType: 'unauthorized' } });
+
+  const routerWide = resultAnswer(await handler(await event(`Bearer ${ROUTER_TOKEN}`), context));
+  expect(routerWide).toEqual(await askCore(session.core, c.call));
+  expect(clustersOf(routerWide)).toEqual(['a', 'b', 'c']);
+}
 
 /**
  * A function whose only collector never answers must end the request itself, with the core's own

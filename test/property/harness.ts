@@ -37,12 +37,12 @@ const FAST_RUN_SEED = 20261123;
  * fast-check parameters. Known counterexamples run first as `examples`; PROPERTY_SEED and
  * PROPERTY_PATH (both printed by fast-check on failure) replay a failing run.
  */
-export function params(examples: readonly Case[] = [], numRuns = RUNS_PER_SOURCE): fc.Parameters<[Case]> {
+export function params<T = Case>(examples: readonly NoInfer<T>[] = [], numRuns = RUNS_PER_SOURCE): fc.Parameters<[T]> {
   const seed = process.env.PROPERTY_SEED ?? (process.env.PROPERTY_RUNS === undefined ? String(FAST_RUN_SEED) : undefined);
   const replayPath = process.env.PROPERTY_PATH;
   return {
     numRuns,
-    examples: examples.map((e): [Case] => [e]),
+    examples: examples.map((e): [T] => [e]),
     ...(seed === undefined ? {} : { seed: Number(seed) }),
     ...(replayPath === undefined ? {} : { path: replayPath }),
   };

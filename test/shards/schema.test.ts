@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseShardMap, ShardMapError } from '../../lib/shards/schema.ts';
 
@@ -174,8 +175,8 @@ describe('parseShardMap: invalid maps', () => {
       'shards.a.url: unknown key, expected one of urls, headers, timeoutMs, hedgeAfterMs',
     ]);
     expect(issuesOf({ shards: { a: 'http://a' }, shard_label: 'x', 'extra key': 1 })).toEqual([
-      'shard_label: unknown key, expected one of shardLabel, shards',
-      '["extra key"]: unknown key, expected one of shardLabel, shards',
+      'shard_label: unknown key, expected one of shardLabel, shards, tenants',
+      '["extra key"]: unknown key, expected one of shardLabel, shards, tenants',
     ]);
   });
 
@@ -234,5 +235,59 @@ describe('parseShardMap: invalid maps', () => {
       `invalid shard map shards.json:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`,
     );
     expect((error as ShardMapError).name).toBe('ShardMapError');
+  });
+});
+
+describe('parseShardMap: tenants', () => {
+  const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+  const shards = { a: 'http://a', b: 'http://b', c: 'http://c' };
+
+  it('reads tenants in document order, hashes in lowercase; without tenants the map has none', () => {
+    const map = parseShardMap({
+      shards,
+      tenants: { 'team-b': { tokenSha256: hash('b').toUpperCase(), shards: ['c', 'a'] }, ops: { tokenSha256: hash('o'), shards: ['b'] } },
+    });
+    expect([...map.tenants!.values()]).toEqual([
+      { name: 'team-b', tokenSha256: hash('b'), shards: ['c', 'a'] },
+      { name: 'ops', tokenSha256: hash('o'), shards: ['b'] },
+    ]);
+    expect(parseShardMap({ shards })).not.toHaveProperty('tenants');
+    // Present but empty: only the router-wide credential is admitted.
+    expect(parseShardMap({ shards, tenants: {} }).tenants).toEqual(new Map());
+  });
+
+  it('names the field of every problem, and never shows a hash', () => {
+    const taken = hash('shared');
+    const issues = issuesOf({
+      shards,
+      tenants: {
+        'team a': { tokenSha256: hash('x'), shards: ['a'] },
+        one: { tokenSha256: taken, shards: ['a', 'd', 'a'] },
+        two: { tokenSha256: taken.toUpperCase(), shards: [] },
+        three: { tokenSha256: `${taken}0`, shards: 'a', token: 'x' },
+        four: { shards: [1] },
+      },
+    });
+    expect(issues).toEqual([
+      'tenants["team a"]: tenant name must be letters, digits, "_", "." or "-", got "team a"',
+      'tenants.one.shards[2]: lists shard "a" twice',
+      'tenants.two.shards: must list at least one shard',
+      'tenants.three.tokenSha256: must be the sha256 of the tenant\'s token as 64 hexadecimal digits (prome-route tenants add prints it)',
+      'tenants.three.shards: must be a list of shard names, got "a"',
+      'tenants.three.token: unknown key, expected one of tokenSha256, shards',
+      'tenants.four.tokenSha256: is required',
+      'tenants.four.shards[0]: must be a shard name, got 1',
+      'tenants.one.shards[1]: unknown shard "d": not in "shards"',
+      'tenants.two.tokenSha256: the same hash as tenant "one": every tenant needs a token of its own',
+    ]);
+    expect(issues.join('\n')).not.toContain(taken.slice(0, 16));
+    expect(issuesOf({ shards, tenants: ['ops'] })).toEqual(['tenants: must be an object of tenant names to tenants, got an array']);
+  });
+
+  it('checks tenants against the shards even when a shard is invalid', () => {
+    expect(issuesOf({ shards: { a: 'ftp://a' }, tenants: { t: { tokenSha256: hash('t'), shards: ['a', 'b'] } } })).toEqual([
+      'shards.a: must be an absolute http(s) URL, got "ftp://a"',
+      'tenants.t.shards[1]: unknown shard "b": not in "shards"',
+    ]);
   });
 });
