@@ -5,7 +5,7 @@ import { loadShardMapFile } from '../lib/shards/file.ts';
 import { ShardMapError } from '../lib/shards/schema.ts';
 import { VERSION } from '../lib/version.ts';
 import { explain } from './explain.ts';
-import { parseListenAddress, serve } from './serve.ts';
+import { parseListenAddress, parseTimeoutSeconds, reloadOnHangup, serve } from './serve.ts';
 import { CommandError, SHARDS_USAGE, shardsCommand, UsageError } from './shards.ts';
 
 const USAGE = `prome-route ${VERSION}: one Prometheus API in front of per-cluster Prometheus collectors
@@ -28,11 +28,12 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const { values, positionals } = parseArgs({
-    args: rest,
+    args: withNegativeValues(rest, ['--timeout']),
     options: { shards: { type: 'string' }, listen: { type: 'string' }, timeout: { type: 'string' } },
     allowPositionals: true,
   });
   if (values.shards === undefined) throw new UsageError('--shards FILE is required');
+  const timeoutMs = values.timeout === undefined ? undefined : parseTimeoutSeconds(values.timeout);
   const { map, listen } = await loadShardMapFile(values.shards);
 
   if (command === 'explain') {
@@ -43,13 +44,14 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'serve') {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const { host, port } = parseListenAddress(values.listen ?? listen ?? '127.0.0.1:9091');
-    const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout) * 1000;
-    if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${values.timeout}`);
-    const { server, address } = await serve({ map, host, port, timeoutMs });
+    const serving = await serve({ map, host, port, timeoutMs });
+    const { server, address } = serving;
     console.log(JSON.stringify({
       level: 'info', msg: 'prome-route listening', address: `${address.address}:${address.port}`,
       shardLabel: map.shardLabel, shards: [...map.shards.keys()], version: VERSION,
     }));
+    // The listen address and the timeout stay as started; the shard map follows the file on SIGHUP.
+    reloadOnHangup(values.shards, serving);
     const stop = () => server.close(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -58,9 +60,24 @@ async function main(argv: string[]): Promise<void> {
   throw new UsageError(`unknown command ${JSON.stringify(command)}`);
 }
 
+/**
+ * parseArgs reads `--timeout -1` as a missing value followed by an option; a number after an option
+ * that takes one is its value, so that the value's own check can say what is wrong with it.
+ */
+function withNegativeValues(args: readonly string[], options: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (options.includes(args[i]!) && next !== undefined && /^-\d/.test(next)) out.push(`${args[i]}=${args[++i]}`);
+    else out.push(args[i]!);
+  }
+  return out;
+}
+
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    process.stderr.write(`prome-route: ${err.message}\n\n${USAGE}`);
+  // node:util's parseArgs refuses unknown options and values that look like options (`--timeout -1`).
+  if (err instanceof UsageError || String((err as NodeJS.ErrnoException)?.code).startsWith('ERR_PARSE_ARGS_')) {
+    process.stderr.write(`prome-route: ${(err as Error).message}\n\n${USAGE}`);
     process.exit(2);
   }
   if (err instanceof CommandError) {

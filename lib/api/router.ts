@@ -85,7 +85,8 @@ export function createRouter(options: RouterOptions): Router {
       if (!endpoint.methods.includes(method)) {
         throw new ApiError('bad_data', `method ${request.method} is not allowed on ${url.pathname}`, 405);
       }
-      const params = await readParams(request, url);
+      // The deadline covers the request's own arrival: a body that trickles in must not hold a request open.
+      const params = await readParams(request, url, started + timeoutMs);
       checkQueryParams(params, limits);
       let budget = timeoutMs;
       const asked = params.get('timeout');

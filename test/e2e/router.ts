@@ -12,8 +12,8 @@ export interface RunningRouter {
   stop(): Promise<void>;
 }
 
-export async function startRouter(shardMapFile: string, listen = '127.0.0.1:0'): Promise<RunningRouter> {
-  const child = spawn(process.execPath, ['dist/cli.mjs', 'serve', '--shards', shardMapFile, '--listen', listen], {
+export async function startRouter(shardMapFile: string, listen = '127.0.0.1:0', extraArgs: readonly string[] = []): Promise<RunningRouter> {
+  const child = spawn(process.execPath, ['dist/cli.mjs', 'serve', '--shards', shardMapFile, '--listen', listen, ...extraArgs], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
