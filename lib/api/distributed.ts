@@ -14,22 +14,22 @@ import { valueType } from '../promql/types.ts';
 import { respond, type RequestContext } from './context.ts';
 import { ApiError } from './envelope.ts';
 import { checkFanOut } from './limits.ts';
-import { parseRangeParams, parseTimeParam } from './time.ts';
+import { parseTimeParam, type RangeParams } from './time.ts';
 
 /** Prometheus's default evaluation interval: the step of subqueries written without one (`[5m:]`). */
 const DEFAULT_SUBQUERY_STEP_MS = 60_000;
 
-export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, range: boolean): Promise<Response> {
+/** A query that reads several shards; `range` holds a range query's parameters, null for an instant query. */
+export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, range: RangeParams | null): Promise<Response> {
   checkFanOut(plan.shards.length, ctx.limits);
   const rootType = valueType(plan.root, plan.text);
   let grid: Grid;
-  if (range) {
+  if (range !== null) {
     if (rootType === 'matrix' || rootType === 'string') {
       const name = rootType === 'matrix' ? 'range vector' : 'string';
       throw new ApiError('bad_data', `invalid expression type "${name}" for range query, must be Scalar or instant Vector`);
     }
-    const { start, end, step } = parseRangeParams(ctx.params);
-    grid = { start, end, step };
+    grid = range;
   } else {
     const t = parseTimeParam('time', ctx.params.get('time'), Date.now());
     grid = { start: t, end: t, step: 0 };
@@ -44,12 +44,12 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
     if (expr.kind === 'leaf') {
       const series = fetched.data.get(expr.leaf.id) ?? [];
       assertDistinctSeries(series);
-      const data = range || rootType === 'matrix' ? fetchedMatrixData(series) : fetchedVectorData(series);
+      const data = range !== null || rootType === 'matrix' ? fetchedMatrixData(series) : fetchedVectorData(series);
       return respond(ctx, data, fetched.warnings);
     }
 
     const evaluator = new Evaluator(fetched.data, times);
-    if (!range) {
+    if (range === null) {
       const value = evaluator.evaluate(expr, grid.start);
       const data = value.type === 'vector' ? vectorData(value.vector, grid.start)
         : value.type === 'scalar' ? scalarData(value.value, grid.start)

@@ -43,13 +43,18 @@ export function routeSelectors(selectors: readonly string[], map: ShardMap): Map
  */
 export function selectorCalls(ctx: RequestContext, path: string, method: 'GET' | 'POST'): ShardCall[] {
   const selectors = ctx.params.getAll('match[]');
-  const routes = selectors.length === 0
-    ? new Map([...ctx.map.shards.keys()].map((shard) => [shard, [] as string[]]))
-    : routeSelectors(selectors, ctx.map);
+  if (selectors.length === 0) return everyShardCalls(ctx, path, pick(ctx.params, ['start', 'end']), method);
+  const routes = routeSelectors(selectors, ctx.map);
   checkFanOut(routes.size, ctx.limits);
   return [...routes].map(([shard, rewritten]) => {
     const params = pick(ctx.params, ['start', 'end']);
     for (const s of rewritten) params.append('match[]', s);
     return { shard, path, params, method };
   });
+}
+
+/** The same call to every shard of the map (rules, alerts, metadata, unfiltered label names), within the fan-out limit. */
+export function everyShardCalls(ctx: RequestContext, path: string, params: URLSearchParams, method: 'GET' | 'POST' = 'GET'): ShardCall[] {
+  checkFanOut(ctx.map.shards.size, ctx.limits);
+  return [...ctx.map.shards.keys()].map((shard) => ({ shard, path, params, method }));
 }

@@ -7,6 +7,7 @@ import { answerAcrossShards } from './distributed.ts';
 import { rawJsonResponse } from './envelope.ts';
 import { pick } from './params.ts';
 import { planParam } from './plans.ts';
+import { parseRangeParams } from './time.ts';
 
 export type QueryPath = '/api/v1/query' | '/api/v1/query_range';
 
@@ -17,8 +18,11 @@ const FORWARDED: Record<QueryPath, readonly string[]> = {
 };
 
 export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise<Response> {
+  // Prometheus checks a range query's start, end and step before the query itself, whichever
+  // shards it reads: a collector must not be blamed for a step that no Prometheus accepts.
+  const range = path === '/api/v1/query_range' ? parseRangeParams(ctx.params) : null;
   const plan = planParam(ctx.params.get('query') ?? '', 'query', ctx.map);
-  if (plan.shards.length > 1) return answerAcrossShards(ctx, plan, path === '/api/v1/query_range');
+  if (plan.shards.length > 1) return answerAcrossShards(ctx, plan, range);
   const ask = async (shard: string): Promise<Response> => {
     const { query, addLabel } = plan.forShard(shard);
     const params = pick(ctx.params, FORWARDED[path]);

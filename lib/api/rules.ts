@@ -3,6 +3,7 @@
 import { withLabel, type LabelSet } from '../merge/labelsets.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
 import { pick } from './params.ts';
+import { everyShardCalls } from './plans.ts';
 
 interface Alert { labels: LabelSet; [key: string]: unknown }
 interface Rule { alerts?: Alert[]; [key: string]: unknown }
@@ -12,9 +13,7 @@ const RULE_FILTERS = ['type', 'rule_name[]', 'rule_group[]', 'file[]', 'exclude_
 
 export async function handleRules(ctx: RequestContext): Promise<Response> {
   const params = pick(ctx.params, RULE_FILTERS);
-  const { answers, warnings } = await askShards<{ groups: RuleGroup[] }>(
-    ctx, [...ctx.map.shards.keys()].map((shard) => ({ shard, path: '/api/v1/rules', params, method: 'GET' as const })),
-  );
+  const { answers, warnings } = await askShards<{ groups: RuleGroup[] }>(ctx, everyShardCalls(ctx, '/api/v1/rules', params));
   const groups = answers.flatMap(({ shard, data }) => data.groups.map((group) => ({
     ...group,
     rules: group.rules.map((rule) => (rule.alerts === undefined ? rule : { ...rule, alerts: labelAlerts(ctx, shard, rule.alerts) })),
@@ -23,9 +22,7 @@ export async function handleRules(ctx: RequestContext): Promise<Response> {
 }
 
 export async function handleAlerts(ctx: RequestContext): Promise<Response> {
-  const { answers, warnings } = await askShards<{ alerts: Alert[] }>(
-    ctx, [...ctx.map.shards.keys()].map((shard) => ({ shard, path: '/api/v1/alerts', params: new URLSearchParams(), method: 'GET' as const })),
-  );
+  const { answers, warnings } = await askShards<{ alerts: Alert[] }>(ctx, everyShardCalls(ctx, '/api/v1/alerts', new URLSearchParams()));
   const alerts = answers.flatMap(({ shard, data }) => labelAlerts(ctx, shard, data.alerts));
   return respond(ctx, { alerts }, warnings);
 }

@@ -113,6 +113,12 @@ async function askReplica(shard: Shard, index: number, call: CollectorCall, canc
     const what = type === '' ? 'no content type' : type.split(';')[0];
     return { error: new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector ${replicaName(base, index)} answered ${what}, not JSON`), retry: true };
   }
+  if (response.status < 400) {
+    // A redirect (or a status no Prometheus API answers with) is never followed: collectors are
+    // reached only at the shard map's addresses. Another replica may answer properly.
+    response.body.destroy();
+    return { error: new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector ${replicaName(base, index)} answered HTTP ${response.status}, not an answer (redirects are not followed)`), retry: true };
+  }
   // 4xx and 422 are answers about the request (bad query, execution error): another replica
   // would say the same. 5xx means this replica is unwell: try the next one.
   return { error: await collectorError(shard, response), retry: response.status >= 500 };

@@ -116,6 +116,43 @@ describe('requests as Grafana sends them', () => {
     expect(body.error).toContain('"a", "b"');
   });
 
+  it('judges range parameters as Prometheus does, before the query, whichever shards the query reads', async () => {
+    // The single-shard path passed them on, so a collector was blamed (`shard "a": ...`); across
+    // shards a step of 1e308 became Infinity. The global Prometheus is the judge.
+    const steps = ['1e308', 'Inf', '1e400', '1000000y', '-1', 'NaN', '', '0x10', '0x1p4', '1_0', '5.', '+5'];
+    for (const query of ['demo_num_cpus{cluster="a"}', 'sum(demo_num_cpus)', 'sum(']) {
+      // A query that does not parse: only the step's errors are compared (they come first).
+      for (const step of query === 'sum(' ? ['1e308', '-1', ''] : steps) {
+        const params = `query=${encodeURIComponent(query)}&start=${EVAL_TIME - 100}&end=${EVAL_TIME}&step=${encodeURIComponent(step)}`;
+        const oracle = await fetch(`${cluster.globalUrl}/api/v1/query_range?${params}`);
+        const oracleBody = (await oracle.json()) as { status: string };
+        const answer = await call(router, `/api/v1/query_range?${params}`);
+        const what = `${query} step=${step}`;
+        expect(answer.status, what).toBe(oracle.status);
+        if (oracleBody.status === 'error') expect(answer.body, what).toEqual(oracleBody);
+      }
+    }
+    // Go divides durations as integers: 11,000.5 points per series are accepted.
+    const params = `query=demo_num_cpus&start=${EVAL_TIME - 110_005}&end=${EVAL_TIME}&step=10`;
+    expect((await call(router, `/api/v1/query_range?${params}`)).status).toBe((await fetch(`${cluster.globalUrl}/api/v1/query_range?${params}`)).status);
+  });
+
+  it('judges the timeout parameter as Prometheus does', async () => {
+    const { status, body } = await call(router, `/api/v1/query?${instant('demo_num_cpus')}&timeout=1e308`);
+    const oracle = await fetch(`${cluster.globalUrl}/api/v1/query?${instant('demo_num_cpus')}&timeout=1e308`);
+    expect(status).toBe(oracle.status);
+    expect(body).toEqual(await oracle.json());
+  });
+
+  it('refuses invalid label names in the label values path as Prometheus does, asking no collector', async () => {
+    for (const name of ['1abc', 'a-b', 'job%C3%BC', '%20', 'a%22b']) {
+      const answer = await call(router, `/api/v1/label/${name}/values`);
+      const oracle = await fetch(`${cluster.globalUrl}/api/v1/label/${name}/values`);
+      expect(answer.status, name).toBe(oracle.status);
+      expect(answer.body, name).toEqual(await oracle.json());
+    }
+  });
+
   it('reports invalid timeouts', async () => {
     const { status, body } = await call(router, `/api/v1/query?${instant('1')}&timeout=soon`);
     expect(status).toBe(400);

@@ -60,6 +60,10 @@ const FAULTS: [string, RequestListener, RegExp][] = [
   ['answers 500', (_q, r) => r.writeHead(500, { 'content-type': 'text/plain' }).end('boom'), /HTTP 500: boom/],
   ['answers 503 as Prometheus does when overloaded', (_q, r) => r.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"error","errorType":"unavailable","error":"too many queries"}'), /too many queries/],
   ['never answers', () => undefined, /did not answer within/],
+  // Redirects are never followed, whether they lead to another collector or nowhere.
+  ['redirects to another collector (301)', (q, r) => r.writeHead(301, { location: `${cluster.shards.a}${q.url}` }).end(), /answered HTTP 301, not an answer \(redirects are not followed\)/],
+  ['redirects nowhere (302 without Location)', (_q, r) => r.writeHead(302).end(), /answered HTTP 302, not an answer/],
+  ['answers 307', (_q, r) => r.writeHead(307, { location: '/elsewhere' }).end(), /answered HTTP 307, not an answer/],
 ];
 
 describe.each(FAULTS)('a collector that %s', (_what, handler, reason) => {
