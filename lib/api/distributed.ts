@@ -14,13 +14,14 @@ import { valueType } from '../promql/types.ts';
 import { respond, type RequestContext } from './context.ts';
 import { ApiError } from './envelope.ts';
 import { checkFanOut } from './limits.ts';
+import type { ErrorPrefix } from './plans.ts';
 import { parseTimeParam, type RangeParams } from './time.ts';
 
 /** Prometheus's default evaluation interval: the step of subqueries written without one (`[5m:]`). */
 const DEFAULT_SUBQUERY_STEP_MS = 60_000;
 
 /** A query that reads several shards; `range` holds a range query's parameters, null for an instant query. */
-export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, range: RangeParams | null): Promise<Response> {
+export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, range: RangeParams | null, prefix: ErrorPrefix): Promise<Response> {
   checkFanOut(plan.shards.length, ctx.limits);
   const rootType = valueType(plan.root, plan.text);
   let grid: Grid;
@@ -66,7 +67,7 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
     return respond(ctx, matrixData(collected.matrix()), fetched.warnings);
   } catch (err) {
     if (err instanceof EvaluationError) throw new ApiError(err.errorType, err.message);
-    if (err instanceof PromQLSyntaxError) throw new ApiError('bad_data', `invalid parameter "query": ${err.message}`);
+    if (err instanceof PromQLSyntaxError) throw new ApiError('bad_data', `${prefix}${err.message}`);
     if (err instanceof UnsupportedQueryError) throw new ApiError('execution', `${err.message}; the query reads shards ${plan.shards.map((s) => JSON.stringify(s)).join(', ')}`);
     throw err;
   }

@@ -9,7 +9,7 @@ import { planParam } from './plans.ts';
 interface SeriesExemplars { seriesLabels: LabelSet; exemplars: unknown[] }
 
 export async function handleExemplars(ctx: RequestContext): Promise<Response> {
-  const plan = planParam(ctx.params.get('query') ?? '', 'query', ctx.map);
+  const plan = planParam(ctx.params.get('query') ?? '', ctx.map, '');
   checkFanOut(plan.shards.length, ctx.limits);
   const { answers, warnings } = await askShards<SeriesExemplars[]>(ctx, plan.shards.map((shard) => {
     const params = pick(ctx.params, ['start', 'end']);

@@ -21,8 +21,9 @@ export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise
   // Prometheus checks a range query's start, end and step before the query itself, whichever
   // shards it reads: a collector must not be blamed for a step that no Prometheus accepts.
   const range = path === '/api/v1/query_range' ? parseRangeParams(ctx.params) : null;
-  const plan = planParam(ctx.params.get('query') ?? '', 'query', ctx.map);
-  if (plan.shards.length > 1) return answerAcrossShards(ctx, plan, range);
+  const prefix = range === null ? 'invalid parameter "query": ' : '';
+  const plan = planParam(ctx.params.get('query') ?? '', ctx.map, prefix);
+  if (plan.shards.length > 1) return answerAcrossShards(ctx, plan, range, prefix);
   const ask = async (shard: string): Promise<Response> => {
     const { query, addLabel } = plan.forShard(shard);
     const params = pick(ctx.params, FORWARDED[path]);

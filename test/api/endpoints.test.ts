@@ -116,6 +116,30 @@ describe('requests as Grafana sends them', () => {
     expect(body.error).toContain('"a", "b"');
   });
 
+  it('refuses selectors all of whose matchers match "" as the global Prometheus does, shard matchers included', async () => {
+    // Judged before the shard matchers are removed: on the global Prometheus `cluster` is a label
+    // like any other. These used to select every series of the shards they name.
+    const refused = ['{cluster!="a"}', '{cluster=~".*"}', 'sum({cluster=""})', 'up or {cluster=~".*", job=~".*"}', '{__name__=~".*", cluster!="b"}'];
+    const accepted = ['count({cluster="a"})', 'count({cluster=~"a|b", job=~".*"})', 'count({__name__=~".+", cluster!="a"})'];
+    const window = `start=${EVAL_TIME - 600}&end=${EVAL_TIME}&step=60`;
+    for (const selector of [...refused, ...accepted]) {
+      const q = encodeURIComponent(selector);
+      const isSelector = !selector.includes('(') && !selector.includes(' or ');
+      const paths = [
+        `/api/v1/query?query=${q}&time=${EVAL_TIME}`, `/api/v1/query_range?query=${q}&${window}`,
+        ...(isSelector ? ['series', 'labels', 'label/job/values', 'label/cluster/values'].map((e) => `/api/v1/${e}?match[]=${q}&match[]=demo_num_cpus`) : []),
+      ];
+      for (const path of paths) {
+        const oracle = await fetch(`${cluster.globalUrl}${path}`);
+        const oracleBody = (await oracle.json()) as { status: string };
+        const answer = await call(router, path);
+        expect(answer.status, path).toBe(oracle.status);
+        expect(answer.status, path).toBe(refused.includes(selector) ? 400 : 200);
+        if (oracleBody.status === 'error') expect(answer.body, path).toEqual(oracleBody);
+      }
+    }
+  });
+
   it('judges range parameters as Prometheus does, before the query, whichever shards the query reads', async () => {
     // The single-shard path passed them on, so a collector was blamed (`shard "a": ...`); across
     // shards a step of 1e308 became Infinity. The global Prometheus is the judge.
