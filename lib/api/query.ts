@@ -1,7 +1,7 @@
 // /api/v1/query and /api/v1/query_range: route the query to the one shard it touches, stream the
 // collector's answer back with the shard label added where a global Prometheus would show it.
 import { checkedBody } from '../collectors/checked-body.ts';
-import { LabelInserter } from '../merge/shard-label.ts';
+import { QueryAnswerEditor } from '../merge/shard-label.ts';
 import { askShard, withAnyShard, type RequestContext } from './context.ts';
 import { answerAcrossShards } from './distributed.ts';
 import { rawJsonResponse } from './envelope.ts';
@@ -29,7 +29,8 @@ export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise
     const params = pick(ctx.params, FORWARDED[path]);
     params.set('query', query);
     const answer = await askShard(ctx, { shard, path, params, method: 'POST' });
-    const editor = addLabel === null ? undefined : new LabelInserter(ctx.map.shardLabel, addLabel);
+    // Checks the answer's head in any case; adds the shard label where the global Prometheus shows it.
+    const editor = new QueryAnswerEditor(addLabel === null ? null : ctx.map.shardLabel, addLabel);
     return rawJsonResponse(await checkedBody(shard, answer, editor));
   };
   // A query that touches no shard (`1+1`, `vector(1)`, `absent(up{cluster="gone"})`) is the same on

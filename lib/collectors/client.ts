@@ -2,7 +2,7 @@
 // and every failure turned into a Prometheus-style error that names the shard.
 import { ApiError, asErrorType } from '../api/envelope.ts';
 import type { Shard } from '../shards/schema.ts';
-import { brokeOff } from './checked-body.ts';
+import { brokeOff, notAnAnswer } from './checked-body.ts';
 import { readBody, send, type CollectorAnswer } from './http.ts';
 
 export interface CollectorCall {
@@ -195,9 +195,12 @@ export async function readEnvelope<T>(shard: Shard, response: CollectorAnswer): 
   } catch (err) {
     throw new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector answered invalid JSON (${(err as Error).message})`);
   }
-  if (body?.status !== 'success' || !('data' in body)) {
-    throw new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector answered no success envelope`);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw notAnAnswer(shard.name, 'the answer is not a JSON object');
+  if (body.status !== 'success') {
+    const reason = typeof (body as { error?: unknown }).error === 'string' ? `: ${(body as { error: string }).error}` : '';
+    throw notAnAnswer(shard.name, `status ${JSON.stringify(body.status ?? null)} in a 2xx answer${reason}`);
   }
+  if (!('data' in body)) throw notAnAnswer(shard.name, 'no "data"');
   const warnings = Array.isArray(body.warnings) ? body.warnings.filter((w): w is string => typeof w === 'string') : [];
   return { data: body.data as T, warnings, bytes: raw.byteLength };
 }

@@ -2,13 +2,16 @@
 // a bounded number of requests at a time. Shards that cannot answer are left out of every leaf (a
 // partial answer with a warning each) unless the caller wants all or nothing.
 import type { ApiError } from '../api/envelope.ts';
+import { notAnAnswer } from '../collectors/checked-body.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
+import { isLabelSet } from '../merge/labelsets.ts';
+import { withShardLabel } from '../merge/shard-label.ts';
 import { askShardJson, type RequestContext } from '../api/context.ts';
 import { inBatches } from '../collectors/batches.ts';
 import type { Leaf } from './expr.ts';
 import { gridTimes, type Grid } from './grid.ts';
 import { labelsFrom } from './labels.ts';
-import { EvaluationError, type Labels } from './types.ts';
+import type { Labels } from './types.ts';
 
 /** Prometheus refuses range queries with more points per series than this; longer grids are split. */
 const MAX_POINTS_PER_REQUEST = 11_000;
@@ -26,7 +29,7 @@ export interface Fetched {
   readonly warnings: readonly string[];
 }
 
-interface RawSeries { metric: Record<string, string>; value?: [number, string]; values?: [number, string][] }
+interface RawSeries { metric: unknown; value?: unknown; values?: unknown }
 
 /**
  * A series as a shard sent it, with the shard label added where it belongs: timestamps in seconds and
@@ -80,25 +83,42 @@ async function fetchLeaf(ctx: RequestContext, leaf: Leaf, shard: string, grid: G
       params.set('step', seconds(part.step));
     }
     const path = instant ? '/api/v1/query' : '/api/v1/query_range';
-    const { data } = await askShardJson<{ resultType: string; result: unknown }>(ctx, { shard, path, params, method: 'POST' });
-    out.push(...toSeries(data, addLabel === null ? null : [ctx.map.shardLabel, addLabel]));
+    const { data } = await askShardJson<unknown>(ctx, { shard, path, params, method: 'POST' });
+    // One at a time: spreading a shard's series into push() overflows the stack past ~100,000.
+    for (const series of toSeries(shard, data, addLabel === null ? null : [ctx.map.shardLabel, addLabel])) out.push(series);
   }
   return out;
 }
 
-function toSeries(data: { resultType: string; result: unknown }, add: [string, string] | null): ShardSeries {
-  const labelsOf = (metric: Record<string, string>): Labels =>
-    labelsFrom(add === null ? Object.entries(metric) : [...Object.entries(metric), add]);
-  switch (data.resultType) {
-    case 'vector':
-      return (data.result as RawSeries[]).map((s) => ({ labels: labelsOf(s.metric), values: [s.value!] }));
-    case 'matrix':
-      return (data.result as RawSeries[]).map((s) => ({ labels: labelsOf(s.metric), values: s.values ?? [] }));
-    case 'scalar':
-      return [{ labels: {}, values: [data.result as [number, string]] }];
-    default:
-      throw new EvaluationError(`a shard answered a ${data.resultType} where the router expected series`);
+/**
+ * A shard's query answer as series, checked on the way: a collector answering another shape (a result
+ * that is no array, `metric: null`, samples that are not `[time, "value"]`, nesting bombs) is a shard
+ * failure naming the shard, never an internal error.
+ */
+function toSeries(shard: string, data: unknown, add: [label: string, shard: string] | null): ShardSeries {
+  const invalid = (problem: string) => notAnAnswer(shard, problem);
+  const { resultType, result } = (data ?? {}) as { resultType?: unknown; result?: unknown };
+  if (!Array.isArray(result)) throw invalid('"result" is not an array');
+  if (resultType === 'scalar') {
+    if (!isSample(result)) throw invalid('a scalar result is not [time, "value"]');
+    return [{ labels: {}, values: [result] }];
   }
+  if (resultType !== 'vector' && resultType !== 'matrix') throw invalid(`resultType ${JSON.stringify(resultType)} where the router expected series`);
+  const out: ShardSeries = [];
+  for (const raw of result as RawSeries[]) {
+    if (raw === null || typeof raw !== 'object' || raw.metric === null || typeof raw.metric !== 'object' || Array.isArray(raw.metric)) throw invalid('"metric" is not an object');
+    if (!isLabelSet(raw.metric)) throw invalid('a label value is not a string');
+    const labels = labelsFrom(Object.entries(add === null ? raw.metric : withShardLabel(raw.metric, add[0], add[1])));
+    const values = resultType === 'vector' ? (raw.value === undefined ? [] : [raw.value]) : (raw.values ?? []);
+    if (!Array.isArray(values) || !values.every(isSample)) throw invalid(`a series' samples are not [time, "value"] pairs`);
+    // Native histograms (`histogram`, `histograms`) are not evaluated by the router: such series have no float samples.
+    out.push({ labels, values });
+  }
+  return out;
+}
+
+function isSample(value: unknown): value is [number, string] {
+  return Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'string';
 }
 
 function splitGrid(grid: Grid): Grid[] {
