@@ -12,8 +12,11 @@ const USAGE = `prome-route ${VERSION}: one Prometheus API in front of per-cluste
 
 Usage:
   prome-route serve --shards FILE [--listen HOST:PORT] [--timeout SECONDS]
+                    [--max-samples N] [--max-collector-bytes N]
       Serve the Prometheus HTTP API. FILE is a shard map (JSON or YAML) or the upstream
       proxy's YAML config. Default listen address: its http.listen_addr, else 127.0.0.1:9091.
+      Reloads FILE on SIGHUP. The limits' defaults suit a 512 MB function (1500000 samples,
+      33554432 bytes of collector answers read whole per request).
   prome-route explain --shards FILE 'QUERY'
       Print the shards a query goes to and the query each of them is sent.
 ${SHARDS_USAGE}  prome-route --version
@@ -28,12 +31,19 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const { values, positionals } = parseArgs({
-    args: withNegativeValues(rest, ['--timeout']),
-    options: { shards: { type: 'string' }, listen: { type: 'string' }, timeout: { type: 'string' } },
+    args: withNegativeValues(rest, ['--timeout', '--max-samples', '--max-collector-bytes']),
+    options: {
+      shards: { type: 'string' }, listen: { type: 'string' }, timeout: { type: 'string' },
+      'max-samples': { type: 'string' }, 'max-collector-bytes': { type: 'string' },
+    },
     allowPositionals: true,
   });
   if (values.shards === undefined) throw new UsageError('--shards FILE is required');
   const timeoutMs = values.timeout === undefined ? undefined : parseTimeoutSeconds(values.timeout);
+  const limits = {
+    ...(values['max-samples'] === undefined ? {} : { maxSamples: positiveInteger('--max-samples', values['max-samples']) }),
+    ...(values['max-collector-bytes'] === undefined ? {} : { maxCollectorBytes: positiveInteger('--max-collector-bytes', values['max-collector-bytes']) }),
+  };
   const { map, listen } = await loadShardMapFile(values.shards);
 
   if (command === 'explain') {
@@ -44,7 +54,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'serve') {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const { host, port } = parseListenAddress(values.listen ?? listen ?? '127.0.0.1:9091');
-    const serving = await serve({ map, host, port, timeoutMs });
+    const serving = await serve({ map, host, port, timeoutMs, limits });
     const { server, address } = serving;
     console.log(JSON.stringify({
       level: 'info', msg: 'prome-route listening', address: `${address.address}:${address.port}`,
@@ -58,6 +68,12 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+}
+
+function positiveInteger(option: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${option} must be a positive integer, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 /**

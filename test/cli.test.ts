@@ -109,6 +109,14 @@ describe('errors a user can make', () => {
     }
   });
 
+  it('refuses limits that are not positive integers (exit 2)', async () => {
+    for (const [option, value] of [['--max-samples', '0'], ['--max-samples', '-5'], ['--max-collector-bytes', '1.5'], ['--max-collector-bytes', 'lots']]) {
+      const { code, stderr } = await cli('serve', '--shards', path.join(dir, 'map.json'), option!, value!);
+      expect(code, `${option} ${value}`).toBe(2);
+      expect(stderr).toContain(`prome-route: ${option} must be a positive integer, got ${JSON.stringify(value)}`);
+    }
+  });
+
   it('refuses a timeout that is not positive or longer than Node timers hold (exit 2)', async () => {
     // Node clamps timers above 2^31-1 ms to 1 ms: such a timeout would fail every query at once.
     for (const timeout of ['-1', '0', 'abc', '', '2147484', '1e9', 'Infinity']) {

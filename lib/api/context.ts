@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { ShardMap, Shard } from '../shards/schema.ts';
+import type { AnswerBytes } from '../collectors/answer-bytes.ts';
 import { notAnAnswer } from '../collectors/checked-body.ts';
 import { callShard, readEnvelope, type CollectorCall } from '../collectors/client.ts';
 import type { CollectorAnswer } from '../collectors/http.ts';
@@ -26,6 +27,8 @@ export interface RequestContext {
   readonly pushDown: boolean;
   readonly trace: RequestTrace;
   readonly limits: Limits;
+  /** What the request may still read of collector answers parsed whole (limits.maxCollectorBytes). */
+  readonly answerBytes: AnswerBytes;
 }
 
 /** A success envelope for an answer the router built, refused when it outgrows the response limit. */
@@ -64,7 +67,7 @@ export async function askShard(ctx: RequestContext, call: ShardCall): Promise<Co
  */
 export async function askShardJson<T>(ctx: RequestContext, call: ShardCall, schema?: v.GenericSchema<unknown, T>): Promise<{ data: T; warnings: string[] }> {
   const response = await askShard(ctx, call);
-  const { data, warnings, bytes } = await readEnvelope<T>(shardNamed(ctx, call.shard), response);
+  const { data, warnings, bytes } = await readEnvelope<T>(shardNamed(ctx, call.shard), response, ctx.answerBytes);
   ctx.trace.addBytes(call.shard, bytes);
   if (schema !== undefined) {
     const checked = v.safeParse(schema, data);

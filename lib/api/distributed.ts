@@ -3,7 +3,8 @@
 import { compileQuery } from '../engine/compile.ts';
 import { Evaluator } from '../engine/evaluate.ts';
 import { fetchLeaves } from '../engine/fetch.ts';
-import { gridTimes, leafGrids, type Grid, type QueryTimes } from '../engine/grid.ts';
+import { SampleBudget, Yielder } from '../engine/budget.ts';
+import { gridTimes, leafGrids, subquerySteps, type Grid, type QueryTimes } from '../engine/grid.ts';
 import { fetchedMatrixData, fetchedVectorData, matrixData, scalarData, stringData, vectorData } from '../engine/respond.ts';
 import { assertDistinctSeries, assertUnique, SeriesCollector } from '../engine/series.ts';
 import { EvaluationError } from '../engine/types.ts';
@@ -39,7 +40,13 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
 
   try {
     const { expr, leaves } = compileQuery(plan, [...ctx.map.shards.keys()], { pushDown: ctx.pushDown });
-    const fetched = await fetchLeaves(ctx, leaves, leafGrids(expr, grid, times), { partial: !ctx.strict, concurrency: ctx.concurrency });
+    // Refused before anything is fetched when the subqueries alone would hold too many steps
+    // (`max_over_time(sum(up)[1d:1ms])`: 86.4 million), as Prometheus refuses them.
+    const budget = new SampleBudget(ctx.limits.maxSamples);
+    budget.charge(subquerySteps(expr, grid, times));
+    const fetched = await fetchLeaves(ctx, leaves, leafGrids(expr, grid, times), {
+      partial: !ctx.strict, concurrency: ctx.concurrency, maxRequestsPerShard: ctx.limits.maxRequestsPerShard, budget,
+    });
 
     // The whole query is one leaf: the answer is the union of the shards' answers.
     if (expr.kind === 'leaf') {
@@ -49,9 +56,10 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
       return respond(ctx, data, fetched.warnings);
     }
 
-    const evaluator = new Evaluator(fetched.data, times);
+    const yielder = new Yielder();
+    const evaluator = new Evaluator(fetched.data, times, budget, yielder);
     if (range === null) {
-      const value = evaluator.evaluate(expr, grid.start);
+      const value = await evaluator.evaluate(expr, grid.start);
       const data = value.type === 'vector' ? vectorData(value.vector, grid.start)
         : value.type === 'scalar' ? scalarData(value.value, grid.start)
           : value.type === 'string' ? stringData(value.value, grid.start)
@@ -60,9 +68,16 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
     }
     const collected = new SeriesCollector();
     for (const t of gridTimes(grid)) {
-      const value = evaluator.evaluate(expr, t);
-      if (value.type === 'scalar') collected.add({}, t, value.value);
-      else if (value.type === 'vector') for (const s of assertUnique(value.vector)) collected.add(s.labels, t, s.value);
+      const value = await evaluator.evaluate(expr, t);
+      if (value.type === 'scalar') {
+        budget.charge(1);
+        collected.add({}, t, value.value);
+      } else if (value.type === 'vector') {
+        budget.charge(value.vector.length);
+        for (const s of assertUnique(value.vector)) collected.add(s.labels, t, s.value);
+      }
+      const pause = yielder.tick();
+      if (pause !== null) await pause;
     }
     return respond(ctx, matrixData(collected.matrix()), fetched.warnings);
   } catch (err) {

@@ -1,5 +1,6 @@
 // The platform-neutral core: a Web-standard Request in, a Prometheus API Response out. Every
 // platform (local server, AWS Lambda, Alibaba FC) only translates its events to and from this.
+import { AnswerBytes } from '../collectors/answer-bytes.ts';
 import type { ShardMap } from '../shards/schema.ts';
 import { handleBuildInfo } from './buildinfo.ts';
 import { authenticate, type AuthOptions } from './auth.ts';
@@ -100,6 +101,7 @@ export function createRouter(options: RouterOptions): Router {
         pushDown: options.pushDown ?? true,
         trace,
         limits,
+        answerBytes: new AnswerBytes(limits.maxCollectorBytes),
       };
       response = await endpoint.handle(ctx, pathArg);
     } catch (err) {

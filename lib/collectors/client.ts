@@ -3,7 +3,8 @@
 import { ApiError, asErrorType } from '../api/envelope.ts';
 import type { Shard } from '../shards/schema.ts';
 import { brokeOff, notAnAnswer } from './checked-body.ts';
-import { readBody, send, type CollectorAnswer } from './http.ts';
+import type { AnswerBytes } from './answer-bytes.ts';
+import { readBody, readUpTo, send, type CollectorAnswer } from './http.ts';
 
 export interface CollectorCall {
   /** API path below the collector's base URL, e.g. `/api/v1/query`. */
@@ -181,14 +182,22 @@ function replicaName(base: string, replica: number): string {
   return `#${replica + 1} (${new URL(base).host})`;
 }
 
-/** Reads a collector's success envelope as JSON; a body that is not one is an error naming the shard. */
-export async function readEnvelope<T>(shard: Shard, response: CollectorAnswer): Promise<{ data: T; warnings: string[]; bytes: number }> {
-  let raw: Buffer;
+/**
+ * Reads a collector's success envelope as JSON, within what the request may still read whole; a body
+ * that is not one is an error naming the shard.
+ */
+export async function readEnvelope<T>(shard: Shard, response: CollectorAnswer, budget: AnswerBytes): Promise<{ data: T; warnings: string[]; bytes: number }> {
+  let read: { chunks: Buffer[]; complete: boolean };
   try {
-    raw = await readBody(response.body);
+    read = await readUpTo(response.body, Infinity, budget);
   } catch (err) {
     throw brokeOff(shard.name, err);
   }
+  if (!read.complete) {
+    response.body.destroy();
+    throw budget.exceeded(shard.name);
+  }
+  const raw = Buffer.concat(read.chunks);
   let body: { status?: unknown; data?: unknown; warnings?: unknown };
   try {
     body = JSON.parse(raw.toString('utf8')) as typeof body;

@@ -75,7 +75,8 @@ export function aggregate(op: AggregateOp, vector: Vector, grouping: Grouping, p
   const out: Sample[] = [];
   for (const group of groups.values()) {
     if (op === 'topk' || op === 'bottomk') {
-      out.push(...sortedHeap(op, group.samples));
+      // One at a time: a spread of a large group's samples into push() would overflow the stack.
+      for (const sample of sortedHeap(op, group.samples)) out.push(sample);
     } else {
       out.push({ labels: group.labels, value: finalValue(op, group, Number(param)) });
     }

@@ -1,6 +1,9 @@
 // Evaluates the router's part of a query at one timestamp, over the leaves' united answers.
 // Semantics follow Prometheus 2.42 (the collectors' version): range windows are closed at both ends.
+// Asynchronous only to give the event loop back in long evaluations (a subquery of a million steps),
+// and bounded by the query's sample budget (budget.ts).
 import { aggregate } from './aggregate.ts';
+import type { SampleBudget, Yielder } from './budget.ts';
 import { scalarScalar, vectorScalar, vectorVector, type BinaryOp } from './binary.ts';
 import type { Expr, Leaf } from './expr.ts';
 import type { FetchedSeries } from './fetch.ts';
@@ -31,29 +34,31 @@ export class Evaluator {
   constructor(
     private readonly leafSeries: ReadonlyMap<number, readonly FetchedSeries[]>,
     private readonly times: QueryTimes,
+    private readonly budget: SampleBudget,
+    private readonly yielder: Yielder,
   ) {}
 
-  evaluate(expr: Expr, t: number): Value {
+  async evaluate(expr: Expr, t: number): Promise<Value> {
     switch (expr.kind) {
       case 'number': return { type: 'scalar', value: expr.value };
       case 'string': return { type: 'string', value: expr.value };
       case 'leaf': return { type: 'vector', vector: this.leafAt(expr.leaf, t) };
       case 'negate': {
-        const inner = this.evaluate(expr.expr, t);
+        const inner = await this.evaluate(expr.expr, t);
         if (inner.type === 'scalar') return { type: 'scalar', value: -inner.value };
         return vector(assertUnique(asVector(inner).map((s) => ({ labels: dropMetricName(s.labels), value: -s.value }))));
       }
       case 'absent': {
-        const inner = this.evaluate(expr.expr, t);
+        const inner = await this.evaluate(expr.expr, t);
         const empty = inner.type === 'matrix' ? inner.matrix.every((s) => s.points.length === 0) : asVector(inner).length === 0;
         return vector(empty ? [{ labels: expr.labels, value: 1 }] : []);
       }
       case 'aggregate': {
-        const param = expr.param === null ? undefined : this.evaluate(expr.param, t);
+        const param = expr.param === null ? undefined : await this.evaluate(expr.param, t);
         const arg = param === undefined ? undefined : param.type === 'string' ? param.value : asScalar(param);
-        return vector(aggregate(expr.op, asVector(this.evaluate(expr.expr, t)), expr.grouping, arg));
+        return vector(aggregate(expr.op, asVector(await this.evaluate(expr.expr, t)), expr.grouping, arg));
       }
-      case 'mergeVariance': return vector(this.mergeVariance(expr, t));
+      case 'mergeVariance': return vector(await this.mergeVariance(expr, t));
       case 'binary': return this.binary(expr, t);
       case 'call': return this.call(expr, t);
       case 'subquery': return this.subquery(expr, t);
@@ -69,18 +74,19 @@ export class Evaluator {
     return byTime.get(t) ?? [];
   }
 
-  private binary(expr: Extract<Expr, { kind: 'binary' }>, t: number): Value {
+  private async binary(expr: Extract<Expr, { kind: 'binary' }>, t: number): Promise<Value> {
     const op = expr.op as BinaryOp;
-    const lhs = this.evaluate(expr.lhs, t);
-    const rhs = this.evaluate(expr.rhs, t);
+    const lhs = await this.evaluate(expr.lhs, t);
+    const rhs = await this.evaluate(expr.rhs, t);
     if (lhs.type === 'scalar' && rhs.type === 'scalar') return { type: 'scalar', value: scalarScalar(op, lhs.value, rhs.value, expr.bool) };
     if (rhs.type === 'scalar') return vector(assertUnique(vectorScalar(op, asVector(lhs), rhs.value, false, expr.bool)));
     if (lhs.type === 'scalar') return vector(assertUnique(vectorScalar(op, asVector(rhs), lhs.value, true, expr.bool)));
     return vector(assertUnique(vectorVector(op, asVector(lhs), asVector(rhs), expr.matching, expr.bool)));
   }
 
-  private call(expr: Extract<Expr, { kind: 'call' }>, t: number): Value {
-    const args = expr.args.map((a) => this.evaluate(a, t));
+  private async call(expr: Extract<Expr, { kind: 'call' }>, t: number): Promise<Value> {
+    const args: Value[] = [];
+    for (const a of expr.args) args.push(await this.evaluate(a, t));
     if (isRangeFunction(expr.name)) {
       const window = args.find((a) => a.type === 'matrix');
       if (window === undefined || window.type !== 'matrix') {
@@ -96,7 +102,7 @@ export class Evaluator {
   }
 
   /** The subquery's points in the window ending at the (offset, @-adjusted) evaluation time. */
-  private subquery(expr: Extract<Expr, { kind: 'subquery' }>, t: number): Value {
+  private async subquery(expr: Extract<Expr, { kind: 'subquery' }>, t: number): Promise<Value> {
     const step = expr.stepMs ?? this.times.defaultSubqueryStepMs;
     const at = expr.at === null ? t : resolveAt(expr.at, this.times);
     const end = at - expr.offsetMs;
@@ -105,16 +111,23 @@ export class Evaluator {
     if (first < lowest) first += step;
     const series = new SeriesCollector();
     for (let ti = first; ti <= end; ti += step) {
-      for (const s of asVector(this.memoised(expr.expr, ti))) series.add(s.labels, ti, s.value);
+      for (const s of asVector(await this.memoised(expr.expr, ti))) series.add(s.labels, ti, s.value);
+      const pause = this.yielder.tick();
+      if (pause !== null) await pause;
     }
     return { type: 'matrix', matrix: series.matrix(), at, offsetMs: expr.offsetMs, rangeMs: expr.rangeMs };
   }
 
-  private memoised(expr: Expr, t: number): Value {
+  /** Kept for the whole query: each step's entry was charged up front (subquerySteps), its samples here. */
+  private async memoised(expr: Expr, t: number): Promise<Value> {
     let byTime = this.memo.get(expr);
     if (byTime === undefined) this.memo.set(expr, (byTime = new Map()));
     let value = byTime.get(t);
-    if (value === undefined) byTime.set(t, (value = this.evaluate(expr, t)));
+    if (value === undefined) {
+      value = await this.evaluate(expr, t);
+      if (value.type === 'vector') this.budget.charge(value.vector.length);
+      byTime.set(t, value);
+    }
     return value;
   }
 
@@ -122,10 +135,10 @@ export class Evaluator {
    * stddev/stdvar from each shard's count, mean and variance per group: the combined variance is
    * Σ n_i·(var_i + (mean_i − mean)²) / n, which stays stable where a sum of squares would cancel.
    */
-  private mergeVariance(expr: Extract<Expr, { kind: 'mergeVariance' }>, t: number): Sample[] {
-    const counts = asVector(this.evaluate(expr.count, t));
-    const means = asVector(this.evaluate(expr.mean, t));
-    const variances = asVector(this.evaluate(expr.variance, t));
+  private async mergeVariance(expr: Extract<Expr, { kind: 'mergeVariance' }>, t: number): Promise<Sample[]> {
+    const counts = asVector(await this.evaluate(expr.count, t));
+    const means = asVector(await this.evaluate(expr.mean, t));
+    const variances = asVector(await this.evaluate(expr.variance, t));
     const groups = new Map<string, { labels: Labels; parts: { n: number; mean: number; variance: number }[] }>();
     // Each shard answers one row per group in each of the three leaves, in the same order.
     const byGroup = (v: Vector) => {

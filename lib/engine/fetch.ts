@@ -9,9 +9,10 @@ import { withShardLabel } from '../merge/shard-label.ts';
 import { askShardJson, type RequestContext } from '../api/context.ts';
 import { inBatches } from '../collectors/batches.ts';
 import type { Leaf } from './expr.ts';
-import { gridTimes, type Grid } from './grid.ts';
+import type { SampleBudget } from './budget.ts';
+import { gridSize, type Grid } from './grid.ts';
 import { labelsFrom } from './labels.ts';
-import type { Labels } from './types.ts';
+import { EvaluationError, type Labels } from './types.ts';
 
 /** Prometheus refuses range queries with more points per series than this; longer grids are split. */
 const MAX_POINTS_PER_REQUEST = 11_000;
@@ -21,6 +22,10 @@ export interface FetchOptions {
   readonly partial: boolean;
   /** At most this many collector requests at once for one query. */
   readonly concurrency: number;
+  /** At most this many requests to any one shard for the query (checked before any is sent). */
+  readonly maxRequestsPerShard: number;
+  /** Charged with every sample fetched. */
+  readonly budget: SampleBudget;
 }
 
 export interface Fetched {
@@ -48,13 +53,24 @@ export async function fetchLeaves(
   grids: ReadonlyMap<number, Grid>,
   options: FetchOptions,
 ): Promise<Fetched> {
-  const answers = new Map<string, ShardSeries>(); // `${leaf}/${shard}` -> series
+  // Identical leaves (the same query on the same grid, as in `sum(x) / sum(x) * 100`) are fetched once.
+  const fetches = new Map<string, { leaf: Leaf; grid: Grid }>();
+  const fetchOf = new Map<number, string>();
+  for (const leaf of leaves) {
+    const grid = grids.get(leaf.id)!;
+    const key = `${grid.start}/${grid.end}/${grid.step} ${leaf.plan.text}`;
+    fetchOf.set(leaf.id, key);
+    if (!fetches.has(key)) fetches.set(key, { leaf, grid });
+  }
+  checkRequestsPerShard([...fetches.values()], options.maxRequestsPerShard);
+
+  const answers = new Map<string, ShardSeries>(); // `${fetch key}\0${shard}` -> series
   const failed = new Map<string, ApiError>();
-  const jobs = leaves.flatMap((leaf) => leaf.shards.map((shard) => ({ leaf, shard })));
-  await inBatches(jobs, options.concurrency, async ({ leaf, shard }) => {
+  const jobs = [...fetches].flatMap(([key, { leaf, grid }]) => leaf.shards.map((shard) => ({ key, leaf, grid, shard })));
+  await inBatches(jobs, options.concurrency, async ({ key, leaf, grid, shard }) => {
     if (failed.has(shard)) return;
     try {
-      answers.set(`${leaf.id}/${shard}`, await fetchLeaf(ctx, leaf, shard, grids.get(leaf.id)!));
+      answers.set(`${key}\0${shard}`, await fetchLeaf(ctx, leaf, shard, grid, options.budget));
     } catch (err) {
       if (!isShardFailure(err)) throw err;
       failed.set(shard, err);
@@ -64,12 +80,30 @@ export async function fetchLeaves(
   // Shards in map order for every leaf, so partial rows of one group line up across leaves.
   const data = new Map<number, FetchedSeries[]>();
   for (const leaf of leaves) {
-    data.set(leaf.id, leaf.shards.filter((s) => !failed.has(s)).flatMap((s) => answers.get(`${leaf.id}/${s}`) ?? []));
+    const key = fetchOf.get(leaf.id)!;
+    data.set(leaf.id, leaf.shards.filter((s) => !failed.has(s)).flatMap((s) => answers.get(`${key}\0${s}`) ?? []));
   }
   return { data, warnings: partialWarnings(failed) };
 }
 
-async function fetchLeaf(ctx: RequestContext, leaf: Leaf, shard: string, grid: Grid): Promise<ShardSeries> {
+/**
+ * One query must not turn into thousands of collector requests (a long query of distinct parts, a
+ * subquery with a tiny step over a long range): refused before any request is sent.
+ */
+function checkRequestsPerShard(fetches: readonly { leaf: Leaf; grid: Grid }[], limit: number): void {
+  const perShard = new Map<string, number>();
+  for (const { leaf, grid } of fetches) {
+    const parts = Math.ceil(gridSize(grid) / MAX_POINTS_PER_REQUEST);
+    for (const shard of leaf.shards) perShard.set(shard, (perShard.get(shard) ?? 0) + parts);
+  }
+  for (const [shard, requests] of perShard) {
+    if (requests > limit) {
+      throw new EvaluationError(`the query needs ${requests} requests to shard ${JSON.stringify(shard)}, the limit is ${limit} per shard: use fewer distinct subexpressions that read series, a shorter range or a larger subquery step`);
+    }
+  }
+}
+
+async function fetchLeaf(ctx: RequestContext, leaf: Leaf, shard: string, grid: Grid, budget: SampleBudget): Promise<ShardSeries> {
   const { query, addLabel } = leaf.plan.forShard(shard);
   const out: ShardSeries = [];
   for (const part of splitGrid(grid)) {
@@ -85,7 +119,10 @@ async function fetchLeaf(ctx: RequestContext, leaf: Leaf, shard: string, grid: G
     const path = instant ? '/api/v1/query' : '/api/v1/query_range';
     const { data } = await askShardJson<unknown>(ctx, { shard, path, params, method: 'POST' });
     // One at a time: spreading a shard's series into push() overflows the stack past ~100,000.
-    for (const series of toSeries(shard, data, addLabel === null ? null : [ctx.map.shardLabel, addLabel])) out.push(series);
+    for (const series of toSeries(shard, data, addLabel === null ? null : [ctx.map.shardLabel, addLabel])) {
+      budget.charge(series.values.length);
+      out.push(series);
+    }
   }
   return out;
 }
@@ -121,13 +158,14 @@ function isSample(value: unknown): value is [number, string] {
   return Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'string';
 }
 
+/** The grid in parts of at most 11,000 points, without listing its timestamps. */
 function splitGrid(grid: Grid): Grid[] {
-  const times = gridTimes(grid);
-  if (times.length <= MAX_POINTS_PER_REQUEST) return times.length === 0 ? [] : [grid];
+  const points = gridSize(grid);
+  if (points <= MAX_POINTS_PER_REQUEST) return points === 0 ? [] : [grid];
   const parts: Grid[] = [];
-  for (let i = 0; i < times.length; i += MAX_POINTS_PER_REQUEST) {
-    const chunk = times.slice(i, i + MAX_POINTS_PER_REQUEST);
-    parts.push({ start: chunk[0]!, end: chunk[chunk.length - 1]!, step: grid.step });
+  for (let first = 0; first < points; first += MAX_POINTS_PER_REQUEST) {
+    const last = Math.min(points, first + MAX_POINTS_PER_REQUEST) - 1;
+    parts.push({ start: grid.start + first * grid.step, end: grid.start + last * grid.step, step: grid.step });
   }
   return parts;
 }

@@ -151,6 +151,28 @@ describe('limits', () => {
     expect(a.seen.length + b.seen.length).toBe(0);
   });
 
+  it('asks each shard once for parts of a query that are the same query on the same grid', async () => {
+    // Three times `sum(up)`: one request to each shard, not three.
+    const { status } = await call(router(), `/api/v1/query?query=${encodeURIComponent('sum(up) / sum(up) * 100 + sum(up)')}&time=100`);
+    expect(status).toBe(200);
+    expect(a.seen).toHaveLength(1);
+    expect(b.seen).toHaveLength(1);
+  });
+
+  it('refuses a query that would send a shard more requests than allowed, before sending any', async () => {
+    // A 2 KB query of 70 distinct aggregations: 70 requests to every shard.
+    const query = Array.from({ length: 70 }, (_, i) => `sum(metric_${i})`).join(' + ');
+    const { status, body } = await call(router(), `/api/v1/query?query=${encodeURIComponent(query)}&time=100`);
+    expect(status).toBe(422);
+    expect(body.error).toBe('the query needs 70 requests to shard "a", the limit is 64 per shard: use fewer distinct subexpressions that read series, a shorter range or a larger subquery step');
+    expect(a.seen.length + b.seen.length).toBe(0);
+    // A subquery step that splits a leaf's grid into too many parts of 11,000 points counts too.
+    const tiny = await call(router(), `/api/v1/query?query=${encodeURIComponent('max_over_time(sum(up)[2h:10ms])')}&time=100000`);
+    expect(tiny.status).toBe(422);
+    expect(tiny.body.error).toMatch(/^the query needs 66 requests to shard "a", the limit is 64 per shard/);
+    expect(a.seen.length + b.seen.length).toBe(0);
+  });
+
   it('refuses an answer larger than the response limit', async () => {
     const { status, body } = await call(router({ limits: { maxResponseBytes: 10 } }), '/api/v1/label/cluster/values');
     expect(status).toBe(422);

@@ -175,6 +175,31 @@ describe('a collector answering pretty-printed JSON whose series carry the shard
   });
 });
 
+describe('large answers across shards', () => {
+  /** A peer answering every query with `count` series, written in pieces as they are made. */
+  const seriesPeer = (count: number): RequestListener => (_q, r) => {
+    r.writeHead(200, { 'content-type': 'application/json' });
+    r.write('{"status":"success","data":{"resultType":"vector","result":[');
+    for (let i = 0; i < count; i += 1000) {
+      const rows = [];
+      for (let j = i; j < Math.min(count, i + 1000); j++) rows.push(`{"metric":{"__name__":"demo_num_cpus","instance":"i${j}"},"value":[${EVAL_TIME},"1"]}`);
+      r.write(`${i === 0 ? '' : ','}${rows.join(',')}`);
+    }
+    r.end(']}}');
+  };
+
+  it("refuses, naming the shard, when the collectors' answers would take more memory than allowed", async () => {
+    const map = parseShardMap({ shards: { a: cluster.shards.a, b: cluster.shards.b, f: await peer(seriesPeer(50_000)) } });
+    const router = createRouter({ shardMap: async () => map, timeoutMs: 10_000, log: () => undefined, limits: { maxCollectorBytes: 1024 * 1024 } });
+    const { status, text } = await ask(router, 'demo_num_cpus');
+    expect(status).toBe(422);
+    expect(JSON.parse(text)).toEqual({
+      status: 'error', errorType: 'execution',
+      error: 'shard "f": query processing would load more than 1048576 bytes of collector answers into memory: narrow the time range, raise the step or select fewer series',
+    });
+  });
+});
+
 describe('other faults', () => {
   it('passes a collector 422 on, naming the shard', async () => {
     const router = routerWith(await peer((_q, r) => r.writeHead(422, { 'content-type': 'application/json' })

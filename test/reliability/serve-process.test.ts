@@ -2,11 +2,13 @@
 // its memory under hostile request bodies, its deadline for requests that trickle in, its shard map
 // reloaded on SIGHUP.
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, writeShardMap, type Cluster } from '../e2e/harness/prometheus.ts';
+import { EVAL_TIME } from '../e2e/harness/generate.ts';
+import { startCluster, startPrometheus, writeShardMap, type Cluster } from '../e2e/harness/prometheus.ts';
 import { startRouter, type RunningRouter } from '../e2e/router.ts';
 
 let cluster: Cluster;
@@ -151,4 +153,104 @@ describe('SIGHUP', () => {
     expect(await clusters(router)).toEqual(['a', 'b']);
     expect(router.process.exitCode).toBeNull();
   });
+});
+
+describe('evaluation across shards', () => {
+  const instant = (base: string, query: string) => `${base}/api/v1/query?query=${encodeURIComponent(query)}&time=${EVAL_TIME}`;
+
+  it('refuses a subquery with a tiny step as Prometheus does, at once and without the memory it would take', async () => {
+    const router = await routerFor(cluster.shards, 'samples.json');
+    const pid = router.process.pid!;
+    const before = memory(pid).rss;
+    // 86.4 million steps: the router held them all (3 GB, then a timeout). vector(1) gives every step
+    // a sample, so a Prometheus counts past its limit too: the global one would take a minute to get
+    // past its 50 million, one started with a limit of 100,000 says so at once, in the same words.
+    const query = 'max_over_time((sum(demo_num_cpus) or vector(1))[1d:1ms])';
+    const dataDir = path.join(cluster.dataDir, 'limited', 'data');
+    await mkdir(dataDir, { recursive: true });
+    const limited = await startPrometheus({ dataDir, readyQuery: 'vector(1)', flags: ['--query.max-samples=100000'] }, 'limited');
+    try {
+      const answer = await fetch(instant(router.url, query));
+      const oracle = await fetch(instant(limited.url, query));
+      expect(answer.status).toBe(422);
+      expect(answer.status).toBe(oracle.status);
+      expect(await answer.json()).toEqual(await oracle.json());
+    } finally {
+      await limited.stop();
+    }
+    expect(memory(pid).peak - before).toBeLessThan(64);
+  });
+
+  it('unites a shard answering 150,000 series (spread into one call, they overflowed the stack: 500)', async () => {
+    const many = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const rows = Array.from({ length: 150_000 }, (_, i) => `{"metric":{"__name__":"demo_num_cpus","instance":"i${i}"},"value":[${EVAL_TIME},"1"]}`);
+      res.end(`{"status":"success","data":{"resultType":"vector","result":[${rows.join(',')}]}}`);
+    });
+    await new Promise<void>((resolve) => many.listen(0, '127.0.0.1', resolve));
+    try {
+      const router = await routerFor({ a: cluster.shards.a!, f: `http://127.0.0.1:${(many.address() as AddressInfo).port}` }, 'many.json');
+      const answer = await fetch(instant(router.url, 'demo_num_cpus'));
+      expect(answer.status).toBe(200);
+      const result = ((await answer.json()) as { data: { result: { metric: Record<string, string> }[] } }).data.result;
+      expect(result.filter((s) => s.metric.cluster === 'f')).toHaveLength(150_000);
+    } finally {
+      many.close();
+    }
+  });
+
+  it("refuses a collector's 300 MB answer, naming the shard, without reading it into memory", async () => {
+    // A collector that answers every query with 300 MB of series, made as they are sent.
+    const huge = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"status":"success","data":{"resultType":"vector","result":[');
+      const row = `{"metric":{"__name__":"demo_num_cpus","instance":"${'i'.repeat(60)}"},"value":[${EVAL_TIME},"1"]},`;
+      const block = row.repeat(Math.ceil(65536 / row.length));
+      let sent = 0;
+      const pump = () => {
+        while (sent < 300e6 && !res.destroyed) {
+          sent += block.length;
+          if (!res.write(block)) return void res.once('drain', pump);
+        }
+        if (!res.destroyed) res.end(`${row.slice(0, -1)}]}}`);
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => huge.listen(0, '127.0.0.1', resolve));
+    try {
+      const router = await routerFor({ a: cluster.shards.a!, f: `http://127.0.0.1:${(huge.address() as AddressInfo).port}` }, 'huge.json');
+      const pid = router.process.pid!;
+      const before = memory(pid).rss;
+      const answer = await fetch(instant(router.url, 'demo_num_cpus'));
+      expect(answer.status).toBe(422);
+      expect(((await answer.json()) as { error: string }).error).toMatch(/^shard "f": query processing would load more than 33554432 bytes of collector answers into memory/);
+      const after = memory(pid);
+      expect(after.peak - before, `peak ${after.peak.toFixed(0)} MiB, ${before.toFixed(0)} MiB before`).toBeLessThan(128);
+    } finally {
+      huge.closeAllConnections();
+      huge.close();
+    }
+  });
+
+  it('keeps answering health checks while it evaluates a long query, and answers it as Prometheus does', async () => {
+    // 1.2 million subquery steps evaluated by the router, within a raised sample limit.
+    const router = await routerFor(cluster.shards, 'long.json', '--max-samples', '5000000');
+    const query = 'count(demo_num_cpus) + 0 * scalar(max_over_time(vector(1)[20m:1ms]))';
+    let done = false;
+    const answered = fetch(instant(router.url, query)).then(async (r) => {
+      done = true;
+      return { status: r.status, body: await r.json() };
+    });
+    let healthyInFlight = 0;
+    while (!done) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const health = await fetch(`${router.url}/-/healthy`);
+      if (!done && health.status === 200) healthyInFlight++;
+    }
+    const { status, body } = await answered;
+    // Evaluated in one go, the query blocked the event loop for seconds: no health check got through.
+    expect(healthyInFlight).toBeGreaterThanOrEqual(5);
+    expect(status).toBe(200);
+    expect(body).toEqual(await (await fetch(instant(cluster.globalUrl, query))).json());
+  }, 90_000);
 });
