@@ -31,7 +31,7 @@ export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise
     const answer = await askShard(ctx, { shard, path, params, method: 'POST' });
     // Checks the answer's head in any case; adds the shard label where the global Prometheus shows it.
     const editor = new QueryAnswerEditor(addLabel === null ? null : ctx.map.shardLabel, addLabel);
-    return rawJsonResponse(await checkedBody(shard, answer, editor));
+    return rawJsonResponse(await checkedBody(shard, answer, editor, ctx.trace.stream(shard)));
   };
   // A query that touches no shard (`1+1`, `vector(1)`, `absent(up{cluster="gone"})`) is the same on
   // every collector: the first healthy one answers.

@@ -110,15 +110,20 @@ export function createRouter(options: RouterOptions): Router {
       }
       response = failure(err instanceof ApiError ? err : new ApiError('internal', `internal error: ${(err as Error)?.message ?? String(err)}`));
     }
-    log(requestEntry({
+    const status = response.status;
+    const logRequest = () => log(requestEntry({
       requestId: request.headers.get('x-request-id') ?? crypto.randomUUID(),
       method: request.method,
       endpoint: endpointName,
-      status: response.status,
+      status,
       durationMs: Date.now() - started,
       trace,
       mapAgeMs: options.shardMapAge?.() ?? null,
     }, options.metrics === 'emf'));
+    // A streamed answer is logged once it has gone through, with the collector bytes it carried.
+    const streaming = trace.streamsEnded();
+    if (streaming === null) logRequest();
+    else void streaming.then(logRequest);
     return response;
   };
 }

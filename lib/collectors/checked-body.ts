@@ -80,6 +80,9 @@ function streamOf(shard: string, head: Buffer[], body: CollectorAnswer['body'], 
     if (!finished) count?.done();
     finished = true;
   };
+  // An answer nobody reads to its end still ends: at the exchange's deadline, which destroys it. By
+  // the time the body closes, every chunk it gave has been counted.
+  body.once('close', finish);
   return new ReadableStream<Uint8Array>({
     start(controller) {
       for (const piece of head) controller.enqueue(piece);

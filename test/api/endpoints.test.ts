@@ -4,9 +4,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../lib/api/log.ts';
+import { CHECKED_PREFIX } from '../../lib/collectors/checked-body.ts';
 import { createRouter, type Router } from '../../lib/api/router.ts';
 import { parseShardMap, type ShardMap } from '../../lib/shards/schema.ts';
-import { EVAL_TIME } from '../e2e/harness/generate.ts';
+import { EVAL_TIME, RANGE } from '../e2e/harness/generate.ts';
 import { startCluster, type Cluster } from '../e2e/harness/prometheus.ts';
 
 /** Request log lines are asserted where they matter, not printed in every test. */
@@ -283,6 +284,31 @@ describe('authentication and request logs', () => {
     expect(Object.keys(entries[0]!.shards as object)).toEqual(['a', 'b']);
     expect(entries[0]!.bytes).toBeGreaterThan(0);
     expect(JSON.stringify(entries)).not.toContain(token);
+  });
+
+  it("counts the collector's bytes of answers streamed through, small and large, once they have gone through", async () => {
+    // Every streamed query and query_range used to log "bytes":0.
+    const cases = [
+      { router: `/api/v1/query?${instant('demo_num_cpus{cluster="a"}')}`, direct: `/api/v1/query?${instant('demo_num_cpus')}`, streamed: false },
+      // Several megabytes: streamed after its first 256 KiB.
+      {
+        router: `/api/v1/query_range?query=${encodeURIComponent('{__name__=~".+", cluster="a"}')}&start=${RANGE.start}&end=${RANGE.end}&step=${RANGE.step}`,
+        direct: `/api/v1/query_range?query=${encodeURIComponent('{__name__=~".+"}')}&start=${RANGE.start}&end=${RANGE.end}&step=${RANGE.step}`,
+        streamed: true,
+      },
+    ];
+    for (const c of cases) {
+      const entries: Record<string, unknown>[] = [];
+      const router = secured((e) => entries.push(e));
+      const answer = await router(new Request(`http://router.test${c.router}`, { headers: { Authorization: `Bearer ${token}` } }));
+      expect(entries, 'logged once the answer has gone through').toHaveLength(0);
+      await answer.arrayBuffer();
+      await new Promise((resolve) => setImmediate(resolve));
+      const direct = Buffer.from(await (await fetch(`${cluster.shards.a}${c.direct}`)).arrayBuffer()).byteLength;
+      expect(direct > CHECKED_PREFIX).toBe(c.streamed);
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({ status: 200, bytes: direct, shards: { a: { bytes: direct, requests: 1 } } });
+    }
   });
 
   it('adds CloudWatch embedded metric fields when asked', async () => {
