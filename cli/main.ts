@@ -6,7 +6,7 @@ import { ShardMapError } from '../lib/shards/schema.ts';
 import { VERSION } from '../lib/version.ts';
 import { CHECK_USAGE, checkCommand } from './check.ts';
 import { explain } from './explain.ts';
-import { parseListenAddress, serve } from './serve.ts';
+import { parseListenAddress, parseTimeoutSeconds, reloadOnHangup, serve } from './serve.ts';
 import { CommandError, SHARDS_USAGE, shardsCommand, UsageError } from './shards.ts';
 import { TENANTS_USAGE, tenantsCommand } from './tenants.ts';
 
@@ -14,8 +14,11 @@ const USAGE = `prome-route ${VERSION}: one Prometheus API in front of per-cluste
 
 Usage:
   prome-route serve --shards FILE [--listen HOST:PORT] [--timeout SECONDS]
+                    [--max-samples N] [--max-collector-bytes N]
       Serve the Prometheus HTTP API. FILE is a shard map (JSON or YAML) or the upstream
       proxy's YAML config. Default listen address: its http.listen_addr, else 127.0.0.1:9091.
+      Reloads FILE on SIGHUP. The limits' defaults suit a 512 MB function (1500000 samples,
+      33554432 bytes of collector answers read whole per request).
   prome-route explain --shards FILE 'QUERY'
       Print the shards a query goes to and the query each of them is sent.
 ${SHARDS_USAGE}${TENANTS_USAGE}${CHECK_USAGE}  prome-route --version
@@ -34,11 +37,19 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const { values, positionals } = parseArgs({
-    args: rest,
-    options: { shards: { type: 'string' }, listen: { type: 'string' }, timeout: { type: 'string' } },
+    args: withNegativeValues(rest, ['--timeout', '--max-samples', '--max-collector-bytes']),
+    options: {
+      shards: { type: 'string' }, listen: { type: 'string' }, timeout: { type: 'string' },
+      'max-samples': { type: 'string' }, 'max-collector-bytes': { type: 'string' },
+    },
     allowPositionals: true,
   });
   if (values.shards === undefined) throw new UsageError('--shards FILE is required');
+  const timeoutMs = values.timeout === undefined ? undefined : parseTimeoutSeconds(values.timeout);
+  const limits = {
+    ...(values['max-samples'] === undefined ? {} : { maxSamples: positiveInteger('--max-samples', values['max-samples']) }),
+    ...(values['max-collector-bytes'] === undefined ? {} : { maxCollectorBytes: positiveInteger('--max-collector-bytes', values['max-collector-bytes']) }),
+  };
   const { map, listen } = await loadShardMapFile(values.shards);
 
   if (command === 'explain') {
@@ -49,13 +60,14 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'serve') {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const { host, port } = parseListenAddress(values.listen ?? listen ?? '127.0.0.1:9091');
-    const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout) * 1000;
-    if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${values.timeout}`);
-    const { server, address } = await serve({ map, host, port, timeoutMs });
+    const serving = await serve({ map, host, port, timeoutMs, limits });
+    const { server, address } = serving;
     console.log(JSON.stringify({
       level: 'info', msg: 'prome-route listening', address: `${address.address}:${address.port}`,
       shardLabel: map.shardLabel, shards: [...map.shards.keys()], version: VERSION,
     }));
+    // The listen address and the timeout stay as started; the shard map follows the file on SIGHUP.
+    reloadOnHangup(values.shards, serving);
     const stop = () => server.close(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -64,9 +76,30 @@ async function main(argv: string[]): Promise<void> {
   throw new UsageError(`unknown command ${JSON.stringify(command)}`);
 }
 
+function positiveInteger(option: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${option} must be a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/**
+ * parseArgs reads `--timeout -1` as a missing value followed by an option; a number after an option
+ * that takes one is its value, so that the value's own check can say what is wrong with it.
+ */
+function withNegativeValues(args: readonly string[], options: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (options.includes(args[i]!) && next !== undefined && /^-\d/.test(next)) out.push(`${args[i]}=${args[++i]}`);
+    else out.push(args[i]!);
+  }
+  return out;
+}
+
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    process.stderr.write(`prome-route: ${err.message}\n\n${USAGE}`);
+  // node:util's parseArgs refuses unknown options and values that look like options (`--timeout -1`).
+  if (err instanceof UsageError || String((err as NodeJS.ErrnoException)?.code).startsWith('ERR_PARSE_ARGS_')) {
+    process.stderr.write(`prome-route: ${(err as Error).message}\n\n${USAGE}`);
     process.exit(2);
   }
   if (err instanceof CommandError) {

@@ -100,4 +100,29 @@ describe('errors a user can make', () => {
     expect((await cli('serve', '--shards', path.join(dir, 'map.json'), '--listen', 'nowhere')).stderr).toContain('invalid listen address "nowhere"');
     expect((await cli('explain', '--shards', path.join(dir, 'map.json'))).code).toBe(2);
   });
+
+  it('refuses an invalid listen address as an input error (exit 2)', async () => {
+    for (const listen of ['nowhere', '127.0.0.1:70000', '192.0.2.1:9091']) {
+      const { code, stderr } = await cli('serve', '--shards', path.join(dir, 'map.json'), '--listen', listen);
+      expect(code, listen).toBe(2);
+      expect(stderr, listen).toMatch(/^prome-route: (invalid listen address|cannot listen on 192\.0\.2\.1:9091: no such local address)/);
+    }
+  });
+
+  it('refuses limits that are not positive integers (exit 2)', async () => {
+    for (const [option, value] of [['--max-samples', '0'], ['--max-samples', '-5'], ['--max-collector-bytes', '1.5'], ['--max-collector-bytes', 'lots']]) {
+      const { code, stderr } = await cli('serve', '--shards', path.join(dir, 'map.json'), option!, value!);
+      expect(code, `${option} ${value}`).toBe(2);
+      expect(stderr).toContain(`prome-route: ${option} must be a positive integer, got ${JSON.stringify(value)}`);
+    }
+  });
+
+  it('refuses a timeout that is not positive or longer than Node timers hold (exit 2)', async () => {
+    // Node clamps timers above 2^31-1 ms to 1 ms: such a timeout would fail every query at once.
+    for (const timeout of ['-1', '0', 'abc', '', '2147484', '1e9', 'Infinity']) {
+      const { code, stderr } = await cli('serve', '--shards', path.join(dir, 'map.json'), '--timeout', timeout);
+      expect(code, timeout).toBe(2);
+      expect(stderr, timeout).toContain(`prome-route: --timeout must be a number of seconds above 0 and at most 2147483, got ${JSON.stringify(timeout)}`);
+    }
+  });
 });

@@ -18,7 +18,8 @@ export interface AuthOptions {
 /** Throws 401 unless the request carries one of the configured credentials. */
 export async function authenticate(request: Request, auth: AuthOptions): Promise<void> {
   const header = request.headers.get('authorization') ?? '';
-  const [scheme = '', credential = ''] = header.split(/\s+/, 2);
+  // `<scheme> <credential>` and nothing more (RFC 9110: one token68): `Bearer <token> junk` is no token.
+  const [, scheme = '', credential = ''] = /^(\S+) +(\S+)$/.exec(header) ?? [];
   if (auth.token !== undefined && scheme.toLowerCase() === 'bearer') {
     const expected = typeof auth.token === 'string' ? auth.token : await auth.token();
     if (expected !== '' && sameSecret(credential, expected)) return;

@@ -1,4 +1,7 @@
+import * as v from 'valibot';
 import type { ShardMap, Shard } from '../shards/schema.ts';
+import type { AnswerBytes } from '../collectors/answer-bytes.ts';
+import { notAnAnswer } from '../collectors/checked-body.ts';
 import { callShard, readEnvelope, readQueryAnswer, type CollectorCall } from '../collectors/client.ts';
 import type { Remote } from '../engine/remote.ts';
 import type { CollectorAnswer } from '../collectors/http.ts';
@@ -25,6 +28,8 @@ export interface RequestContext {
   readonly pushDown: boolean;
   readonly trace: RequestTrace;
   readonly limits: Limits;
+  /** What the request may still read of collector answers parsed whole (limits.maxCollectorBytes). */
+  readonly answerBytes: AnswerBytes;
 }
 
 /** A success envelope for an answer the router built, refused when it outgrows the response limit. */
@@ -62,7 +67,7 @@ export function remoteFor(ctx: RequestContext): Remote {
       }
       const path = instant ? '/api/v1/query' : '/api/v1/query_range';
       const response = await askShard(ctx, { shard, path, params, method: 'POST' });
-      const answer = await readQueryAnswer(shardNamed(ctx, shard), response, shardLabel, ctx.limits.maxCollectorAnswerBytes);
+      const answer = await readQueryAnswer(shardNamed(ctx, shard), response, shardLabel, ctx.answerBytes);
       ctx.trace.addBytes(shard, answer.body.byteLength);
       return answer;
     },
@@ -94,12 +99,25 @@ export async function askShard(ctx: RequestContext, call: ShardCall): Promise<Co
   }
 }
 
-/** Asks one shard and reads its success envelope. */
-export async function askShardJson<T>(ctx: RequestContext, call: ShardCall): Promise<{ data: T; warnings: string[] }> {
+/**
+ * Asks one shard and reads its success envelope; `data` must fit `schema` where one is given: a
+ * collector answering another shape is a shard failure, whatever the shape (null, a nested bomb).
+ */
+export async function askShardJson<T>(ctx: RequestContext, call: ShardCall, schema?: v.GenericSchema<unknown, T>): Promise<{ data: T; warnings: string[] }> {
   const response = await askShard(ctx, call);
-  const { data, warnings, bytes } = await readEnvelope<T>(shardNamed(ctx, call.shard), response);
+  const { data, warnings, bytes } = await readEnvelope<T>(shardNamed(ctx, call.shard), response, ctx.answerBytes);
   ctx.trace.addBytes(call.shard, bytes);
+  if (schema !== undefined) {
+    const checked = v.safeParse(schema, data);
+    // The answer itself is used, not valibot's copy of it: that copy leaves out keys such as "__proto__".
+    if (!checked.success) throw notAnAnswer(call.shard, describeIssue(checked.issues[0]));
+  }
   return { data, warnings };
+}
+
+function describeIssue(issue: v.BaseIssue<unknown>): string {
+  const path = (issue.path ?? []).map((step) => (typeof step.key === 'number' ? `[${step.key}]` : `.${String(step.key)}`)).join('');
+  return `data${path}: ${issue.message}`;
 }
 
 export interface ShardAnswer<T> {
@@ -115,16 +133,16 @@ export interface ShardAnswers<T> {
 }
 
 /**
- * Calls several shards, a bounded number at a time, and reads their success envelopes. A shard that
- * cannot answer is left out with a warning, or fails the request when the request is strict; an error
+ * Calls several shards, a bounded number at a time, and reads their success envelopes, whose data must
+ * fit `schema`. A shard that cannot answer (or answers nonsense) is left out with a warning, or fails the request when the request is strict; an error
  * about the request itself (bad_data, execution) always fails it.
  */
-export async function askShards<T>(ctx: RequestContext, calls: readonly ShardCall[]): Promise<ShardAnswers<T>> {
+export async function askShards<T>(ctx: RequestContext, calls: readonly ShardCall[], schema: v.GenericSchema<unknown, T>): Promise<ShardAnswers<T>> {
   const answers: ShardAnswer<T>[] = [];
   const failed = new Map<string, ApiError>();
   await inBatchesPer(calls, (call) => call.shard, ctx.shardConcurrency, async (call) => {
     try {
-      const { data, warnings } = await askShardJson<T>(ctx, call);
+      const { data, warnings } = await askShardJson<T>(ctx, call, schema);
       answers.push({ shard: call.shard, data, warnings: warnings.map((w) => `shard ${JSON.stringify(call.shard)}: ${w}`) });
     } catch (err) {
       if (!isShardFailure(err)) throw err;

@@ -4,22 +4,56 @@ const UNIT_MS: Record<string, number> = {
   ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000,
 };
 
+/** Go's time.Duration holds nanoseconds in an int64. */
+const MAX_DURATION_NS = 2 ** 63;
+
 /**
- * Parses a duration parameter the way Prometheus does: float seconds ("1.5") or a Prometheus
- * duration ("1m30s", "500ms"). Returns milliseconds.
+ * Parses a duration parameter the way Prometheus does (its API's parseDuration): float seconds in Go's
+ * syntax ("1.5", "1e3", "0x1p4"), refused past what a Go duration holds, or a Prometheus duration
+ * ("1m30s", "500ms"). Returns milliseconds, negative ones included: callers refuse those in their own
+ * words, as Prometheus does.
  */
 export function parseDurationParam(name: string, value: string): number {
-  const seconds = Number(value);
-  if (value.trim() !== '' && Number.isFinite(seconds)) {
-    if (seconds < 0) throw invalid(name, value);
-    return seconds * 1000;
+  const seconds = parseGoFloat(value);
+  if (seconds !== null) {
+    if (Math.abs(seconds * 1e9) >= MAX_DURATION_NS) {
+      throw new ApiError('bad_data', `invalid parameter "${name}": cannot parse "${value}" to a valid duration. It overflows int64`);
+    }
+    // Go turns a NaN float into the smallest int64 on amd64: a negative duration.
+    return Number.isNaN(seconds) ? -Infinity : seconds * 1000;
   }
   const parts = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(value);
   if (value === '' || parts === null) throw invalid(name, value);
   const units = ['y', 'w', 'd', 'h', 'm', 's', 'ms'];
-  return units.reduce((total, unit, i) => total + Number(parts[i + 1] ?? 0) * UNIT_MS[unit]!, 0);
+  const ms = units.reduce((total, unit, i) => total + Number(parts[i + 1] ?? 0) * UNIT_MS[unit]!, 0);
+  if (ms * 1e6 >= MAX_DURATION_NS) throw invalid(name, value);
+  return ms;
 }
 
 function invalid(name: string, value: string): ApiError {
   return new ApiError('bad_data', `invalid parameter "${name}": cannot parse "${value}" to a valid duration`);
+}
+
+const DECIMAL = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
+const HEXADECIMAL = /^([+-]?)0[xX]_?([0-9a-fA-F](?:_?[0-9a-fA-F])*)?(?:\.([0-9a-fA-F](?:_?[0-9a-fA-F])*)?)?[pP]([+-]?\d(?:_?\d)*)$/;
+
+/**
+ * Go's strconv.ParseFloat: decimal and hexadecimal floats with underscores between digits, "inf",
+ * "infinity" and "nan" in any case. Null where Go returns an error, overflow included (Go answers
+ * ±Inf with an error there). Unlike Number(), no surrounding spaces, "0x10" or empty text.
+ */
+export function parseGoFloat(text: string): number | null {
+  if (/^[+-]?(?:inf|infinity)$/i.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
+  if (/^[+-]?nan$/i.test(text)) return NaN;
+  let value: number;
+  if (DECIMAL.test(text)) {
+    value = Number(text.replaceAll('_', ''));
+  } else {
+    const hex = HEXADECIMAL.exec(text);
+    if (hex === null || (hex[2] === undefined && hex[3] === undefined)) return null;
+    const [, sign, whole = '', fraction = '', exponent] = hex;
+    const digits = `${whole}${fraction}`.replaceAll('_', '');
+    value = (sign === '-' ? -1 : 1) * parseInt(digits, 16) * 2 ** (Number(exponent!.replaceAll('_', '')) - 4 * fraction.replaceAll('_', '').length);
+  }
+  return Number.isFinite(value) ? value : null;
 }

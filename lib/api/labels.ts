@@ -1,27 +1,34 @@
 // /api/v1/labels and /api/v1/label/<name>/values: unions over the shards the match[] selectors touch
 // (all shards without match[]). The shard label itself is the router's: its values are the names of
 // the shards that have matching series, which is what Grafana's `label_values(cluster)` asks for.
+import { quoteGo } from '../engine/go/format.ts';
 import { compareStrings } from '../merge/labelsets.ts';
+import { StringListSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
+import { ApiError } from './envelope.ts';
 import { applyLimit } from './truncate.ts';
 import { selectorCalls } from './plans.ts';
 
 export async function handleLabelNames(ctx: RequestContext): Promise<Response> {
-  const { answers, warnings } = await askShards<string[]>(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'));
+  const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'), StringListSchema);
   const names = new Set(answers.flatMap((a) => a.data));
   if (answers.some((a) => a.data.length > 0)) names.add(ctx.map.shardLabel);
   return unionResponse(ctx, names, warnings);
 }
 
+/** Prometheus 2.x's label names (model.LabelNameRE); the values endpoint refuses others before any work. */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
 export async function handleLabelValues(ctx: RequestContext, name: string): Promise<Response> {
+  if (!LABEL_NAME.test(name)) throw new ApiError('bad_data', `invalid label name: ${quoteGo(name)}`);
   if (name === ctx.map.shardLabel) {
     // A shard has matching series exactly when it knows any label name for them.
-    const { answers, warnings } = await askShards<string[]>(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'));
+    const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'), StringListSchema);
     const shards = answers.filter((a) => a.data.length > 0).map((a) => a.shard);
     return unionResponse(ctx, shards, warnings);
   }
   const path = `/api/v1/label/${encodeURIComponent(name)}/values`;
-  const { answers, warnings } = await askShards<string[]>(ctx, selectorCalls(ctx, path, 'GET'));
+  const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, path, 'GET'), StringListSchema);
   return unionResponse(ctx, answers.flatMap((a) => a.data), warnings);
 }
 

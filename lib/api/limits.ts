@@ -11,20 +11,40 @@ export interface Limits {
   readonly maxShards: number;
   /** Largest answer the router builds itself (merged or evaluated), in bytes of JSON. */
   readonly maxResponseBytes: number;
-  /** Largest collector answer the router reads to evaluate or merge it, in bytes of JSON. */
-  readonly maxCollectorAnswerBytes: number;
   /** Requests per second one router instance accepts (0: no limit); bursts up to twice that. */
   readonly requestsPerSecond: number;
+  /**
+   * Most bytes of collector answers one request reads whole (all its collector requests together):
+   * answers across shards, series, label names and values, rules, alerts, metadata. Answers of a
+   * single shard's query stream through and are not counted. Past it: 422 naming the shard.
+   */
+  readonly maxCollectorBytes: number;
+  /**
+   * Most samples the router holds for one query it evaluates across shards, as Prometheus's
+   * `--query.max-samples`: samples fetched from the shards, the router's subquery steps and their
+   * samples, and a range query's answer. Past it: 422, Prometheus's own words.
+   */
+  readonly maxSamples: number;
+  /** Most requests one query sends to each shard (distinct leaves times grid parts of 11,000 points). */
+  readonly maxRequestsPerShard: number;
 }
 
+/**
+ * Defaults sized for a 512 MB Lambda, where the router's Node process idles at about 60 MB: measured
+ * with `prome-route serve`, a query across two shards that reads 32 MB of collector answers whole
+ * peaks at about 450 MB resident, and the router holds about 270 bytes per sample it evaluates
+ * (1.4 million samples: 440 MB). A larger machine can raise both (`serve --max-samples`,
+ * `--max-collector-bytes`).
+ */
 export const DEFAULT_LIMITS: Limits = {
   maxQueryLength: 128 * 1024,
   maxSelectors: 256,
   maxShards: 256,
   maxResponseBytes: 256 * 1024 * 1024,
-  // Read whole and held while the query is evaluated: a bound per answer keeps a 512 MB function alive.
-  maxCollectorAnswerBytes: 64 * 1024 * 1024,
   requestsPerSecond: 0,
+  maxCollectorBytes: 32 * 1024 * 1024,
+  maxSamples: 1_500_000,
+  maxRequestsPerShard: 64,
 };
 
 export function checkQueryParams(params: URLSearchParams, limits: Limits): void {

@@ -1,16 +1,16 @@
 // /api/v1/metadata: every shard's metric metadata, merged per metric without duplicates.
 import { compareStrings } from '../merge/labelsets.ts';
+import { MetadataSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
 import { ApiError } from './envelope.ts';
 import { pick } from './params.ts';
+import { everyShardCalls } from './plans.ts';
 
 interface MetricMetadata { type: string; help: string; unit: string }
 
 export async function handleMetadata(ctx: RequestContext): Promise<Response> {
   const params = pick(ctx.params, ['metric']);
-  const { answers, warnings } = await askShards<Record<string, MetricMetadata[]>>(
-    ctx, [...ctx.map.shards.keys()].map((shard) => ({ shard, path: '/api/v1/metadata', params, method: 'GET' as const })),
-  );
+  const { answers, warnings } = await askShards(ctx, everyShardCalls(ctx, '/api/v1/metadata', params), MetadataSchema);
   const limit = optionalCount(ctx.params, 'limit');
   const perMetric = optionalCount(ctx.params, 'limit_per_metric');
   const merged = new Map<string, Map<string, MetricMetadata>>();

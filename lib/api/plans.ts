@@ -8,26 +8,47 @@ import { checkFanOut } from './limits.ts';
 import { pick } from './params.ts';
 import { cachedPlan } from './plan-cache.ts';
 
-export function planParam(text: string, param: string, map: ShardMap): QueryPlan {
+/**
+ * How Prometheus 2.42's API words errors in a query or selector: `/query` and `/series` name the
+ * parameter, `/query_range`, `/query_exemplars`, `/labels` and `/label/<name>/values` do not.
+ */
+export type ErrorPrefix = '' | 'invalid parameter "query": ' | 'invalid parameter "match[]": ';
+
+const EMPTY_SELECTOR = 'vector selector must contain at least one non-empty matcher';
+
+/** Plans a query; a syntax error, or a selector every matcher of which matches "", is a 400. */
+export function planParam(text: string, map: ShardMap, prefix: ErrorPrefix): QueryPlan {
+  const plan = planned(text, map, prefix);
+  const empty = plan.emptySelector;
+  if (empty !== null) throw new ApiError('bad_data', `${prefix}${new PromQLSyntaxError(empty.node.from, EMPTY_SELECTOR, text).message}`);
+  return plan;
+}
+
+function planned(text: string, map: ShardMap, prefix: ErrorPrefix): QueryPlan {
   try {
     return cachedPlan(text, map);
   } catch (err) {
-    if (err instanceof PromQLSyntaxError) throw new ApiError('bad_data', `invalid parameter ${JSON.stringify(param)}: ${err.message}`);
+    if (err instanceof PromQLSyntaxError) throw new ApiError('bad_data', `${prefix}${err.message}`);
     throw err;
   }
 }
 
 /**
  * Routes series selectors (`match[]`) to shards: for each shard, the selectors it must answer,
- * rewritten for it. Shards no selector touches are left out.
+ * rewritten for it. Shards no selector touches are left out. As in Prometheus, every selector is
+ * parsed before any is refused for selecting everything.
  */
-export function routeSelectors(selectors: readonly string[], map: ShardMap): Map<string, string[]> {
-  const routes = new Map<string, string[]>();
-  for (const text of selectors) {
-    const plan = planParam(text, 'match[]', map);
+export function routeSelectors(selectors: readonly string[], map: ShardMap, prefix: ErrorPrefix): Map<string, string[]> {
+  const plans = selectors.map((text) => {
+    const plan = planned(text, map, prefix);
     if (!plan.isSeriesSelector) {
       throw new ApiError('bad_data', `invalid parameter "match[]": ${JSON.stringify(text)} is not a series selector`);
     }
+    return plan;
+  });
+  if (plans.some((p) => p.emptySelector !== null)) throw new ApiError('bad_data', `${prefix}match[] must contain at least one non-empty matcher`);
+  const routes = new Map<string, string[]>();
+  for (const plan of plans) {
     for (const shard of plan.shards) {
       const list = routes.get(shard) ?? [];
       list.push(plan.forShard(shard).query);
@@ -43,13 +64,18 @@ export function routeSelectors(selectors: readonly string[], map: ShardMap): Map
  */
 export function selectorCalls(ctx: RequestContext, path: string, method: 'GET' | 'POST'): ShardCall[] {
   const selectors = ctx.params.getAll('match[]');
-  const routes = selectors.length === 0
-    ? new Map([...ctx.map.shards.keys()].map((shard) => [shard, [] as string[]]))
-    : routeSelectors(selectors, ctx.map);
+  if (selectors.length === 0) return everyShardCalls(ctx, path, pick(ctx.params, ['start', 'end']), method);
+  const routes = routeSelectors(selectors, ctx.map, path === '/api/v1/series' ? 'invalid parameter "match[]": ' : '');
   checkFanOut(routes.size, ctx.limits);
   return [...routes].map(([shard, rewritten]) => {
     const params = pick(ctx.params, ['start', 'end']);
     for (const s of rewritten) params.append('match[]', s);
     return { shard, path, params, method };
   });
+}
+
+/** The same call to every shard of the map (rules, alerts, metadata, unfiltered label names), within the fan-out limit. */
+export function everyShardCalls(ctx: RequestContext, path: string, params: URLSearchParams, method: 'GET' | 'POST' = 'GET'): ShardCall[] {
+  checkFanOut(ctx.map.shards.size, ctx.limits);
+  return [...ctx.map.shards.keys()].map((shard) => ({ shard, path, params, method }));
 }

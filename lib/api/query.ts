@@ -1,12 +1,13 @@
 // /api/v1/query and /api/v1/query_range: route the query to the one shard it touches, stream the
 // collector's answer back with the shard label added where a global Prometheus would show it.
 import { checkedBody } from '../collectors/checked-body.ts';
-import { LabelInserter } from '../merge/shard-label.ts';
+import { QueryAnswerEditor } from '../merge/shard-label.ts';
 import { askShard, withAnyShard, type RequestContext } from './context.ts';
 import { answerAcrossShards } from './distributed.ts';
 import { rawJsonResponse } from './envelope.ts';
 import { pick } from './params.ts';
 import { planParam } from './plans.ts';
+import { parseRangeParams } from './time.ts';
 
 export type QueryPath = '/api/v1/query' | '/api/v1/query_range';
 
@@ -17,15 +18,20 @@ const FORWARDED: Record<QueryPath, readonly string[]> = {
 };
 
 export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise<Response> {
-  const plan = planParam(ctx.params.get('query') ?? '', 'query', ctx.map);
-  if (plan.shards.length > 1) return answerAcrossShards(ctx, plan, path === '/api/v1/query_range');
+  // Prometheus checks a range query's start, end and step before the query itself, whichever
+  // shards it reads: a collector must not be blamed for a step that no Prometheus accepts.
+  const range = path === '/api/v1/query_range' ? parseRangeParams(ctx.params) : null;
+  const prefix = range === null ? 'invalid parameter "query": ' : '';
+  const plan = planParam(ctx.params.get('query') ?? '', ctx.map, prefix);
+  if (plan.shards.length > 1) return answerAcrossShards(ctx, plan, range, prefix);
   const ask = async (shard: string): Promise<Response> => {
     const { query, addLabel } = plan.forShard(shard);
     const params = pick(ctx.params, FORWARDED[path]);
     params.set('query', query);
     const answer = await askShard(ctx, { shard, path, params, method: 'POST' });
-    const editor = addLabel === null ? undefined : new LabelInserter(ctx.map.shardLabel, addLabel);
-    return rawJsonResponse(await checkedBody(shard, answer, editor));
+    // Checks the answer's head in any case; adds the shard label where the global Prometheus shows it.
+    const editor = new QueryAnswerEditor(addLabel === null ? null : ctx.map.shardLabel, addLabel);
+    return rawJsonResponse(await checkedBody(shard, answer, editor, ctx.trace.stream(shard)));
   };
   // A query that touches no shard (`1+1`, `vector(1)`, `absent(up{cluster="gone"})`) is the same on
   // every collector: the first healthy one answers.

@@ -1,5 +1,6 @@
 // The platform-neutral core: a Web-standard Request in, a Prometheus API Response out. Every
 // platform (local server, AWS Lambda, Alibaba FC) only translates its events to and from this.
+import { AnswerBytes } from '../collectors/answer-bytes.ts';
 import type { ShardMap } from '../shards/schema.ts';
 import { handleBuildInfo } from './buildinfo.ts';
 import { authorize, type AuthOptions } from './auth.ts';
@@ -91,7 +92,8 @@ export function createRouter(options: RouterOptions): Router {
       if (!endpoint.methods.includes(method)) {
         throw new ApiError('bad_data', `method ${request.method} is not allowed on ${url.pathname}`, 405);
       }
-      const params = await readParams(request, url);
+      // The deadline covers the request's own arrival: a body that trickles in must not hold a request open.
+      const params = await readParams(request, url, started + timeoutMs);
       checkQueryParams(params, limits);
       let budget = timeoutMs;
       const asked = params.get('timeout');
@@ -105,6 +107,7 @@ export function createRouter(options: RouterOptions): Router {
         pushDown: options.pushDown ?? true,
         trace,
         limits,
+        answerBytes: new AnswerBytes(limits.maxCollectorBytes),
       };
       response = await endpoint.handle(ctx, pathArg);
     } catch (err) {
@@ -113,16 +116,21 @@ export function createRouter(options: RouterOptions): Router {
       }
       response = failure(err instanceof ApiError ? err : new ApiError('internal', `internal error: ${(err as Error)?.message ?? String(err)}`));
     }
-    log(requestEntry({
+    const status = response.status;
+    const logRequest = () => log(requestEntry({
       requestId: request.headers.get('x-request-id') ?? crypto.randomUUID(),
       method: request.method,
       endpoint: endpointName,
       tenant,
-      status: response.status,
+      status,
       durationMs: Date.now() - started,
       trace,
       mapAgeMs: options.shardMapAge?.() ?? null,
     }, options.metrics === 'emf'));
+    // A streamed answer is logged once it has gone through, with the collector bytes it carried.
+    const streaming = trace.streamsEnded();
+    if (streaming === null) logRequest();
+    else void streaming.then(logRequest);
     return response;
   };
 }

@@ -1,20 +1,19 @@
 // /api/v1/rules and /api/v1/alerts: every shard's recording and alerting rules and active alerts,
 // with the shard label added to each alert's labels, as if one Prometheus held them all.
-import { withLabel, type LabelSet } from '../merge/labelsets.ts';
+import type { LabelSet } from '../merge/labelsets.ts';
+import { withShardLabel } from '../merge/shard-label.ts';
+import { AlertsSchema, RulesSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
 import { pick } from './params.ts';
+import { everyShardCalls } from './plans.ts';
 
 interface Alert { labels: LabelSet; [key: string]: unknown }
-interface Rule { alerts?: Alert[]; [key: string]: unknown }
-interface RuleGroup { rules: Rule[]; [key: string]: unknown }
 
 const RULE_FILTERS = ['type', 'rule_name[]', 'rule_group[]', 'file[]', 'exclude_alerts'];
 
 export async function handleRules(ctx: RequestContext): Promise<Response> {
   const params = pick(ctx.params, RULE_FILTERS);
-  const { answers, warnings } = await askShards<{ groups: RuleGroup[] }>(
-    ctx, [...ctx.map.shards.keys()].map((shard) => ({ shard, path: '/api/v1/rules', params, method: 'GET' as const })),
-  );
+  const { answers, warnings } = await askShards(ctx, everyShardCalls(ctx, '/api/v1/rules', params), RulesSchema);
   const groups = answers.flatMap(({ shard, data }) => data.groups.map((group) => ({
     ...group,
     rules: group.rules.map((rule) => (rule.alerts === undefined ? rule : { ...rule, alerts: labelAlerts(ctx, shard, rule.alerts) })),
@@ -23,13 +22,11 @@ export async function handleRules(ctx: RequestContext): Promise<Response> {
 }
 
 export async function handleAlerts(ctx: RequestContext): Promise<Response> {
-  const { answers, warnings } = await askShards<{ alerts: Alert[] }>(
-    ctx, [...ctx.map.shards.keys()].map((shard) => ({ shard, path: '/api/v1/alerts', params: new URLSearchParams(), method: 'GET' as const })),
-  );
+  const { answers, warnings } = await askShards(ctx, everyShardCalls(ctx, '/api/v1/alerts', new URLSearchParams()), AlertsSchema);
   const alerts = answers.flatMap(({ shard, data }) => labelAlerts(ctx, shard, data.alerts));
   return respond(ctx, { alerts }, warnings);
 }
 
 function labelAlerts(ctx: RequestContext, shard: string, alerts: Alert[]): Alert[] {
-  return alerts.map((alert) => ({ ...alert, labels: withLabel(alert.labels, ctx.map.shardLabel, shard) }));
+  return alerts.map((alert) => ({ ...alert, labels: withShardLabel(alert.labels, ctx.map.shardLabel, shard) }));
 }

@@ -1,6 +1,8 @@
 // /api/v1/series: each match[] selector goes to the shards it touches; the answer is the union with
 // the shard label added, in Prometheus's label-set order.
-import { compareLabelSets, withLabel, type LabelSet } from '../merge/labelsets.ts';
+import { compareLabelSets } from '../merge/labelsets.ts';
+import { withShardLabel } from '../merge/shard-label.ts';
+import { SeriesListSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
 import { ApiError } from './envelope.ts';
 import { applyLimit } from './truncate.ts';
@@ -9,9 +11,9 @@ import { selectorCalls } from './plans.ts';
 export async function handleSeries(ctx: RequestContext): Promise<Response> {
   const selectors = ctx.params.getAll('match[]');
   if (selectors.length === 0) throw new ApiError('bad_data', 'no match[] parameter provided');
-  const { answers, warnings } = await askShards<LabelSet[]>(ctx, selectorCalls(ctx, '/api/v1/series', 'POST'));
+  const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, '/api/v1/series', 'POST'), SeriesListSchema);
   const label = ctx.map.shardLabel;
-  const series = answers.flatMap(({ shard, data }) => data.map((labels) => withLabel(labels, label, shard)));
+  const series = answers.flatMap(({ shard, data }) => data.map((labels) => withShardLabel(labels, label, shard)));
   series.sort(compareLabelSets);
   const limited = applyLimit(ctx.params, series);
   return respond(ctx, limited.items, [...warnings, ...limited.warnings]);

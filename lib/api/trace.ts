@@ -1,8 +1,10 @@
 // What one request did, for its log line: the shards asked, how long each took, what they sent.
 
+import type { BodyCount } from '../collectors/checked-body.ts';
+
 export interface ShardVisit {
   ms: number;
-  /** Bytes of collector answers read by the router (not counted for streamed pass-through answers). */
+  /** Bytes of collector answers read by the router, streamed pass-through answers included. */
   bytes: number;
   requests: number;
   errors: number;
@@ -10,6 +12,19 @@ export interface ShardVisit {
 
 export class RequestTrace {
   readonly shards = new Map<string, ShardVisit>();
+  private readonly streams: Promise<void>[] = [];
+
+  /** Counts a collector answer streamed through to the caller, whose end comes after the handler's. */
+  stream(shard: string): BodyCount {
+    let ended!: () => void;
+    this.streams.push(new Promise<void>((resolve) => (ended = resolve)));
+    return { add: (bytes) => this.addBytes(shard, bytes), done: () => ended() };
+  }
+
+  /** Settles once every streamed answer has ended (at once when there is none): then the bytes are known. */
+  streamsEnded(): Promise<void> | null {
+    return this.streams.length === 0 ? null : Promise.all(this.streams).then(() => undefined);
+  }
 
   record(shard: string, ms: number, ok: boolean): void {
     const visit = this.visit(shard);

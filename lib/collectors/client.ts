@@ -2,9 +2,11 @@
 // and every failure turned into a Prometheus-style error that names the shard.
 import { ApiError, asErrorType } from '../api/envelope.ts';
 import type { Shard } from '../shards/schema.ts';
-import { brokeOff } from './checked-body.ts';
+import type { AnswerBytes } from './answer-bytes.ts';
+import { brokeOff, notAnAnswer } from './checked-body.ts';
 import { readBody, readUpTo, send, type CollectorAnswer } from './http.ts';
-import { JsonSyntaxError, scanAnswer, type ScannedAnswer } from './json-scan.ts';
+import { decodeSamples, SampleShapeError } from './decode.ts';
+import { AnswerShapeError, JsonSyntaxError, scanAnswer, type ScannedAnswer } from './json-scan.ts';
 
 export interface CollectorCall {
   /** API path below the collector's base URL, e.g. `/api/v1/query`. */
@@ -114,6 +116,12 @@ async function askReplica(shard: Shard, index: number, call: CollectorCall, canc
     const what = type === '' ? 'no content type' : type.split(';')[0];
     return { error: new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector ${replicaName(base, index)} answered ${what}, not JSON`), retry: true };
   }
+  if (response.status < 400) {
+    // A redirect (or a status no Prometheus API answers with) is never followed: collectors are
+    // reached only at the shard map's addresses. Another replica may answer properly.
+    response.body.destroy();
+    return { error: new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector ${replicaName(base, index)} answered HTTP ${response.status}, not an answer (redirects are not followed)`), retry: true };
+  }
   // 4xx and 422 are answers about the request (bad query, execution error): another replica
   // would say the same. 5xx means this replica is unwell: try the next one.
   return { error: await collectorError(shard, response), retry: response.status >= 500 };
@@ -176,23 +184,34 @@ function replicaName(base: string, replica: number): string {
   return `#${replica + 1} (${new URL(base).host})`;
 }
 
-/** Reads a collector's success envelope as JSON; a body that is not one is an error naming the shard. */
-export async function readEnvelope<T>(shard: Shard, response: CollectorAnswer): Promise<{ data: T; warnings: string[]; bytes: number }> {
-  let raw: Buffer;
+/**
+ * Reads a collector's success envelope as JSON, within what the request may still read whole; a body
+ * that is not one is an error naming the shard.
+ */
+export async function readEnvelope<T>(shard: Shard, response: CollectorAnswer, budget: AnswerBytes): Promise<{ data: T; warnings: string[]; bytes: number }> {
+  let read: { chunks: Buffer[]; complete: boolean };
   try {
-    raw = await readBody(response.body);
+    read = await readUpTo(response.body, Infinity, budget);
   } catch (err) {
     throw brokeOff(shard.name, err);
   }
+  if (!read.complete) {
+    response.body.destroy();
+    throw budget.exceeded(shard.name);
+  }
+  const raw = Buffer.concat(read.chunks);
   let body: { status?: unknown; data?: unknown; warnings?: unknown };
   try {
     body = JSON.parse(raw.toString('utf8')) as typeof body;
   } catch (err) {
     throw new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector answered invalid JSON (${(err as Error).message})`);
   }
-  if (body?.status !== 'success' || !('data' in body)) {
-    throw new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector answered no success envelope`);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw notAnAnswer(shard.name, 'the answer is not a JSON object');
+  if (body.status !== 'success') {
+    const reason = typeof (body as { error?: unknown }).error === 'string' ? `: ${(body as { error: string }).error}` : '';
+    throw notAnAnswer(shard.name, `status ${JSON.stringify(body.status ?? null)} in a 2xx answer${reason}`);
   }
+  if (!('data' in body)) throw notAnAnswer(shard.name, 'no "data"');
   const warnings = Array.isArray(body.warnings) ? body.warnings.filter((w): w is string => typeof w === 'string') : [];
   return { data: body.data as T, warnings, bytes: raw.byteLength };
 }
@@ -205,38 +224,54 @@ export interface QueryAnswer {
 
 const RESULT_TYPES = new Set(['vector', 'matrix', 'scalar', 'string']);
 
+/** Decoding only to check: no sample is on any grid. */
+const NOWHERE = () => -1;
+
 /**
- * Reads a collector's query answer, at most `maxBytes` of it, and checks that it is a success envelope
- * with a result of a known type, without building its object tree. Anything else is a failure of the
- * shard (its answer cannot be used), a larger answer an error about the query (it would be larger
- * everywhere), each naming the shard.
+ * Reads a collector's query answer, within what the request may still read whole, and checks that it
+ * is a success envelope with a result of a known type and shape, without building its object tree.
+ * Anything else is a failure of the shard (its answer cannot be used), a larger answer an error about
+ * the query (it would be larger everywhere), each naming the shard.
  */
-export async function readQueryAnswer(shard: Shard, response: CollectorAnswer, shardLabel: string, maxBytes: number): Promise<QueryAnswer> {
-  const name = JSON.stringify(shard.name);
+export async function readQueryAnswer(shard: Shard, response: CollectorAnswer, shardLabel: string, budget: AnswerBytes): Promise<QueryAnswer> {
   let read: { chunks: Buffer[]; complete: boolean };
   try {
-    read = await readUpTo(response.body, maxBytes + 1);
+    read = await readUpTo(response.body, Infinity, budget);
   } catch (err) {
     throw brokeOff(shard.name, err);
   }
   if (!read.complete) {
     response.body.destroy();
-    throw new ApiError('execution', `shard ${name}: the answer is larger than ${maxBytes} bytes: narrow the time range, raise the step or select fewer series`);
+    throw budget.exceeded(shard.name);
   }
   const body = Buffer.concat(read.chunks);
   let answer: ScannedAnswer;
   try {
     answer = scanAnswer(body, shardLabel);
   } catch (err) {
+    if (err instanceof AnswerShapeError) throw notAnAnswer(shard.name, err.message);
     if (!(err instanceof JsonSyntaxError)) throw err;
-    throw new ApiError('unavailable', `shard ${name}: collector answered invalid JSON (${err.message})`);
+    throw new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: collector answered invalid JSON (${err.message})`);
   }
-  if (answer.status !== 'success' || answer.resultType === null || !RESULT_TYPES.has(answer.resultType) || answer.result === null) {
-    throw new ApiError('unavailable', `shard ${name}: collector answered no query result (status ${JSON.stringify(answer.status)}, result type ${JSON.stringify(answer.resultType)})`);
+  if (answer.status !== 'success') {
+    throw notAnAnswer(shard.name, `status ${JSON.stringify(answer.status)} in a 2xx answer${answer.error === null ? '' : `: ${answer.error}`}`);
   }
-  const shaped = answer.resultType === 'vector' || answer.resultType === 'matrix'
-    ? answer.elements >= 0 && answer.series.length === answer.elements
-    : answer.elements === 2 && answer.series.length === 0;
-  if (!shaped) throw new ApiError('unavailable', `shard ${name}: collector answered a ${answer.resultType} of the wrong shape`);
+  if (answer.resultType === null || !RESULT_TYPES.has(answer.resultType) || answer.result === null) {
+    throw notAnAnswer(shard.name, `resultType ${JSON.stringify(answer.resultType)} where the router expected a query result`);
+  }
+  if (answer.elements < 0) throw notAnAnswer(shard.name, '"result" is not an array');
+  if (answer.resultType === 'vector' || answer.resultType === 'matrix') {
+    if (answer.series.length !== answer.elements) throw notAnAnswer(shard.name, 'a series that is not an object');
+  } else if (answer.elements !== 2 || answer.series.length !== 0) {
+    throw notAnAnswer(shard.name, `a ${answer.resultType} result that is not [time, value]`);
+  }
+  // Samples the scan could not check on its way (not in Prometheus's compact shape): checked here.
+  try {
+    if (answer.resultType === 'scalar') decodeSamples(body, answer.result, NOWHERE);
+    for (const s of answer.series) if (s.samples !== null && !s.compact) decodeSamples(body, s.samples, NOWHERE);
+  } catch (err) {
+    if (err instanceof SampleShapeError) throw notAnAnswer(shard.name, `samples that are not [time, "value"] pairs (${err.message})`);
+    throw err;
+  }
   return { body, answer };
 }

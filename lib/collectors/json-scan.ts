@@ -10,6 +10,9 @@ export class JsonSyntaxError extends Error {
   }
 }
 
+/** Valid JSON that is not a query answer's shape (a series without labels, a label value that is a number). */
+export class AnswerShapeError extends Error {}
+
 /** A byte range [from, to). */
 export interface Span {
   readonly from: number;
@@ -23,6 +26,8 @@ export interface ScannedSeries {
   readonly shardLabel: (Span & { readonly value: string }) | null;
   /** The `value` (vector) or `values` (matrix) member's value; null for series without float samples. */
   readonly samples: Span | null;
+  /** Whether the scan found the samples in Prometheus's own compact shape, each pair checked; else the reader must check them. */
+  readonly compact: boolean;
 }
 
 export interface ScannedAnswer {
@@ -133,21 +138,23 @@ class Scanner {
     let metric: Span | null = null;
     let shardLabel: ScannedSeries['shardLabel'] = null;
     let samples: Span | null = null;
+    let compact = false;
     this.object((key) => {
       this.space();
       const from = this.i;
-      if (key === 'metric' && this.b[from] === C.OpenBrace) {
+      if (key === 'metric') {
+        if (this.b[from] !== C.OpenBrace) throw new AnswerShapeError('"metric" is not an object');
         shardLabel = this.metric();
         metric = { from, to: this.i };
       } else if (key === 'value' || key === 'values') {
-        this.skipSamples();
+        compact = this.skipSamples();
         samples = { from, to: this.i };
       } else {
         this.skipValue();
       }
     });
-    if (metric === null) this.fail('a series without "metric"');
-    this.series.push({ metric: metric!, shardLabel, samples });
+    if (metric === null) throw new AnswerShapeError('a series without "metric"');
+    this.series.push({ metric: metric!, shardLabel, samples, compact });
   }
 
   /** A label object; returns the shard label's member if the object has one. */
@@ -167,7 +174,7 @@ class Scanner {
       this.colon();
       this.space();
       const valueFrom = this.i;
-      if (this.b[valueFrom] !== C.Quote) this.fail('a label value that is not a string');
+      if (this.b[valueFrom] !== C.Quote) throw new AnswerShapeError('a label value is not a string');
       this.skipString();
       if (isShardLabel) found = { from, to: this.i, value: this.decode(valueFrom, this.i) };
       this.space();
@@ -301,15 +308,15 @@ class Scanner {
 
   /**
    * Skips a series' samples: Prometheus writes `[[1700000000.123,"1.5"],...]` (or one pair) without
-   * spaces or escapes, which this checks and skips in one tight loop; anything else, still valid JSON or
-   * not, is left to skipValue.
+   * spaces or escapes, which this checks (values included) and skips in one tight loop; anything else,
+   * still valid JSON or not, is left to skipValue. Returns whether the compact shape was found.
    */
-  private skipSamples(): void {
+  private skipSamples(): boolean {
     const from = this.i;
-    if (!this.compactSamples()) {
-      this.i = from;
-      this.skipValue();
-    }
+    if (this.compactSamples()) return true;
+    this.i = from;
+    this.skipValue();
+    return false;
   }
 
   private compactSamples(): boolean {
@@ -330,7 +337,7 @@ class Scanner {
     }
   }
 
-  /** `[<number>,"<text without escapes>"]` at the cursor, checked. */
+  /** `[<number>,"<sample value>"]` at the cursor, checked. */
   private compactPair(): boolean {
     const { b } = this;
     if (b[this.i] !== C.OpenBracket) return false;
@@ -339,12 +346,9 @@ class Scanner {
     if (c !== C.Minus && !(c !== undefined && c >= C.Zero && c <= C.Nine)) return false;
     this.skipNumber();
     if (b[this.i] !== C.Comma || b[this.i + 1] !== C.Quote) return false;
-    let i = this.i + 2;
-    for (let k = b[i]; k !== C.Quote; k = b[++i]) {
-      if (k === undefined || k < 0x20 || k === C.Backslash) return false;
-    }
-    if (b[i + 1] !== C.CloseBracket) return false;
-    this.i = i + 2;
+    const end = sampleValueEnd(b, this.i + 2);
+    if (end < 0 || b[end] !== C.Quote || b[end + 1] !== C.CloseBracket) return false;
+    this.i = end + 2;
     return true;
   }
 
@@ -354,12 +358,14 @@ class Scanner {
     const closers: number[] = [];
     let expectValue = true;
     for (;;) {
+      // A value's span ends at its last byte, never with the space after it.
+      if (!expectValue && closers.length === 0) return;
       this.space();
       const c = b[this.i];
       if (expectValue) {
         expectValue = false;
         if (c === C.OpenBrace || c === C.OpenBracket) {
-          if (closers.length === MAX_DEPTH) this.fail('nested too deep');
+          if (closers.length === MAX_DEPTH) throw new AnswerShapeError(`nesting deeper than ${MAX_DEPTH} levels`);
           const close = c === C.OpenBrace ? C.CloseBrace : C.CloseBracket;
           closers.push(close);
           this.i++;
@@ -417,6 +423,39 @@ class Scanner {
 }
 
 const LITERALS = ['true', 'false', 'null'].map((w) => Buffer.from(w));
+const SPECIAL_VALUES = ['NaN', '+Inf', '-Inf'].map((w) => Buffer.from(w));
+
+/**
+ * Where a sample value as Go formats floats ends (`-1.5`, `1e-07`, `NaN`, `+Inf`), or -1 where the text
+ * at `i` is none: Number() reads every such text exactly.
+ */
+function sampleValueEnd(b: Uint8Array, i: number): number {
+  for (const word of SPECIAL_VALUES) {
+    if (word.every((c, k) => b[i + k] === c)) return i + word.length;
+  }
+  const digits = (at: number) => {
+    let j = at;
+    while (b[j]! >= C.Zero && b[j]! <= C.Nine) j++;
+    return j;
+  };
+  let j = b[i] === C.Minus ? i + 1 : i;
+  const intEnd = digits(j);
+  if (intEnd === j) return -1;
+  j = intEnd;
+  if (b[j] === C.Dot) {
+    const fracEnd = digits(j + 1);
+    if (fracEnd === j + 1) return -1;
+    j = fracEnd;
+  }
+  if (b[j] === C.LittleE || b[j] === C.BigE) {
+    j++;
+    if (b[j] === C.Plus || b[j] === C.Minus) j++;
+    const expEnd = digits(j);
+    if (expEnd === j) return -1;
+    j = expEnd;
+  }
+  return j;
+}
 
 function isHex(c: number | undefined): boolean {
   return c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66));

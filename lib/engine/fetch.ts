@@ -7,9 +7,11 @@ import type { QueryAnswer } from '../collectors/client.ts';
 import { decodeSamples } from '../collectors/decode.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
 import { inBatchesPer } from '../collectors/batches.ts';
+import { withShardLabel } from '../merge/shard-label.ts';
+import type { SampleBudget } from './budget.ts';
 import type { LeafSeries } from './execution/leaf.ts';
 import type { Leaf } from './expr.ts';
-import { gridTimes, type Grid } from './grid.ts';
+import { gridSize, type Grid } from './grid.ts';
 import { labelsFrom } from './labels.ts';
 import type { Remote } from './remote.ts';
 import { EvaluationError, type Labels } from './types.ts';
@@ -22,6 +24,8 @@ export interface FetchOptions {
   readonly partial: boolean;
   /** At most this many requests at once to one shard for one query. */
   readonly shardConcurrency: number;
+  /** At most this many requests to any one shard for the query (checked before any is sent). */
+  readonly maxRequestsPerShard: number;
 }
 
 /** One shard's answer to a leaf: one answer per part of the grid, in time order. */
@@ -57,6 +61,7 @@ interface ShardRequest {
 
 export async function fetchLeaves(remote: Remote, leaves: readonly Leaf[], grids: ReadonlyMap<number, Grid>, options: FetchOptions): Promise<Fetched> {
   const requests = plan(leaves, grids);
+  checkRequestsPerShard(requests, options.maxRequestsPerShard);
   const answers = new Map<ShardRequest, QueryAnswer[]>(); // one per grid part
   const failed = new Map<string, ApiError>();
   const jobs = requests.flatMap((request) => splitGrid(request.grid).map((grid, part) => ({ request, grid, part })));
@@ -124,12 +129,26 @@ function plan(leaves: readonly Leaf[], grids: ReadonlyMap<number, Grid>): ShardR
 }
 
 /**
+ * One query must not turn into thousands of collector requests (a subquery with a tiny step over a long
+ * range is split into parts of 11,000 points each): refused before any request is sent.
+ */
+function checkRequestsPerShard(requests: readonly ShardRequest[], limit: number): void {
+  const perShard = new Map<string, number>();
+  for (const { shard, grid } of requests) perShard.set(shard, (perShard.get(shard) ?? 0) + Math.ceil(gridSize(grid) / MAX_POINTS_PER_REQUEST));
+  for (const [shard, requests] of perShard) {
+    if (requests > limit) {
+      throw new EvaluationError(`the query needs ${requests} requests to shard ${JSON.stringify(shard)}, the limit is ${limit} per shard: use a shorter range or a larger subquery step`);
+    }
+  }
+}
+
+/**
  * A leaf's series placed on the grid it was fetched on: the shards' series in order, each with the
  * shard label added where it belongs (the router's value replacing a collector's own), samples off the
  * grid left out. A series split over several requests (grids longer than one request takes) is one.
  */
-export function leafSeries(answers: readonly ShardAnswer[], shardLabel: string, grid: Grid): LeafSeries[] {
-  const steps = gridTimes(grid).length;
+export function leafSeries(answers: readonly ShardAnswer[], shardLabel: string, grid: Grid, budget: SampleBudget): LeafSeries[] {
+  const steps = gridSize(grid);
   const stepIndex = (ms: number): number => {
     const index = grid.step > 0 ? (ms - grid.start) / grid.step : ms === grid.start ? 0 : -1;
     return Number.isInteger(index) && index >= 0 && index < steps ? index : -1;
@@ -140,6 +159,7 @@ export function leafSeries(answers: readonly ShardAnswer[], shardLabel: string, 
     for (const { body, answer } of parts) {
       if (answer.resultType === 'scalar') {
         out.push({ labels: {}, ...decodeSamples(body, answer.result!, stepIndex) });
+        budget.charge(1);
         continue;
       }
       if (answer.resultType !== 'vector' && answer.resultType !== 'matrix') {
@@ -152,8 +172,9 @@ export function leafSeries(answers: readonly ShardAnswer[], shardLabel: string, 
           if (metric[LEAF_LABEL] !== tag) continue; // another leaf's series in a combined answer
           delete metric[LEAF_LABEL];
         }
-        const labels: Labels = labelsFrom(addLabel === null ? Object.entries(metric) : [...Object.entries(metric).filter(([k]) => k !== shardLabel), [shardLabel, addLabel]]);
+        const labels: Labels = labelsFrom(Object.entries(addLabel === null ? metric : withShardLabel(metric, shardLabel, addLabel)));
         const samples = decodeSamples(body, s.samples, stepIndex);
+        budget.charge(samples.values.length);
         const key = bySeries === null ? '' : JSON.stringify(labels);
         const earlier = bySeries?.get(key);
         if (earlier === undefined) {
@@ -176,13 +197,14 @@ function concat<T extends Int32Array | Float64Array>(type: { new(n: number): T }
   return out;
 }
 
+/** The grid in parts of at most 11,000 points, without listing its timestamps. */
 function splitGrid(grid: Grid): Grid[] {
-  const times = gridTimes(grid);
-  if (times.length <= MAX_POINTS_PER_REQUEST) return times.length === 0 ? [] : [grid];
+  const points = gridSize(grid);
+  if (points <= MAX_POINTS_PER_REQUEST) return points === 0 ? [] : [grid];
   const parts: Grid[] = [];
-  for (let i = 0; i < times.length; i += MAX_POINTS_PER_REQUEST) {
-    const chunk = times.slice(i, i + MAX_POINTS_PER_REQUEST);
-    parts.push({ start: chunk[0]!, end: chunk[chunk.length - 1]!, step: grid.step });
+  for (let first = 0; first < points; first += MAX_POINTS_PER_REQUEST) {
+    const last = Math.min(points, first + MAX_POINTS_PER_REQUEST) - 1;
+    parts.push({ start: grid.start + first * grid.step, end: grid.start + last * grid.step, step: grid.step });
   }
   return parts;
 }

@@ -43,20 +43,45 @@ export function subqueryGrid(sub: Extract<Expr, { kind: 'subquery' }>, outer: Gr
   return { start: first, end: end - sub.offsetMs, step };
 }
 
-/** The grid each leaf must be fetched on, given the query's grid. */
-export function leafGrids(expr: Expr, grid: Grid, times: QueryTimes, out = new Map<number, Grid>()): Map<number, Grid> {
+/** The number of timestamps of a grid, without listing them (a subquery's grid may have millions). */
+export function gridSize(grid: Grid): number {
+  if (grid.start > grid.end) return 0;
+  if (grid.step <= 0 || grid.start === grid.end) return 1;
+  return Math.floor((grid.end - grid.start) / grid.step) + 1;
+}
+
+/** Calls `visit` with every node of `expr` and the grid it is evaluated on, given the query's grid. */
+function walkGrids(expr: Expr, grid: Grid, times: QueryTimes, visit: (expr: Expr, grid: Grid) => void): void {
+  visit(expr, grid);
+  const walk = (e: Expr, g = grid) => walkGrids(e, g, times, visit);
   switch (expr.kind) {
-    case 'leaf': out.set(expr.leaf.id, grid); break;
-    case 'subquery': leafGrids(expr.expr, subqueryGrid(expr, grid, times), times, out); break;
-    case 'call': for (const a of expr.args) leafGrids(a, grid, times, out); break;
-    case 'absent': case 'negate': leafGrids(expr.expr, grid, times, out); break;
+    case 'subquery': walk(expr.expr, subqueryGrid(expr, grid, times)); break;
+    case 'call': for (const a of expr.args) walk(a); break;
+    case 'absent': case 'negate': walk(expr.expr); break;
     case 'aggregate':
-      if (expr.param !== null) leafGrids(expr.param, grid, times, out);
-      leafGrids(expr.expr, grid, times, out);
+      if (expr.param !== null) walk(expr.param);
+      walk(expr.expr);
       break;
-    case 'mergeVariance': for (const e of [expr.count, expr.mean, expr.variance]) leafGrids(e, grid, times, out); break;
-    case 'binary': leafGrids(expr.lhs, grid, times, out); leafGrids(expr.rhs, grid, times, out); break;
-    case 'number': case 'string': break;
+    case 'mergeVariance': for (const e of [expr.count, expr.mean, expr.variance]) walk(e); break;
+    case 'binary': walk(expr.lhs); walk(expr.rhs); break;
+    case 'leaf': case 'number': case 'string': break;
   }
+}
+
+/** The grid each leaf must be fetched on, given the query's grid. */
+export function leafGrids(expr: Expr, grid: Grid, times: QueryTimes): Map<number, Grid> {
+  const out = new Map<number, Grid>();
+  walkGrids(expr, grid, times, (e, g) => {
+    if (e.kind === 'leaf') out.set(e.leaf.id, g);
+  });
   return out;
+}
+
+/** The steps at which the router evaluates subqueries' expressions (each held until the query is done). */
+export function subquerySteps(expr: Expr, grid: Grid, times: QueryTimes): number {
+  let steps = 0;
+  walkGrids(expr, grid, times, (e, g) => {
+    if (e.kind === 'subquery') steps += gridSize(subqueryGrid(e, g, times));
+  });
+  return steps;
 }

@@ -8,9 +8,11 @@ export function compareStrings(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-/** The label set with one more label, keys in Prometheus's (sorted) order. */
-export function withLabel(labels: LabelSet, name: string, value: string): LabelSet {
-  return sortedLabels({ ...labels, [name]: value });
+/** A label set as collectors send it: a plain object of strings (a collector's answer is unchecked input). */
+export function isLabelSet(value: unknown): value is LabelSet {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  for (const v of Object.values(value)) if (typeof v !== 'string') return false;
+  return true;
 }
 
 export function sortedLabels(labels: LabelSet): LabelSet {

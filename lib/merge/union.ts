@@ -5,6 +5,7 @@
 import type { QueryAnswer } from '../collectors/client.ts';
 import type { ScannedSeries } from '../collectors/json-scan.ts';
 import { EvaluationError } from '../engine/types.ts';
+import { shardLabelPairs, withShardLabel } from './shard-label.ts';
 
 export interface UnionPart {
   readonly answer: QueryAnswer;
@@ -14,7 +15,7 @@ export interface UnionPart {
 
 /**
  * The success envelope with every part's series, in part order. Where a series carries the shard label
- * itself, the router's value replaces it (one rule for every path); where label sets can meet (a value
+ * itself, the rule of every path applies (shardLabelPairs); where label sets can meet (a value
  * replaced, or a part whose series get no label), two series of one label set are Prometheus's
  * "same labelset" error at a step both have a sample.
  */
@@ -26,17 +27,18 @@ export function unionAnswer(parts: readonly UnionPart[], shardLabel: string, res
     if (answer.series.length === 0) continue;
     if (!first) out.push(COMMA);
     first = false;
-    const pair = addLabel === null ? null : Buffer.from(`${JSON.stringify(shardLabel)}:${JSON.stringify(addLabel)}`);
     let from = answer.result!.from + 1; // inside the list's brackets
-    if (pair !== null) {
+    if (addLabel !== null) {
       for (const s of answer.series) {
         const open = s.metric.from + 1;
         const close = s.metric.to - 1;
-        out.push(body.subarray(from, open), pair);
-        // The set's members after the pair; without the collector's own shard label, if it had one.
-        const rest = s.shardLabel === null ? [body.subarray(open, close)] : withoutMember(body, open, close, s.shardLabel);
-        if (rest.some((piece) => !isBlank(piece))) out.push(COMMA);
-        out.push(...rest);
+        // The set's members without the collector's own shard label, if it had one, then the rule's pairs
+        // at the end (as the streamed single-shard answers have them).
+        const members = s.shardLabel === null ? [body.subarray(open, close)] : withoutMember(body, open, close, s.shardLabel);
+        const pairs = Buffer.from(shardLabelPairs(shardLabel, addLabel, s.shardLabel?.value).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(','));
+        out.push(body.subarray(from, open), ...members);
+        if (members.some((piece) => !isBlank(piece))) out.push(COMMA);
+        out.push(pairs);
         from = close;
       }
     }
@@ -76,8 +78,8 @@ function checkDistinct(parts: readonly UnionPart[], shardLabel: string, resultTy
   const seen = new Map<string, Set<number> | null>();
   for (const { answer: { body, answer }, addLabel } of parts) {
     for (const s of answer.series) {
-      const metric = JSON.parse(body.toString('utf8', s.metric.from, s.metric.to)) as Record<string, string>;
-      if (addLabel !== null) metric[shardLabel] = addLabel;
+      const parsed = JSON.parse(body.toString('utf8', s.metric.from, s.metric.to)) as Record<string, string>;
+      const metric = addLabel === null ? parsed : withShardLabel(parsed, shardLabel, addLabel);
       const key = JSON.stringify(Object.entries(metric).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       const times = resultType === 'matrix' && s.samples !== null
         ? new Set((JSON.parse(body.toString('utf8', s.samples.from, s.samples.to)) as [number, string][]).map(([t]) => t))

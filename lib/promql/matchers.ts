@@ -39,6 +39,15 @@ export function validateMatcher(m: Matcher): void {
   if (m.op === '=~' || m.op === '!~') compile(m.value);
 }
 
+/**
+ * Prometheus refuses a selector all of whose matchers (the metric name counted as `__name__="..."`)
+ * match the empty string: it would select every series (`{cluster!="a"}`, `{job=~".*"}`). Judged on
+ * the selector as written, shard-label matchers included: those are labels of the global Prometheus.
+ */
+export function hasNonEmptyMatcher(matchers: readonly Matcher[]): boolean {
+  return matchers.some((m) => !matches(m, ''));
+}
+
 /** Whether the matcher accepts a label value; a missing label has the value "". */
 export function matches(m: Matcher, value: string): boolean {
   switch (m.op) {

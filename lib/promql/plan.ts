@@ -2,6 +2,7 @@
 // fix-up) to send to a given shard.
 import type { SyntaxNode } from '@lezer/common';
 import { LabelAnalysis, type LabelState } from './labels.ts';
+import { hasNonEmptyMatcher, type Matcher } from './matchers.ts';
 import { parsePromQL } from './parse.ts';
 import { rewriteQuery } from './rewrite.ts';
 import { collectSelectors, selectedShards, type Selector } from './selectors.ts';
@@ -29,6 +30,8 @@ export class QueryPlan {
     private readonly routes: ReadonlyMap<Selector, readonly string[]>,
     /** All shards any selector touches, in shard map order. */
     readonly shards: readonly string[],
+    /** The first selector Prometheus refuses for having no matcher that the empty string fails. */
+    readonly emptySelector: Selector | null,
   ) {
     for (const s of selectors) this.selectorByNode.set(nodeKey(s.node), s);
   }
@@ -76,5 +79,11 @@ export function planQuery(text: string, shardLabel: string, shardNames: readonly
     routes.set(s, shards);
     for (const name of shards) touched.add(name);
   }
-  return new QueryPlan(text, shardLabel, root, selectors, routes, shardNames.filter((n) => touched.has(n)));
+  const emptySelector = selectors.find((s) => !hasNonEmptyMatcher(allMatchers(s))) ?? null;
+  return new QueryPlan(text, shardLabel, root, selectors, routes, shardNames.filter((n) => touched.has(n)), emptySelector);
+}
+
+/** The selector's matchers with its metric name as Prometheus counts it: `__name__="<name>"`. */
+function allMatchers(selector: Selector): readonly Matcher[] {
+  return selector.metricName === null ? selector.matchers : [{ name: '__name__', op: '=', value: selector.metricName }, ...selector.matchers];
 }

@@ -2,7 +2,7 @@
 // (whitespace, comments, quoting, offsets stay as written), except the label_replace wrappers the
 // label analysis asks for.
 import type { SyntaxNode } from '@lezer/common';
-import { matches } from './matchers.ts';
+import { hasNonEmptyMatcher } from './matchers.ts';
 import type { Selector } from './selectors.ts';
 import { quote } from './strings.ts';
 import { children, nodeKey } from './syntax.ts';
@@ -85,7 +85,7 @@ function emitSelector(selector: Selector, input: RewriteInput): string {
   // Prometheus rejects a selector whose matchers all match the empty string: `{cluster="a"}` alone,
   // or with `job=~".*"`. Selecting every named series keeps its meaning on the collector.
   const kept = selector.matchers.filter((m) => m.name !== label);
-  if (routed && !selector.metricName && kept.every((m) => matches(m, ''))) {
+  if (routed && !selector.metricName && !hasNonEmptyMatcher(kept)) {
     const itemsKept = removed.some((r) => !r);
     edits.push({ from: base, to: base, insert: itemsKept ? '__name__=~".+", ' : '__name__=~".+"' });
   }

@@ -50,14 +50,21 @@ async function call(r: ReturnType<typeof router>, path: string, init?: RequestIn
 }
 
 describe('upstream addresses come only from the shard map', () => {
-  it('never lets a label name in the path leave the label values endpoint', async () => {
-    for (const name of ['..%2F..%2Fadmin%2Ftsdb%2Fdelete_series', '%2e%2e', 'x%2Fy', 'job%0d%0aX-Injected:%201']) {
-      await call(router(), `/api/v1/label/${name}/values`);
+  it('refuses label names that are not label names before asking any collector', async () => {
+    const names: [string, string][] = [
+      ['..%2F..%2Fadmin%2Ftsdb%2Fdelete_series', '"../../admin/tsdb/delete_series"'], ['x%2Fy', '"x/y"'],
+      ['job%0d%0aX-Injected:%201', '"job\\r\\nX-Injected: 1"'],
+    ];
+    for (const [name, quoted] of names) {
+      const { status, body } = await call(router(), `/api/v1/label/${name}/values`);
+      expect(status).toBe(400);
+      expect(body).toEqual({ status: 'error', errorType: 'bad_data', error: `invalid label name: ${quoted}` });
     }
-    const paths = [...a.seen, ...b.seen].map((s) => s.url.split('?')[0]!);
-    expect(paths.length).toBeGreaterThan(0);
-    for (const p of paths) expect(p).toMatch(/^\/api\/v1\/label\/[^/]+\/values$/);
-    for (const s of [...a.seen, ...b.seen]) expect(s.headers['x-injected']).toBeUndefined();
+    // `%2e%2e` is `..` to URL parsers: the path leaves the endpoint (404).
+    expect((await call(router(), '/api/v1/label/%2e%2e/values')).status).toBe(404);
+    expect(a.seen.length + b.seen.length).toBe(0);
+    expect((await call(router(), '/api/v1/label/job/values')).status).toBe(200);
+    for (const s of [...a.seen, ...b.seen]) expect(s.url.split('?')[0]).toBe('/api/v1/label/job/values');
   });
 
   it('treats absolute URLs and CRLF in parameters as (bad) PromQL, sending nothing anywhere', async () => {
@@ -97,6 +104,13 @@ describe('credentials stay where they belong', () => {
     for (const s of [...a.seen, ...b.seen]) expect(s.headers.cookie).toBeUndefined();
   });
 
+  it('accepts the bearer token alone, not followed by anything', async () => {
+    const r = router({ auth: { token: 'router-token' } });
+    expect((await call(r, '/api/v1/labels', { headers: { Authorization: 'Bearer router-token junk' } })).status).toBe(401);
+    expect((await call(r, '/api/v1/labels', { headers: { Authorization: 'Bearer router-token router-token' } })).status).toBe(401);
+    expect((await call(r, '/api/v1/labels', { headers: { Authorization: 'Bearer router-token' } })).status).toBe(200);
+  });
+
   it('keeps shard headers out of logs and errors', async () => {
     const entries: unknown[] = [];
     const map = parseShardMap({ shards: { a: { urls: ['http://127.0.0.1:1'], headers: { Authorization: 'Bearer shard-a-secret' } } } });
@@ -126,6 +140,38 @@ describe('limits', () => {
     expect(status).toBe(422);
     expect(body.error).toBe('the request reads 2 shards, the limit is 1: name fewer clusters');
     expect((await call(router({ limits: { maxShards: 1 } }), '/api/v1/labels')).status).toBe(422);
+  });
+
+  it('holds rules, alerts and metadata to the fan-out limit too, asking no collector beyond it', async () => {
+    for (const path of ['/api/v1/rules', '/api/v1/alerts', '/api/v1/metadata']) {
+      const { status, body } = await call(router({ limits: { maxShards: 1 } }), path);
+      expect(status, path).toBe(422);
+      expect(body.error, path).toBe('the request reads 2 shards, the limit is 1: name fewer clusters');
+    }
+    expect(a.seen.length + b.seen.length).toBe(0);
+  });
+
+  it('asks each shard once for parts of a query that are the same query on the same grid', async () => {
+    // Three times `sum(up)`: one request to each shard, not three.
+    const { status } = await call(router(), `/api/v1/query?query=${encodeURIComponent('sum(up) / sum(up) * 100 + sum(up)')}&time=100`);
+    expect(status).toBe(200);
+    expect(a.seen).toHaveLength(1);
+    expect(b.seen).toHaveLength(1);
+  });
+
+  it('asks each shard once for a query of many parts, and refuses one that would need more requests than allowed, before sending any', async () => {
+    // A 2 KB query of 70 distinct aggregations: one request to every shard, all 70 in it.
+    const query = Array.from({ length: 70 }, (_, i) => `sum(metric_${i})`).join(' + ');
+    const { status } = await call(router(), `/api/v1/query?query=${encodeURIComponent(query)}&time=100`);
+    expect(status).toBe(200);
+    expect([a.seen.length, b.seen.length]).toEqual([1, 1]);
+    a.seen.length = 0;
+    b.seen.length = 0;
+    // A subquery step that splits a leaf's grid into too many parts of 11,000 points counts too.
+    const tiny = await call(router(), `/api/v1/query?query=${encodeURIComponent('max_over_time(sum(up)[2h:10ms])')}&time=100000`);
+    expect(tiny.status).toBe(422);
+    expect(tiny.body.error).toMatch(/^the query needs 66 requests to shard "a", the limit is 64 per shard/);
+    expect(a.seen.length + b.seen.length).toBe(0);
   });
 
   it('refuses an answer larger than the response limit', async () => {

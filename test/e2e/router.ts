@@ -12,9 +12,11 @@ export interface RunningRouter {
   stop(): Promise<void>;
 }
 
-/** `env`: set on top of this process's environment (e.g. ROUTER_AUTH_TOKEN). */
-export async function startRouter(shardMapFile: string, listen = '127.0.0.1:0', env: Record<string, string> = {}): Promise<RunningRouter> {
-  const child = spawn(process.execPath, ['dist/cli.mjs', 'serve', '--shards', shardMapFile, '--listen', listen], {
+/** `env`: set on top of this process's environment (e.g. ROUTER_AUTH_TOKEN); `args`: more `serve` flags. */
+export async function startRouter(
+  shardMapFile: string, listen = '127.0.0.1:0', { env = {}, args = [] }: { env?: Record<string, string>; args?: readonly string[] } = {},
+): Promise<RunningRouter> {
+  const child = spawn(process.execPath, ['dist/cli.mjs', 'serve', '--shards', shardMapFile, '--listen', listen, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -36,7 +36,7 @@ beforeAll(async () => {
   const mapFile = path.join(cluster.dataDir, 'tenants.json');
   const tenants = Object.fromEntries(Object.entries(TENANTS).map(([name, { token, shards }]) => [name, { tokenSha256: sha256(token), shards }]));
   await writeFile(mapFile, JSON.stringify({ shardLabel: 'cluster', shards: cluster.shards, tenants }));
-  router = await startRouter(mapFile, '127.0.0.1:0', { ROUTER_AUTH_TOKEN: ROUTER_TOKEN });
+  router = await startRouter(mapFile, '127.0.0.1:0', { env: { ROUTER_AUTH_TOKEN: ROUTER_TOKEN } });
 });
 afterAll(async () => {
   await router?.stop();

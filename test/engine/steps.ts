@@ -1,6 +1,7 @@
 // The router's operators run on one evaluation step, with inputs given as the oracle returned them:
 // the engine tests compare that step with Prometheus's own answer for the same inputs.
 import type { AggregateOp, BinaryOp, Grouping, Matching } from '../../lib/engine/expr.ts';
+import { SampleBudget } from '../../lib/engine/budget.ts';
 import { AggregateOperator } from '../../lib/engine/execution/aggregate.ts';
 import { ScalarScalarOperator, VectorScalarOperator, VectorVectorOperator } from '../../lib/engine/execution/binary.ts';
 import { instantFunction, StepFunctionScalar } from '../../lib/engine/execution/functions.ts';
@@ -17,6 +18,7 @@ const CTX: ExecutionContext = {
   batchSteps: 1,
   times: { start: 0, end: 0, defaultSubqueryStepMs: 60_000 },
   yieldPoint: async () => {},
+  budget: new SampleBudget(Infinity),
 };
 
 /** An instant vector at time `t` as an operator's single step, series in the vector's order. */

@@ -5,6 +5,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRouter, type Router } from '../../lib/api/router.ts';
+import { sortedLabels } from '../../lib/merge/labelsets.ts';
 import { parseShardMap } from '../../lib/shards/schema.ts';
 import { EVAL_TIME } from '../e2e/harness/generate.ts';
 import { startCluster, type Cluster } from '../e2e/harness/prometheus.ts';
@@ -53,6 +54,8 @@ async function ask(router: Router, query: string): Promise<{ status: number; tex
 
 const half = JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { job: 'x' }, value: [1, '1'] }] } }).slice(0, 40);
 
+const json200 = (body: unknown): RequestListener => (_q, r) => r.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+
 const FAULTS: [string, RequestListener, RegExp][] = [
   ['answers an HTML page with 200', (_q, r) => r.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>'), /answered text\/html, not JSON/],
   ['answers truncated JSON', (_q, r) => r.writeHead(200, { 'content-type': 'application/json' }).end(half), /invalid JSON/],
@@ -60,6 +63,18 @@ const FAULTS: [string, RequestListener, RegExp][] = [
   ['answers 500', (_q, r) => r.writeHead(500, { 'content-type': 'text/plain' }).end('boom'), /HTTP 500: boom/],
   ['answers 503 as Prometheus does when overloaded', (_q, r) => r.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"error","errorType":"unavailable","error":"too many queries"}'), /too many queries/],
   ['never answers', () => undefined, /did not answer within/],
+  // Success status codes with bodies that are no success (the router must not pass them on as 200).
+  ['answers resultType "banana" with 200', json200({ status: 'success', data: { resultType: 'banana', result: [] } }), /no valid answer: (unknown )?resultType "banana"/],
+  ['answers status "error" with 200', json200({ status: 'error', errorType: 'execution', error: 'boom' }), /no valid answer: status "error" in a 2xx answer: boom/],
+  ['answers a result that is no array', json200({ status: 'success', data: { resultType: 'vector', result: { x: 1 } } }), /no valid answer: "result" is not an array/],
+  ['answers "metric": null', json200({ status: 'success', data: { resultType: 'vector', result: [{ metric: null, value: [1, '1'] }] } }), /no valid answer: "metric" is not an object/],
+  ['answers a nesting bomb for a label value', (_q, r) => r.writeHead(200, { 'content-type': 'application/json' })
+    .end(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}},"value":[1,"1"]}]}}`),
+  /no valid answer: a label value is not a string/],
+  // Redirects are never followed, whether they lead to another collector or nowhere.
+  ['redirects to another collector (301)', (q, r) => r.writeHead(301, { location: `${cluster.shards.a}${q.url}` }).end(), /answered HTTP 301, not an answer \(redirects are not followed\)/],
+  ['redirects nowhere (302 without Location)', (_q, r) => r.writeHead(302).end(), /answered HTTP 302, not an answer/],
+  ['answers 307', (_q, r) => r.writeHead(307, { location: '/elsewhere' }).end(), /answered HTTP 307, not an answer/],
 ];
 
 describe.each(FAULTS)('a collector that %s', (_what, handler, reason) => {
@@ -89,6 +104,99 @@ describe.each(FAULTS)('a collector that %s', (_what, handler, reason) => {
   it('does not stop the router serving the healthy shards', async () => {
     const { status } = await ask(router, 'demo_num_cpus{cluster="a"}');
     expect(status).toBe(200);
+  });
+});
+
+describe('answers across shards that are no valid answers', () => {
+  it.each([
+    ['samples that are not [time, "value"]', { resultType: 'vector', result: [{ metric: {}, value: [1, 2] }] }],
+    ['a matrix with a sample bomb', `{"resultType":"matrix","result":[{"metric":{},"values":[[1,"1"],${'['.repeat(100_000)}${']'.repeat(100_000)}]}]}`],
+    ['a scalar that is not [time, "value"]', { resultType: 'scalar', result: ['1', 1] }],
+    ['no data at all', undefined],
+  ])('leaves out a shard answering %s, with a warning naming it; 503 when partial answers are off', async (_what, data) => {
+    const answer = data === undefined ? '{"status":"success"}' : `{"status":"success","data":${typeof data === 'string' ? data : JSON.stringify(data)}}`;
+    const router = routerWith(await peer((_q, r) => r.writeHead(200, { 'content-type': 'application/json' }).end(answer)));
+    const { status, text } = await ask(router, 'count(demo_num_cpus)');
+    expect(status).toBe(200);
+    const body = JSON.parse(text) as { warnings: string[]; data: { result: unknown[] } };
+    expect(body.data.result).toHaveLength(1);
+    expect(body.warnings).toEqual([expect.stringMatching(/^partial response: shard "f": collector answered no valid answer: /)]);
+    const strict = await router(new Request(`http://router.test/api/v1/query?query=count(demo_num_cpus)&time=${EVAL_TIME}&partial_response=false`));
+    expect(strict.status).toBe(503);
+  });
+
+  it.each([
+    ['/api/v1/series?match[]=demo_num_cpus', [{ job: 'x', bad: ['y'] }]],
+    ['/api/v1/labels', [1, 2]],
+    ['/api/v1/label/job/values', { not: 'a list' }],
+    ['/api/v1/rules', { groups: null }],
+    ['/api/v1/alerts', { alerts: [{ labels: null }] }],
+    ['/api/v1/metadata', { up: 'x' }],
+  ])('leaves out a shard whose %s answer has the wrong shape, with a warning naming it', async (path, data) => {
+    const router = routerWith(await peer(json200({ status: 'success', data })));
+    const response = await router(new Request(`http://router.test${path}`));
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { warnings: string[] };
+    expect(body.warnings).toEqual([expect.stringMatching(/^partial response: shard "f": collector answered no valid answer: data/)]);
+  });
+});
+
+describe('a collector answering pretty-printed JSON whose series carry the shard label themselves', () => {
+  // A relabelling collector in front of shard a's Prometheus: its series say cluster="own", and its
+  // JSON has whitespace between tokens (the single-shard path used to add no label at all then).
+  let router: Router;
+  beforeAll(async () => {
+    const relabelling = await peer(async (req, res) => {
+      const upstream = await fetch(`${cluster.shards.a}${req.url}`);
+      const body = (await upstream.json()) as { data?: { result?: { metric: Record<string, string> }[] } };
+      for (const s of body.data?.result ?? []) s.metric = { ...s.metric, cluster: 'own' };
+      res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 2));
+    });
+    const map = parseShardMap({ shards: { a: relabelling, b: cluster.shards.b } });
+    router = createRouter({ shardMap: async () => map, timeoutMs: 5_000, log: () => undefined });
+  });
+
+  const shardA = async (query: string) => {
+    const { status, text } = await ask(router, query);
+    expect(status).toBe(200);
+    // Each label set names the shard label once, whatever JSON.parse would make of duplicates.
+    for (const labels of text.match(/"metric"\s*:\s*\{[^}]*\}/g) ?? []) expect(labels.match(/"cluster"/g)).toHaveLength(1);
+    const result = (JSON.parse(text) as { data: { result: { metric: Record<string, string> }[] } }).data.result;
+    return result.map((s) => s.metric).filter((m) => m.cluster === 'a').map((m) => JSON.stringify(sortedLabels(m))).sort();
+  };
+
+  it('gets the same rule on the single-shard and the cross-shard path: the router value, the key once', async () => {
+    const direct = await fetch(`${cluster.shards.a}/api/v1/query?query=demo_num_cpus&time=${EVAL_TIME}`);
+    const expected = ((await direct.json()) as { data: { result: { metric: Record<string, string> }[] } }).data.result
+      .map((s) => JSON.stringify(sortedLabels({ ...s.metric, cluster: 'a' }))).sort();
+    expect(expected.length).toBeGreaterThan(0);
+    expect(await shardA('demo_num_cpus{cluster="a"}')).toEqual(expected);
+    expect(await shardA('demo_num_cpus')).toEqual(expected);
+  });
+});
+
+describe('large answers across shards', () => {
+  /** A peer answering every query with `count` series, written in pieces as they are made. */
+  const seriesPeer = (count: number): RequestListener => (_q, r) => {
+    r.writeHead(200, { 'content-type': 'application/json' });
+    r.write('{"status":"success","data":{"resultType":"vector","result":[');
+    for (let i = 0; i < count; i += 1000) {
+      const rows = [];
+      for (let j = i; j < Math.min(count, i + 1000); j++) rows.push(`{"metric":{"__name__":"demo_num_cpus","instance":"i${j}"},"value":[${EVAL_TIME},"1"]}`);
+      r.write(`${i === 0 ? '' : ','}${rows.join(',')}`);
+    }
+    r.end(']}}');
+  };
+
+  it("refuses, naming the shard, when the collectors' answers would take more memory than allowed", async () => {
+    const map = parseShardMap({ shards: { a: cluster.shards.a, b: cluster.shards.b, f: await peer(seriesPeer(50_000)) } });
+    const router = createRouter({ shardMap: async () => map, timeoutMs: 10_000, log: () => undefined, limits: { maxCollectorBytes: 1024 * 1024 } });
+    const { status, text } = await ask(router, 'demo_num_cpus');
+    expect(status).toBe(422);
+    expect(JSON.parse(text)).toEqual({
+      status: 'error', errorType: 'execution',
+      error: 'shard "f": query processing would load more than 1048576 bytes of collector answers into memory: narrow the time range, raise the step or select fewer series',
+    });
   });
 });
 

@@ -1,6 +1,7 @@
 // The execution model, after Thanos's promql-engine: a tree of operators, each yielding the steps of
 // its grid in batches. Vector operators number their series once (SeriesTable) and pass samples as
 // (series id, value) pairs per step (StepVector); scalars travel as one value per step.
+import type { SampleBudget } from '../budget.ts';
 import type { Point } from '../types.ts';
 import type { QueryTimes } from '../grid.ts';
 import type { SeriesTable } from './series-table.ts';
@@ -52,6 +53,8 @@ export interface ExecutionContext {
   readonly times: QueryTimes;
   /** Lets other requests run: awaited between batches, returns at once unless the time slice is spent. */
   readonly yieldPoint: () => Promise<void>;
+  /** Charged with the samples the query holds (subqueries' points), as Prometheus's query.max-samples. */
+  readonly budget: SampleBudget;
 }
 
 /** The timestamps of a grid, handed out a batch at a time. */

@@ -1,21 +1,10 @@
 // Runs an operator tree to the end and collects the answer: a matrix for range queries, the root's
 // value at the one step for instant queries. Between batches it lets other requests run, so that one
-// long evaluation never stalls the process (health checks, other users' queries).
+// long evaluation never stalls the process (health checks, other users' queries); a range query's
+// answer is charged to the query's sample budget as it grows.
+import type { SampleBudget } from '../budget.ts';
 import type { Labels, Point } from '../types.ts';
 import type { Operator } from './operator.ts';
-
-/** How long an evaluation runs before it lets other work in, ms. */
-const TIME_SLICE_MS = 20;
-
-/** A function that returns at once, or after a turn of the event loop once the time slice is spent. */
-export function timeSlicer(sliceMs = TIME_SLICE_MS): () => Promise<void> {
-  let since = performance.now();
-  return async () => {
-    if (performance.now() - since < sliceMs) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    since = performance.now();
-  };
-}
 
 export interface CollectedSeries {
   readonly labels: Labels;
@@ -29,12 +18,13 @@ export type Answer =
   | { readonly type: 'string'; readonly t: number; readonly value: string };
 
 /** Every step of a range query: series by label set (a label set may come from several steps). */
-export async function collectRange(root: Operator, times: readonly number[], yieldPoint: () => Promise<void>): Promise<Answer> {
+export async function collectRange(root: Operator, times: readonly number[], yieldPoint: () => Promise<void>, budget: SampleBudget): Promise<Answer> {
   const series: CollectedSeries[] = [];
   if (root.type === 'scalar') {
     const points: Point[] = [];
     for (let values = await root.next(); values !== null; values = await root.next()) {
       for (const v of values) points.push({ t: times[points.length]!, v });
+      budget.charge(values.length);
       await yieldPoint();
     }
     return { type: 'matrix', series: [{ labels: {}, points }] };
@@ -42,6 +32,7 @@ export async function collectRange(root: Operator, times: readonly number[], yie
   if (root.type !== 'vector') throw new Error(`a range query's expression evaluates to a ${root.type}`);
   for (let batch = await root.next(); batch !== null; batch = await root.next()) {
     for (const step of batch) {
+      budget.charge(step.length);
       for (let k = 0; k < step.length; k++) {
         const id = step.ids[k]!;
         (series[id] ??= { labels: root.series.labels[id]!, points: [] }).points.push({ t: step.t, v: step.values[k]! });

@@ -58,6 +58,7 @@ export class SubqueryOperator implements MatrixOperator {
     const points: Point[][] = [];
     for (let batch = await this.inner.next(); batch !== null; batch = await this.inner.next()) {
       for (const step of batch) {
+        this.ctx.budget.charge(step.length);
         for (let k = 0; k < step.length; k++) (points[step.ids[k]!] ??= []).push({ t: step.t, v: step.values[k]! });
       }
       await this.ctx.yieldPoint();

@@ -161,7 +161,7 @@ export interface StartPrometheusOptions {
   readyQuery?: string | null;
   readyTime?: number;
   timeoutMs?: number;
-  /** More command-line flags (e.g. `--web.enable-remote-write-receiver`). */
+  /** More command-line flags (e.g. `--web.enable-remote-write-receiver`, `--query.max-samples=1000`). */
   extraArgs?: readonly string[];
 }
 
