@@ -118,8 +118,14 @@ async function readBody(response: Response, compress: (() => Gzip) | null, maxBy
   try {
     for (;;) {
       const started = performance.now();
-      const { done, value } = await reader.read();
-      waited.source += performance.now() - started;
+      let read: ReadableStreamReadResult<Uint8Array>;
+      try {
+        read = await reader.read();
+      } finally {
+        // A read that fails (the collector stalled until its deadline) waited on the source too.
+        waited.source += performance.now() - started;
+      }
+      const { done, value } = read;
       if (done || expired || tooLarge || failed !== undefined) break;
       const chunk = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
       if (compress === null) {
