@@ -19,19 +19,33 @@ const CACHE_LIMIT = 512;
 function compile(pattern: string): RE2JS {
   let re = compiled.get(pattern);
   if (re === undefined) {
-    try {
-      // Prometheus compiles the pattern on its own first (so `a)|(b` is an error, not `^(?:a)|(b)$`),
-      // then anchors it at both ends: `=~"a"` matches only "a", never "ab".
-      if (pattern.includes(INVALID_UTF8)) throw new Error('error parsing regexp: invalid UTF-8');
-      RE2JS.compile(pattern);
-      re = RE2JS.compile(`^(?:${pattern})$`);
-    } catch (err) {
-      throw new RegexError((err as Error).message);
-    }
+    const problem = regexProblem(pattern, 3);
+    if (problem !== null) throw new RegexError(problem);
+    re = RE2JS.compile(`^(?:${pattern})$`);
     if (compiled.size >= CACHE_LIMIT) compiled.clear();
     compiled.set(pattern, re);
   }
   return re;
+}
+
+/**
+ * Why Prometheus refuses a regex matcher's pattern, in its words, or null. 2.42 compiles the
+ * anchored pattern `^(?:p)$` first (so its messages quote that), then parses the pattern alone (so
+ * `a)|(b` is refused too); 3.x parses the pattern alone.
+ */
+export function regexError(op: MatchOp, pattern: string, major: 2 | 3): string | null {
+  return op === '=~' || op === '!~' ? regexProblem(pattern, major) : null;
+}
+
+function regexProblem(pattern: string, major: 2 | 3): string | null {
+  if (pattern.includes(INVALID_UTF8)) return 'error parsing regexp: invalid UTF-8';
+  try {
+    if (major === 2) RE2JS.compile(`^(?:${pattern})$`);
+    RE2JS.compile(pattern);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 /** Checks that a matcher's regex compiles (RE2 syntax), throwing RegexError with Go's message if not. */

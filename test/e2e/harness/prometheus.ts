@@ -146,6 +146,8 @@ export interface StartPrometheusOptions {
   readyQuery?: string;
   readyTime?: number;
   timeoutMs?: number;
+  /** More command-line flags (`--query.max-samples=...`). */
+  extraArgs?: readonly string[];
 }
 
 /**
@@ -171,6 +173,7 @@ async function startOnce(o: StartPrometheusOptions, port: number, name: string):
     // Retention is measured from the newest block; keep everything regardless of how old the data looks.
     '--storage.tsdb.retention.time=100y',
     '--log.level=warn',
+    ...(o.extraArgs ?? []),
   ];
   const proc = await startProcess(PROMETHEUS, args, { logFile });
   const stop = () => proc.stop();
