@@ -21,7 +21,7 @@ const DEFAULT_SUBQUERY_STEP_MS = 60_000;
 
 export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, range: boolean): Promise<Response> {
   checkFanOut(plan.shards.length, ctx.limits);
-  const rootType = valueType(plan.root, plan.text);
+  const rootType = valueType(plan.root);
   let grid: Grid;
   if (range) {
     if (rootType === 'matrix' || rootType === 'string') {

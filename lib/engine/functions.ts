@@ -6,12 +6,13 @@
 // Not here: absent() and absent_over_time() (they need the selector's matchers and, over a range, all
 // steps: the caller does them) and the native-histogram functions (the router evaluates floats only).
 
+import { keepsMetricName, rangeArgumentIndex } from '../promql/functions.ts';
 import { dropMetricName } from './labels.ts';
 import { assertUnique } from './series.ts';
 import { EvaluationError } from './types.ts';
 import type { Matrix, Sample, Vector } from './types.ts';
 import { INSTANT_FUNCTIONS } from './functions/instant.ts';
-import { RANGE_FUNCTIONS, rangeArgumentIndex } from './functions/range.ts';
+import { RANGE_FUNCTIONS } from './functions/range.ts';
 
 export { quantile, bucketQuantile } from './functions/quantile.ts';
 
@@ -90,16 +91,10 @@ export function isRangeFunction(name: string): boolean {
   return name in RANGE_FUNCTIONS || name === 'absent_over_time';
 }
 
-/**
- * Functions whose result keeps `__name__` in 2.42: last_over_time (it acts like an offset), sort and
- * sort_desc (they only reorder), label_replace and label_join (they may even set it). Every other
- * function with series in its result drops it, histogram_quantile included.
- */
-export function keepsMetricName(name: string): boolean {
-  return KEEP_NAME.has(name);
+/** Whether the router's engine evaluates the function (absent() and absent_over_time() by the caller). */
+export function evaluatesFunction(name: string): boolean {
+  return name in INSTANT_FUNCTIONS || name in RANGE_FUNCTIONS || CALLER_HANDLED.has(name);
 }
-
-const KEEP_NAME = new Set(['last_over_time', 'sort', 'sort_desc', 'label_replace', 'label_join']);
 
 function unknownFunction(name: string): EvaluationError {
   if (CALLER_HANDLED.has(name)) return new EvaluationError(`${name}() is evaluated by the caller, not by the function library`, 'bad_data');

@@ -13,9 +13,9 @@
 import type { AggregateExpr, BinaryExpr, Call, Expr, Query, VectorSelector } from './ast.ts';
 import { nameBeforeBraces, vectorSelectors } from './ast.ts';
 import { promqlFunction, type Major, type ValueType } from './functions.ts';
+import { valueType } from './types.ts';
 import { matches } from './matchers.ts';
-import { PromQLSyntaxError } from './parse.ts';
-import { parseQuery, type Experimental } from './parser.ts';
+import { parseQuery, PromQLSyntaxError, type Experimental } from './parse.ts';
 import { goQuote } from './strings.ts';
 
 export interface CheckOptions {
@@ -79,22 +79,6 @@ export function selectsSomething(selector: VectorSelector): boolean {
 const DOCUMENTED: Record<ValueType, string> = {
   scalar: 'scalar', string: 'string', vector: 'instant vector', matrix: 'range vector',
 };
-
-/** The type of an expression (Prometheus's Expr.Type()); an unknown function's result counts as a vector. */
-export function valueType(expr: Expr): ValueType {
-  let node = expr;
-  for (;;) {
-    switch (node.kind) {
-      case 'number': case 'durationExpr': return 'scalar';
-      case 'string': return 'string';
-      case 'vectorSelector': case 'aggregate': return 'vector';
-      case 'matrixSelector': case 'subquery': return 'matrix';
-      case 'call': return promqlFunction(node.name)?.returnType ?? 'vector';
-      case 'binary': return valueType(node.lhs) === 'scalar' && valueType(node.rhs) === 'scalar' ? 'scalar' : 'vector';
-      case 'paren': case 'unary': node = node.expr; break;
-    }
-  }
-}
 
 const COMPARISONS = new Set(['==', '!=', '>', '<', '>=', '<=']);
 const SET_OPERATORS = new Set(['and', 'or', 'unless']);

@@ -195,13 +195,3 @@ export function rangeArgumentIndex(name: string): number {
 export function keepsMetricName(name: string): boolean {
   return FUNCTIONS.get(name)?.keepsMetricName ?? false;
 }
-
-/** The lezer-based label analysis's view (removed with it): a scalar result. */
-export function returnsScalar(name: string): boolean {
-  return FUNCTIONS.get(name)?.returnType === 'scalar';
-}
-
-/** The lezer-based label analysis's view (removed with it): the series argument, 0 for unknown names. */
-export function seriesArgumentIndex(name: string): number {
-  return FUNCTIONS.get(name)?.seriesArgument ?? 0;
-}

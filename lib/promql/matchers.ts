@@ -10,8 +10,6 @@ export interface Matcher {
   readonly value: string;
 }
 
-export class RegexError extends Error {}
-
 // Compiling is the costly part and dashboards repeat the same few regexes: keep a small cache.
 const compiled = new Map<string, RE2JS>();
 const CACHE_LIMIT = 512;
@@ -19,8 +17,7 @@ const CACHE_LIMIT = 512;
 function compile(pattern: string): RE2JS {
   let re = compiled.get(pattern);
   if (re === undefined) {
-    const problem = regexProblem(pattern, 3);
-    if (problem !== null) throw new RegexError(problem);
+    // The parser has refused patterns Prometheus refuses (regexError below).
     re = RE2JS.compile(`^(?:${pattern})$`);
     if (compiled.size >= CACHE_LIMIT) compiled.clear();
     compiled.set(pattern, re);
@@ -34,10 +31,7 @@ function compile(pattern: string): RE2JS {
  * `a)|(b` is refused too); 3.x parses the pattern alone.
  */
 export function regexError(op: MatchOp, pattern: string, major: 2 | 3): string | null {
-  return op === '=~' || op === '!~' ? regexProblem(pattern, major) : null;
-}
-
-function regexProblem(pattern: string, major: 2 | 3): string | null {
+  if (op !== '=~' && op !== '!~') return null;
   if (pattern.includes(INVALID_UTF8)) return 'error parsing regexp: invalid UTF-8';
   try {
     if (major === 2) RE2JS.compile(`^(?:${pattern})$`);
@@ -46,11 +40,6 @@ function regexProblem(pattern: string, major: 2 | 3): string | null {
   } catch (err) {
     return (err as Error).message;
   }
-}
-
-/** Checks that a matcher's regex compiles (RE2 syntax), throwing RegexError with Go's message if not. */
-export function validateMatcher(m: Matcher): void {
-  if (m.op === '=~' || m.op === '!~') compile(m.value);
 }
 
 /** Whether the matcher accepts a label value; a missing label has the value "". */

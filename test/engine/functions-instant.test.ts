@@ -3,7 +3,8 @@
 // agree bit for bit except for exp and the trigonometric/hyperbolic functions, where Go's math library
 // and V8's may round the last bit differently (and Go's exp depends on the CPU's FMA support).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callInstantFunction, callRangeFunction, isRangeFunction, keepsMetricName } from '../../lib/engine/functions.ts';
+import { callInstantFunction, callRangeFunction, isRangeFunction } from '../../lib/engine/functions.ts';
+import { keepsMetricName } from '../../lib/promql/functions.ts';
 import { EvaluationError } from '../../lib/engine/types.ts';
 import type { Vector } from '../../lib/engine/types.ts';
 import { sameFloat, startOracle } from './oracle.ts';

@@ -2,7 +2,7 @@
 // 3.14's own test files as a witness that every 3.x expression they expect to work parses.
 import { describe, expect, it } from 'vitest';
 import { checkQuery, type CheckOptions } from '../../lib/promql/check.ts';
-import { ALL_EXPERIMENTAL, parseQuery } from '../../lib/promql/parser.ts';
+import { ALL_EXPERIMENTAL, parseQuery } from '../../lib/promql/parse.ts';
 import { evalExpressions } from './corpus.ts';
 
 const verdict = (q: string, options: CheckOptions): string | null => {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkQuery } from '../../lib/promql/check.ts';
-import { parseQuery } from '../../lib/promql/parser.ts';
+import { parseQuery } from '../../lib/promql/parse.ts';
 import { queryInstant } from '../e2e/harness/client.ts';
 import { startPrometheus, type PrometheusServer } from '../e2e/harness/prometheus.ts';
 import { corpusCaseArb, generatedCaseArb } from '../property/harness.ts';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { DurationValue, Expr } from '../../lib/promql/ast.ts';
 import { Lexer, type Token } from '../../lib/promql/lex.ts';
 import { MAX_DEPTH, PromQLSyntaxError, QueryTooDeepError } from '../../lib/promql/parse.ts';
-import { ALL_EXPERIMENTAL, parsePromQL, parseQuery, type ParseOptions } from '../../lib/promql/parser.ts';
+import { ALL_EXPERIMENTAL, parsePromQL, parseQuery, type ParseOptions } from '../../lib/promql/parse.ts';
 
 /** A compact rendering of a tree: (op operands...), selectors with their modifiers. */
 function show(e: Expr | DurationValue): string {

@@ -240,8 +240,3 @@ export const RANGE_FUNCTIONS: Readonly<Record<string, RangeImpl>> = {
   last_over_time: (p) => p[p.length - 1]!.v,
   present_over_time: () => 1,
 };
-
-/** Position of the range-vector argument (quantile_over_time takes φ first). */
-export function rangeArgumentIndex(name: string): number {
-  return name === 'quantile_over_time' ? 1 : 0;
-}
