@@ -58,6 +58,7 @@ export function compileQuery(plan: QueryPlan, shardNames: readonly string[], opt
   }
   plan.checkFor(options.major ?? 2);
   const compiler = new Compiler(plan, shardNames, options.pushDown ?? true);
+  compiler.classifyAll(plan.root);
   const expr = compiler.compile(plan.root);
   return { expr, leaves: compiler.leaves };
 }
@@ -100,6 +101,12 @@ class Compiler {
   }
 
   // --- where each subtree can be evaluated ---------------------------------------------------------
+
+  /** Classifies every node, operands before the nodes that use them: no recursion, whatever the depth. */
+  classifyAll(root: Node): void {
+    const nodes = [...descendants(root)];
+    for (let i = nodes.length - 1; i >= 0; i--) this.info(nodes[i]!);
+  }
 
   private info(node: Node): Info {
     let info = this.infos.get(node);
@@ -170,7 +177,9 @@ class Compiler {
     if (!evaluatesFunction(name)) {
       throw new UnsupportedQueryError(`cannot evaluate function ${JSON.stringify(name)} across shards`);
     }
-    return { kind: 'call', name, args: args.map((a) => this.compileArgument(a)) };
+    const compiled: Expr[] = [];
+    for (const arg of args) compiled.push(this.compileArgument(arg));
+    return { kind: 'call', name, args: compiled };
   }
 
   /** Range-vector arguments evaluated by the router must be subqueries; anything else compiles as usual. */

@@ -80,7 +80,9 @@ export class Evaluator {
   }
 
   private call(expr: Extract<Expr, { kind: 'call' }>, t: number): Value {
-    const args = expr.args.map((a) => this.evaluate(a, t));
+    // A loop, not map: nested calls recurse through here (the parser's MAX_DEPTH counts on it).
+    const args: Value[] = [];
+    for (const arg of expr.args) args.push(this.evaluate(arg, t));
     if (isRangeFunction(expr.name)) {
       const window = args.find((a) => a.type === 'matrix');
       if (window === undefined || window.type !== 'matrix') {

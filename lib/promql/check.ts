@@ -162,8 +162,8 @@ class Checker {
   private call(node: Call): void {
     // The dialect parse has refused names this major lacks.
     const f = promqlFunction(node.name)!;
-    const name = goQuote(f.name);
     const n = f.argTypes.length;
+    const name = goQuote(f.name);
     const got = node.args.length;
     if (f.variadic === 0) {
       if (n !== got) this.fail(node.from, `expected ${n} argument(s) in call to ${name}, got ${got}`);
@@ -173,12 +173,14 @@ class Checker {
       this.fail(node.from, `expected at most ${n - 1 + f.variadic} argument(s) in call to ${name}, got ${got}`);
     }
     const bypass = this.major === 3 && f.name === 'info' && got > 1 ? this.infoSelector(node) : null;
-    node.args.forEach((arg, i) => {
-      if (i >= n && f.variadic === 0) return;
+    // A loop, not forEach: nested calls recurse through here (see MAX_DEPTH).
+    for (let i = 0; i < got; i++) {
+      if (i >= n && f.variadic === 0) break;
+      const arg = node.args[i]!;
       const want = f.argTypes[Math.min(i, n - 1)]!;
       const t = arg === bypass ? this.selector(bypass, true) : this.check(arg);
-      if (t !== want) this.fail(arg.from, `expected type ${DOCUMENTED[want]} in call to function ${name}, got ${DOCUMENTED[t]}`);
-    });
+      if (t !== want) this.fail(arg.from, `expected type ${DOCUMENTED[want]} in call to function ${goQuote(f.name)}, got ${DOCUMENTED[t]}`);
+    }
   }
 
   /** info()'s second argument: label selectors only, exempt from the non-empty matcher rule. */

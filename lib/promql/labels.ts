@@ -74,7 +74,9 @@ export class LabelAnalysis {
 
   private call(node: Call): LabelState {
     const { name, args } = node;
-    const states = args.map((a) => this.state(a));
+    // A loop, not map: nested calls recurse through here (see MAX_DEPTH).
+    const states: LabelState[] = [];
+    for (const arg of args) states.push(this.state(arg));
     if (name === 'absent' || name === 'absent_over_time') return this.absentLabel(args[0]);
     if (name === 'label_replace' || name === 'label_join') {
       if (labelFunctionTouches(node, this.label)) {

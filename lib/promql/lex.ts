@@ -247,12 +247,8 @@ function lexStatements(l: Lexer): State | null {
     case isDigit(r) || (r === 0x2e && isDigit(l.peek())):
       l.backup();
       return lexNumberOrDuration;
-    case r === 0x22 || r === 0x27:
-      l.stringOpen = r;
-      return lexString;
-    case r === 0x60:
-      l.stringOpen = r;
-      return lexRawString;
+    case r === 0x22 || r === 0x27 || r === 0x60:
+      return openString(l, r);
     case isAlpha(r) || r === 0x3a:
       if (!l.bracketOpen) {
         l.backup();
@@ -315,12 +311,8 @@ function lexInsideBraces(l: Lexer): State | null {
       l.backup();
       return lexIdentifier;
     case r === 0x2c: l.emit('COMMA'); break;
-    case r === 0x22 || r === 0x27:
-      l.stringOpen = r;
-      return lexString;
-    case r === 0x60:
-      l.stringOpen = r;
-      return lexRawString;
+    case r === 0x22 || r === 0x27 || r === 0x60:
+      return openString(l, r);
     case r === 0x3d:
       if (l.nextRune() === 0x7e) {
         l.emit('EQL_REGEX');
@@ -396,6 +388,12 @@ function lexEscape(l: Lexer): State | null {
   }
   if (x > max || (x >= 0xd800 && x < 0xe000)) return l.errorf('escape sequence is an invalid Unicode code point');
   return lexString;
+}
+
+/** `"` and `'` open a quoted string, `` ` `` a raw one. */
+function openString(l: Lexer, quote: number): State {
+  l.stringOpen = quote;
+  return quote === 0x60 ? lexRawString : lexString;
 }
 
 function lexString(l: Lexer): State | null {

@@ -8,33 +8,6 @@ export type Parsed = { readonly value: number; readonly error?: undefined } | { 
 
 const INT64_MAX = (1n << 63n) - 1n;
 
-/** Whether underscores stand only between digits or after a base prefix (Go's underscoreOK). */
-function underscoreOK(s: string): boolean {
-  let saw = '^';
-  let i = 0;
-  let hex = false;
-  if (s.length >= 2 && s[0] === '0' && 'bBoOxX'.includes(s[1]!)) {
-    i = 2;
-    saw = '0';
-    hex = s[1] === 'x' || s[1] === 'X';
-  }
-  for (; i < s.length; i++) {
-    const c = s[i]!;
-    if ((c >= '0' && c <= '9') || (hex && /[a-fA-F]/.test(c))) {
-      saw = '0';
-      continue;
-    }
-    if (c === '_') {
-      if (saw !== '0') return false;
-      saw = '_';
-      continue;
-    }
-    if (saw === '_') return false;
-    saw = '!';
-  }
-  return saw !== '_';
-}
-
 /** strconv.ParseInt(s, 0, 64): decimal, 0x hex, 0o/0 octal, 0b binary, underscores; null if it fails. */
 function parseInt64(s: string): bigint | null {
   let body = s;
@@ -49,7 +22,7 @@ function parseInt64(s: string): bigint | null {
   const digits = body.replaceAll('_', '');
   const valid = { 2: /^[01]+$/, 8: /^[0-7]+$/, 10: /^[0-9]+$/, 16: /^[0-9a-fA-F]+$/ }[base]!;
   if (digits === '' || !valid.test(digits)) return null;
-  if (body.includes('_') && !underscoreOK(s)) return null;
+  if (body.includes('_') && !underscoresOk(s)) return null;
   const prefix = base === 16 ? '0x' : base === 8 ? '0o' : base === 2 ? '0b' : '';
   const n = BigInt(prefix + digits);
   return n > INT64_MAX ? null : n;
@@ -59,25 +32,73 @@ function parseInt64(s: string): bigint | null {
 export function parseNumber(text: string): Parsed {
   const n = parseInt64(text);
   if (n !== null) return { value: Number(n) };
-  return parseFloat64(text);
+  const f = parseFloat64(text);
+  if (typeof f === 'number') return { value: f };
+  return { error: `error parsing number: strconv.ParseFloat: parsing ${goQuote(text)}: ${f.error}` };
 }
 
-function parseFloat64(text: string): Parsed {
-  const invalid = { error: `error parsing number: strconv.ParseFloat: parsing ${goQuote(text)}: invalid syntax` };
-  const lower = text.toLowerCase();
-  if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity') return { value: Infinity };
-  if (lower === '-inf' || lower === '-infinity') return { value: -Infinity };
-  if (lower === 'nan') return { value: NaN };
-  // Hexadecimal floats need a `p` exponent, which no NUMBER token has.
-  if (!/^[+-]?(?:[0-9_]+\.?[0-9_]*|\.[0-9_]+)(?:[eE][+-]?[0-9_]+)?$/.test(text)) return invalid;
-  const mantissa = text.replace(/[eE].*$/, '');
-  if (!/[0-9]/.test(mantissa)) return invalid;
-  if (text.includes('_') && !underscoreOK(text)) return invalid;
-  const value = Number(text.replaceAll('_', ''));
-  if (!Number.isFinite(value)) {
-    return { error: `error parsing number: strconv.ParseFloat: parsing ${goQuote(text)}: value out of range` };
+const DECIMAL = /^[+-]?(?:[0-9_]+\.?[0-9_]*|\.[0-9_]+)(?:[eE][+-]?[0-9_]+)?$/;
+const HEX = /^([+-]?)0[xX]((?:[0-9a-fA-F_]+\.?[0-9a-fA-F_]*|\.[0-9a-fA-F_]+))[pP]([+-]?[0-9_]+)$/;
+
+/**
+ * Go's strconv.ParseFloat(s, 64): Go's float literal syntax (decimal, or hexadecimal with a mandatory p
+ * exponent; `_` between digits), "inf"/"infinity" with optional sign and "nan", any case; no
+ * surrounding spaces. Values out of range are errors (Go returns ±Inf with ErrRange).
+ */
+function parseFloat64(s: string): number | { readonly error: 'invalid syntax' | 'value out of range' } {
+  const special = /^([+-]?)(inf|infinity)$/i.exec(s);
+  if (special) return special[1] === '-' ? -Infinity : Infinity;
+  if (/^nan$/i.test(s)) return NaN;
+  const invalid = { error: 'invalid syntax' } as const;
+  if (s.includes('_') && !underscoresOk(s)) return invalid;
+  const plain = s.replaceAll('_', '');
+  let value: number;
+  if (DECIMAL.test(s)) {
+    value = Number(plain);
+  } else {
+    const hex = HEX.exec(plain);
+    if (!HEX.test(s) || !hex) return invalid;
+    const [, sign, mantissa = '', exponent = '0'] = hex;
+    const dot = mantissa.indexOf('.');
+    const digits = mantissa.replace('.', '');
+    const fractionDigits = dot < 0 ? 0 : mantissa.length - dot - 1;
+    // BigInt → Number rounds to nearest; scaling by a power of two is exact (outside subnormals).
+    value = Number(BigInt(`0x${digits || '0'}`)) * 2 ** (Number(exponent) - 4 * fractionDigits);
+    if (sign === '-') value = -value;
   }
-  return { value };
+  return Number.isFinite(value) ? value : { error: 'value out of range' };
+}
+
+/** strconv.ParseFloat(s, 64), or undefined where it returns an error (a bucket `le="1e400"` is skipped). */
+export function parseGoFloat(s: string): number | undefined {
+  const f = parseFloat64(s);
+  return typeof f === 'number' ? f : undefined;
+}
+
+/** Go's underscoreOK: each `_` sits between digits (a base prefix counts as a digit). */
+function underscoresOk(s: string): boolean {
+  let body = s.replace(/^[+-]/, '');
+  let saw = '^';
+  let hex = false;
+  if (/^0[bBoOxX]/.test(body)) {
+    hex = /^0[xX]/.test(body);
+    body = body.slice(2);
+    saw = '0';
+  }
+  for (const c of body) {
+    if (/[0-9]/.test(c) || (hex && /[a-fA-F]/.test(c))) {
+      saw = '0';
+      continue;
+    }
+    if (c === '_') {
+      if (saw !== '0') return false;
+      saw = '_';
+      continue;
+    }
+    if (saw === '_') return false;
+    saw = '!';
+  }
+  return saw !== '_';
 }
 
 const UNIT_NS: Record<string, bigint> = {

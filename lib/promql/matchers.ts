@@ -32,9 +32,23 @@ function compile(pattern: string): RE2JS {
  */
 export function regexError(op: MatchOp, pattern: string, major: 2 | 3): string | null {
   if (op !== '=~' && op !== '!~') return null;
+  const key = `${major}${pattern}`;
+  let verdict = verdicts.get(key);
+  if (verdict === undefined) {
+    verdict = regexVerdict(pattern, major);
+    if (verdicts.size >= CACHE_LIMIT) verdicts.clear();
+    verdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
+/** regexError's answers, by major and pattern (parsing a regex costs far more than parsing a query). */
+const verdicts = new Map<string, string | null>();
+
+function regexVerdict(pattern: string, major: 2 | 3): string | null {
   if (pattern.includes(INVALID_UTF8)) return 'error parsing regexp: invalid UTF-8';
   try {
-    if (major === 2) RE2JS.compile(`^(?:${pattern})$`);
+    if (major === 2) compile(pattern);
     RE2JS.compile(pattern);
     return null;
   } catch (err) {

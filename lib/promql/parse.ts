@@ -331,7 +331,9 @@ class Parser {
 
   /** An expression whose binary operators all bind at least as tightly as `minPrec`. */
   private expression(minPrec: number): Expr {
-    let lhs = this.unary();
+    // Nesting recurses through here: as few frames per level as can be (see MAX_DEPTH).
+    const first = this.peek().type;
+    let lhs = first === 'ADD' || first === 'SUB' ? this.unary() : this.postfix(this.primary());
     for (;;) {
       const t = this.peek();
       const binary = BINARY[t.type];
@@ -459,10 +461,9 @@ class Parser {
     return t.text;
   }
 
+  /** A sign and its operand (the caller has seen the sign). */
   private unary(): Expr {
-    const t = this.peek();
-    if (t.type !== 'ADD' && t.type !== 'SUB') return this.postfix(this.primary());
-    this.take();
+    const t = this.take();
     this.enter(t.from);
     // %prec MUL: the operand takes only `^` and postfix modifiers with it (`-a * b` is (-a) * b).
     const operand = this.expression(POW_PREC);
@@ -496,7 +497,7 @@ class Parser {
         return this.vectorSelector(null);
       case 'IDENTIFIER':
         this.take();
-        if (this.peek().type === 'LEFT_PAREN') return this.call(t);
+        if (this.peek().type === 'LEFT_PAREN') return this.call(t, this.callArguments(this.take()));
         return this.vectorSelector(t);
       case 'METRIC_IDENTIFIER':
         this.take();
@@ -515,7 +516,7 @@ class Parser {
       this.take();
       // 3.x: start(), end(), step(), range(), min_of(), max_of() are (experimental) functions.
       const callable = t.type === 'START' || t.type === 'END' || t.type === 'STEP' || t.type === 'RANGE' || t.type === 'MAX_OF' || t.type === 'MIN_OF';
-      if (callable && this.dialect !== 2 && this.peek().type === 'LEFT_PAREN') return this.call(t);
+      if (callable && this.dialect !== 2 && this.peek().type === 'LEFT_PAREN') return this.call(t, this.callArguments(this.take()));
       return this.vectorSelector(t);
     }
     return this.unexpected();
@@ -555,9 +556,8 @@ class Parser {
     }
   }
 
-  private call(name: Token): Expr {
-    const open = this.take();
-    const args = this.callArguments(open);
+  /** A function call, its arguments read (the parser's depth does not pass through here). */
+  private call(name: Token, args: Expr[]): Expr {
     if (this.dialect !== 'union') {
       const major = this.dialect;
       const f = functionOf(name.text, major);
