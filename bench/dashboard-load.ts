@@ -4,7 +4,7 @@
 // over a 4-hour window at a 15 s step, by POST with a form body as Grafana sends it.
 import http from 'node:http';
 import { parsePromQL } from '../lib/promql/parse.ts';
-import { collectSelectors } from '../lib/promql/selectors.ts';
+import { vectorSelectors } from '../lib/promql/ast.ts';
 import { loadDashboardExprs } from '../test/e2e/harness/corpus.ts';
 import { END_S, SHARD_LABEL } from '../test/e2e/harness/generate.ts';
 import { parseLabelValues, substituteVariables } from '../test/e2e/harness/variables.ts';
@@ -43,9 +43,9 @@ export interface DashboardCase {
  */
 export function withoutShardMatchers(query: string, label = SHARD_LABEL): string {
   const edits: { from: number; to: number; text: string }[] = [];
-  for (const selector of collectSelectors(parsePromQL(query), query)) {
+  for (const selector of vectorSelectors(parsePromQL(query))) {
     if (selector.braces === null || !selector.matchers.some((m) => m.name === label)) continue;
-    const kept = selector.matchers.filter((m) => m.name !== label).map((m) => query.slice(m.node.from, m.node.to));
+    const kept = selector.matchers.filter((m) => m.name !== label).map((m) => query.slice(m.from, m.to));
     edits.push({ from: selector.braces.from + 1, to: selector.braces.to - 1, text: kept.join(', ') });
   }
   let out = query;

@@ -54,7 +54,7 @@ describe('prome-route explain', () => {
   it('reports a parse error with its position', async () => {
     const { code, stderr } = await cli('explain', '--shards', path.join(dir, 'map.json'), 'sum(up');
     expect(code).toBe(2);
-    expect(stderr).toBe('prome-route: 1:7: parse error: unexpected end of input\n');
+    expect(stderr).toBe('prome-route: 1:7: parse error: unclosed left parenthesis\n');
   });
 });
 

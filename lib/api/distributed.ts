@@ -28,7 +28,7 @@ const DEFAULT_SUBQUERY_STEP_MS = 60_000;
 /** A query that reads several shards; `range` holds a range query's parameters, null for an instant query. */
 export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, range: RangeParams | null, prefix: ErrorPrefix): Promise<Response> {
   checkFanOut(plan.shards.length, ctx.limits);
-  const rootType = valueType(plan.root, plan.text);
+  const rootType = valueType(plan.root);
   let grid: Grid;
   if (range !== null) {
     if (rootType === 'matrix' || rootType === 'string') {

@@ -20,7 +20,7 @@ const EMPTY_SELECTOR = 'vector selector must contain at least one non-empty matc
 export function planParam(text: string, map: ShardMap, prefix: ErrorPrefix): QueryPlan {
   const plan = planned(text, map, prefix);
   const empty = plan.emptySelector;
-  if (empty !== null) throw new ApiError('bad_data', `${prefix}${new PromQLSyntaxError(empty.node.from, EMPTY_SELECTOR, text).message}`);
+  if (empty !== null) throw new ApiError('bad_data', `${prefix}${new PromQLSyntaxError(empty.from, EMPTY_SELECTOR, text).message}`);
   return plan;
 }
 

@@ -3,18 +3,17 @@
 // evaluated by the router. Aggregations that drop the shard label are pushed down as partial
 // aggregates where that is exact (sum, count, min, max, group, topk, bottomk, count_values, and avg
 // and stddev/stdvar from their parts), so only small answers cross the network.
-import type { SyntaxNode } from '@lezer/common';
-import { parseDurationParam } from '../api/duration.ts';
-import { seriesArgumentIndex } from '../promql/functions.ts';
-import { UnsupportedQueryError } from '../promql/labels.ts';
-import { PromQLSyntaxError } from '../promql/parse.ts';
-import { planQuery, type QueryPlan } from '../promql/plan.ts';
-import { quote, unquote } from '../promql/strings.ts';
 import {
-  callArguments, child, children, expressionChildren, functionName, groupingLabels, nodeKey, stringArgument,
-} from '../promql/syntax.ts';
+  descendants, literalDurationMs, type AggregateExpr, type BinaryExpr, type Call, type DurationValue, type Expr as Node,
+  type SubqueryExpr, type VectorSelector,
+} from '../promql/ast.ts';
+import { promqlFunction, type Major } from '../promql/functions.ts';
+import { absentSelector, labelFunctionTouches, stringArgument, UnsupportedQueryError } from '../promql/labels.ts';
+import { planQuery, type QueryPlan } from '../promql/plan.ts';
+import { quote } from '../promql/strings.ts';
 import { valueType } from '../promql/types.ts';
-import type { AggregateOp, At, BinaryOp, Expr, Grouping, Leaf, Matching } from './expr.ts';
+import { evaluatesFunction } from './execution/functions.ts';
+import type { AggregateOp, At, Expr, Grouping, Leaf, Matching } from './expr.ts';
 import { labelsFrom, METRIC_NAME } from './labels.ts';
 
 /** What the router must know about a subtree to decide where it is evaluated. */
@@ -28,23 +27,10 @@ interface Info {
   readonly keyed: boolean;
 }
 
-/** Functions whose answer depends on all input series at once. */
-const WHOLE_VECTOR_FUNCTIONS = new Set([
-  'absent', 'absent_over_time', 'scalar', 'sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc', 'vector',
-]);
-
-const BINARY_OPS: Record<string, BinaryOp> = {
-  Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^', Atan2: 'atan2', Eql: '==', Neq: '!=', Gtr: '>',
-  Lss: '<', Gte: '>=', Lte: '<=', And: 'and', Or: 'or', Unless: 'unless',
-};
-
 /** Aggregations whose per-shard partial answers combine exactly with the same (or a summing) aggregation. */
 const COMBINE_PARTIALS: Partial<Record<AggregateOp, AggregateOp>> = {
   sum: 'sum', count: 'sum', min: 'min', max: 'max', group: 'group', count_values: 'sum',
 };
-
-/** Aggregations that take a parameter before the vector: topk(k, v), quantile(φ, v), ... */
-const PARAMETERISED = new Set(['topk', 'bottomk', 'quantile', 'count_values', 'limitk', 'limit_ratio']);
 
 const ANY_LABELS: Grouping = { without: true, labels: [] };
 
@@ -56,17 +42,30 @@ export interface CompiledQuery {
 export interface CompileOptions {
   /** Push decomposable aggregations down as partial aggregates (default). Off: shards send all series. */
   readonly pushDown?: boolean;
+  /** The shards' Prometheus major, whose rules the query must meet (default 2, the collectors' here). */
+  readonly major?: Major;
 }
 
+/**
+ * Throws PromQLSyntaxError where a global Prometheus of the shards' major refuses the query, and
+ * UnsupportedQueryError (422) for what the router cannot evaluate, a function it does not know first.
+ */
 export function compileQuery(plan: QueryPlan, shardNames: readonly string[], options: CompileOptions = {}): CompiledQuery {
+  for (const node of descendants(plan.root)) {
+    if (node.kind === 'call' && promqlFunction(node.name) === undefined) {
+      throw new UnsupportedQueryError(`unknown function ${JSON.stringify(node.name)}: the router cannot evaluate it across shards`);
+    }
+  }
+  plan.checkFor(options.major ?? 2);
   const compiler = new Compiler(plan, shardNames, options.pushDown ?? true);
+  compiler.classifyAll(plan.root);
   const expr = compiler.compile(plan.root);
   return { expr, leaves: compiler.leaves };
 }
 
 class Compiler {
   readonly leaves: Leaf[] = [];
-  private readonly infos = new Map<string, Info>();
+  private readonly infos = new Map<Node, Info>();
   /** How many subqueries enclose the node being compiled: their leaves run on the subquery's own grid. */
   private subqueryDepth = 0;
   private readonly text: string;
@@ -81,22 +80,21 @@ class Compiler {
     this.label = plan.shardLabel;
   }
 
-  compile(node: SyntaxNode): Expr {
+  compile(node: Node): Expr {
     const info = this.info(node);
     if (!info.constant && info.separable) return { kind: 'leaf', leaf: this.leaf(this.source(node), false) };
-    const name = node.type.name;
-    switch (name) {
-      case 'NumberDurationLiteral': return { kind: 'number', value: parseNumber(this.source(node)) };
-      case 'StringLiteral': return { kind: 'string', value: unquote(this.source(node)) };
-      case 'ParenExpr': return this.compile(this.inner(node));
-      case 'UnaryExpr': {
-        const inner = this.compile(this.inner(node));
-        return this.source(node).trimStart().startsWith('-') ? { kind: 'negate', expr: inner } : inner;
+    switch (node.kind) {
+      case 'number': return { kind: 'number', value: node.value };
+      case 'string': return { kind: 'string', value: node.value };
+      case 'paren': return this.compile(node.expr);
+      case 'unary': {
+        const inner = this.compile(node.expr);
+        return node.op === '-' ? { kind: 'negate', expr: inner } : inner;
       }
-      case 'FunctionCall': return this.call(node);
-      case 'AggregateExpr': return this.aggregate(node);
-      case 'BinaryExpr': return this.binary(node);
-      case 'SubqueryExpr': case 'OffsetExpr': case 'StepInvariantExpr': return this.subquery(node);
+      case 'call': return this.call(node);
+      case 'aggregate': return this.aggregate(node);
+      case 'binary': return this.binary(node);
+      case 'subquery': return this.subquery(node);
       default:
         throw new UnsupportedQueryError(`cannot evaluate ${JSON.stringify(this.source(node))} across shards`);
     }
@@ -104,98 +102,89 @@ class Compiler {
 
   // --- where each subtree can be evaluated ---------------------------------------------------------
 
-  private info(node: SyntaxNode): Info {
-    const key = nodeKey(node);
-    let info = this.infos.get(key);
+  /** Classifies every node, operands before the nodes that use them: no recursion, whatever the depth. */
+  classifyAll(root: Node): void {
+    const nodes = [...descendants(root)];
+    for (let i = nodes.length - 1; i >= 0; i--) this.info(nodes[i]!);
+  }
+
+  private info(node: Node): Info {
+    let info = this.infos.get(node);
     if (info === undefined) {
       info = this.classify(node);
-      this.infos.set(key, info);
+      this.infos.set(node, info);
     }
     return info;
   }
 
-  private classify(node: SyntaxNode): Info {
-    const name = node.type.name;
-    if (name === 'VectorSelector') {
-      const selector = this.plan.selectors.find((s) => s.node.from === node.from && s.node.to === node.to)!;
-      return { shards: new Set(this.plan.shardsOf(selector)), constant: false, separable: true, keyed: true };
+  private classify(node: Node): Info {
+    if (node.kind === 'vectorSelector') {
+      return { shards: new Set(this.plan.shardsOf(node)), constant: false, separable: true, keyed: true };
     }
-    if (name === 'NumberDurationLiteral' || name === 'StringLiteral') return CONSTANT;
-    const operands = name === 'FunctionCall' || name === 'AggregateExpr' ? callArguments(node) : expressionChildren(node);
+    if (node.kind === 'number' || node.kind === 'string') return CONSTANT;
+    const operands = operandsOf(node);
     const infos = operands.map((o) => this.info(o));
     const shards = new Set(infos.flatMap((i) => [...i.shards]));
     const constant = infos.every((i) => i.constant);
     if (constant) return { ...CONSTANT, shards };
     const result = (separable: boolean, keyed = separable): Info => ({ shards, constant, separable, keyed: separable && keyed });
 
-    switch (name) {
-      case 'FunctionCall': {
-        const fn = functionName(node, this.text);
-        const args = callArguments(node);
-        const argInfo = args.map((a) => this.info(a));
-        if (WHOLE_VECTOR_FUNCTIONS.has(fn)) return result(false);
-        const seriesIndex = fn === 'histogram_quantile' ? 1 : seriesArgumentIndex(fn);
+    switch (node.kind) {
+      case 'call': {
+        const f = promqlFunction(node.name)!;
+        const argInfo = node.args.map((a) => this.info(a));
+        if (f.readsWholeVector) return result(false);
+        const seriesIndex = f.seriesArgument;
         const series = argInfo[seriesIndex];
         const othersConstant = argInfo.every((i, index) => index === seriesIndex || i.constant);
         if (series === undefined || !othersConstant) return result(false);
         // histogram_quantile groups buckets by their other labels: only shard-keyed buckets stay apart.
-        if (fn === 'histogram_quantile') return result(series.keyed);
-        if (fn === 'label_replace' || fn === 'label_join') {
-          return result(series.separable, series.keyed && !this.labelFunctionTouchesShardLabel(fn, args));
+        if (f.groupsBuckets) return result(series.keyed);
+        if (f.name === 'label_replace' || f.name === 'label_join') {
+          return result(series.separable, series.keyed && !labelFunctionTouches(node, this.label));
         }
         return result(series.separable, series.keyed);
       }
-      case 'AggregateExpr': {
-        const { op, grouping, params, vector } = this.aggregateParts(node);
+      case 'aggregate': {
+        const { op, grouping, param, expr: vector } = node;
         const inner = this.info(vector);
-        const keepsShard = grouping.without !== grouping.labels.includes(this.label);
-        const writesShardLabel = op === 'count_values' && stringArgument(params[0], this.text) === this.label;
-        const paramsConstant = params.every((p) => this.info(p).constant);
+        const keepsShard = groupingOf(node).without !== (grouping?.labels.includes(this.label) ?? false);
+        const writesShardLabel = op === 'count_values' && stringArgument(param) === this.label;
+        const paramsConstant = param === null || this.info(param).constant;
         return result(inner.keyed && keepsShard && paramsConstant && !writesShardLabel);
       }
-      case 'BinaryExpr': {
-        if (child(node, 'FillModifier') !== null) return result(false);
-        const [lhs, rhs] = [operands[0]!, operands[operands.length - 1]!];
-        if (lhs === undefined || rhs === undefined) return result(false);
+      case 'binary': {
+        if (hasFill(node)) return result(false);
+        const { lhs, rhs } = node;
         const [l, r] = [this.info(lhs), this.info(rhs)];
-        if (valueType(lhs, this.text) === 'scalar') return l.constant ? result(r.separable, r.keyed) : result(false);
-        if (valueType(rhs, this.text) === 'scalar') return r.constant ? result(l.separable, l.keyed) : result(false);
+        if (valueType(lhs) === 'scalar') return l.constant ? result(r.separable, r.keyed) : result(false);
+        if (valueType(rhs) === 'scalar') return r.constant ? result(l.separable, l.keyed) : result(false);
         // Two vectors: separable when series can only match within a shard.
         return result(l.keyed && r.keyed && this.matching(node).matchesOnShardLabel);
       }
-      case 'MatrixSelector': case 'ParenExpr': case 'OffsetExpr': case 'StepInvariantExpr': case 'SubqueryExpr':
-      case 'UnaryExpr': case 'SmoothedExpr': case 'AnchoredExpr':
+      case 'matrixSelector': case 'paren': case 'subquery': case 'unary':
         return infos[0]!;
       default:
         return result(false);
     }
   }
 
-  private labelFunctionTouchesShardLabel(fn: string, args: SyntaxNode[]): boolean {
-    const labelArgs = fn === 'label_replace' ? [args[1], args[3]] : [args[1], ...args.slice(3)];
-    return labelArgs.some((a) => {
-      const value = stringArgument(a, this.text);
-      return value === null ? a !== undefined : value === this.label;
-    });
-  }
-
   // --- the router's part ----------------------------------------------------------------------------
 
-  private call(node: SyntaxNode): Expr {
-    const fn = functionName(node, this.text);
-    const args = callArguments(node);
-    if (fn === 'absent' || fn === 'absent_over_time') {
-      if (args.length !== 1) {
-        throw new PromQLSyntaxError(node.from, `expected 1 argument(s) in call to "${fn}", got ${args.length}`, this.text);
-      }
-      return this.absent(fn, args[0]);
+  private call(node: Call): Expr {
+    const { name, args } = node;
+    if (name === 'absent' || name === 'absent_over_time') return this.absent(name, args[0]);
+    if (!evaluatesFunction(name)) {
+      throw new UnsupportedQueryError(`cannot evaluate function ${JSON.stringify(name)} across shards`);
     }
-    return { kind: 'call', name: fn, args: args.map((a) => this.compileArgument(a)) };
+    const compiled: Expr[] = [];
+    for (const arg of args) compiled.push(this.compileArgument(arg));
+    return { kind: 'call', name, args: compiled };
   }
 
   /** Range-vector arguments evaluated by the router must be subqueries; anything else compiles as usual. */
-  private compileArgument(node: SyntaxNode): Expr {
-    if (valueType(node, this.text) === 'matrix' && this.unwrapModifiers(node).type.name === 'MatrixSelector') {
+  private compileArgument(node: Node): Expr {
+    if (valueType(node) === 'matrix' && unwrapParens(node).kind === 'matrixSelector') {
       throw new UnsupportedQueryError(
         `cannot evaluate ${JSON.stringify(this.source(node))} across shards when the function's other arguments read series`,
       );
@@ -207,7 +196,7 @@ class Compiler {
    * absent(v) is empty when v has series on any shard. The shards need only say whether they have any:
    * `count(v)`, a row per shard at most. Labels come from the selector's matchers as in Prometheus.
    */
-  private absent(fn: string, arg: SyntaxNode | undefined): Expr {
+  private absent(fn: string, arg: Node | undefined): Expr {
     if (arg === undefined) throw new UnsupportedQueryError(`${fn}() needs an argument`);
     const labels = this.absentLabels(arg);
     const info = this.info(arg);
@@ -219,11 +208,8 @@ class Compiler {
     return { kind: 'absent', expr: this.compile(arg), labels };
   }
 
-  private absentLabels(arg: SyntaxNode): ReturnType<typeof labelsFrom> {
-    let node = this.unwrapModifiers(arg);
-    if (node.type.name === 'MatrixSelector') node = child(node, 'VectorSelector') ?? node;
-    if (node.type.name !== 'VectorSelector') return {};
-    const selector = this.plan.selectors.find((s) => s.node.from === node.from && s.node.to === node.to);
+  private absentLabels(arg: Node): ReturnType<typeof labelsFrom> {
+    const selector = absentSelector(unwrapParens(arg));
     const values = new Map<string, string>();
     const set = new Set<string>();
     for (const m of selector?.matchers ?? []) {
@@ -238,10 +224,16 @@ class Compiler {
     return labelsFrom(values);
   }
 
-  private aggregate(node: SyntaxNode): Expr {
-    const { op, grouping, params, vector } = this.aggregateParts(node);
+  private aggregate(node: AggregateExpr): Expr {
+    const { op: written, param: paramNode, expr: vector } = node;
+    if (written === 'limitk' || written === 'limit_ratio') {
+      throw new UnsupportedQueryError(`cannot evaluate ${written}() across shards`);
+    }
+    const op: AggregateOp = written;
+    const grouping = groupingOf(node);
+    const params = paramNode === null ? [] : [paramNode];
     const inner = this.info(vector);
-    const param = params[0] === undefined ? null : this.compile(params[0]);
+    const param = paramNode === null ? null : this.compile(paramNode);
     const pushable = this.pushDown && !inner.constant && inner.separable && params.every((p) => this.info(p).constant);
     if (!pushable) return { kind: 'aggregate', op, grouping, param, expr: this.compile(vector) };
 
@@ -268,54 +260,23 @@ class Compiler {
     }
   }
 
-  private aggregateParts(node: SyntaxNode) {
-    const op = this.source(node.firstChild!).toLowerCase() as AggregateOp;
-    const args = callArguments(node);
-    const modifier = child(node, 'AggregateModifier');
-    const grouping: Grouping = {
-      without: modifier !== null && child(modifier, 'Without') !== null,
-      labels: modifier === null ? [] : groupingLabels(child(modifier, 'GroupingLabels'), this.text),
-    };
-    const expected = PARAMETERISED.has(op) ? 2 : 1;
-    if (args.length !== expected) {
-      const message = args.length === 0
-        ? 'no arguments for aggregate expression provided'
-        : `wrong number of arguments for aggregate expression provided, expected ${expected}, got ${args.length}`;
-      throw new PromQLSyntaxError(node.from, message, this.text);
-    }
-    return { op, grouping, params: args.slice(0, -1), vector: args[args.length - 1]! };
-  }
-
-  private binary(node: SyntaxNode): Expr {
-    if (child(node, 'FillModifier') !== null) {
+  private binary(node: BinaryExpr): Expr {
+    if (hasFill(node)) {
       throw new UnsupportedQueryError(`cannot evaluate fill() modifiers across shards in ${JSON.stringify(this.source(node))}`);
     }
-    const operands = expressionChildren(node);
-    const lhs = operands[0]!;
-    const op = BINARY_OPS[lhs.nextSibling!.type.name];
-    if (op === undefined) throw new UnsupportedQueryError(`unknown operator in ${JSON.stringify(this.source(node))}`);
+    if (node.op === '</' || node.op === '>/') throw new UnsupportedQueryError(`unknown operator in ${JSON.stringify(this.source(node))}`);
     return {
       kind: 'binary',
-      op,
-      bool: child(node, 'BoolModifier') !== null,
+      op: node.op,
+      bool: node.bool,
       matching: this.matching(node).matching,
-      lhs: this.compile(lhs),
-      rhs: this.compile(operands[operands.length - 1]!),
+      lhs: this.compile(node.lhs),
+      rhs: this.compile(node.rhs),
     };
   }
 
-  private matching(node: SyntaxNode): { matching: Matching; matchesOnShardLabel: boolean } {
-    const clause = child(node, 'MatchingModifierClause');
-    const lists = clause === null ? [] : children(clause).filter((c) => c.type.name === 'GroupingLabels');
-    const on = clause !== null && child(clause, 'On') !== null;
-    const labels = groupingLabels(lists[0] ?? null, this.text);
-    const include = groupingLabels(lists[1] ?? null, this.text);
-    const opName = expressionChildren(node)[0]!.nextSibling!.type.name;
-    const card = opName === 'And' || opName === 'Or' || opName === 'Unless'
-      ? 'many-to-many'
-      : clause !== null && child(clause, 'GroupLeft') !== null
-        ? 'many-to-one'
-        : clause !== null && child(clause, 'GroupRight') !== null ? 'one-to-many' : 'one-to-one';
+  private matching(node: BinaryExpr): { matching: Matching; matchesOnShardLabel: boolean } {
+    const { card, on, labels, include } = node.matching;
     return {
       matching: { card, on, labels, include },
       matchesOnShardLabel: on ? labels.includes(this.label) : !labels.includes(this.label),
@@ -323,53 +284,20 @@ class Compiler {
   }
 
   /** A subquery over an expression the router evaluates, with its offset and @ modifier. */
-  private subquery(node: SyntaxNode): Expr {
-    let offsetMs = 0;
-    let at: At | null = null;
-    let current = node;
-    for (;;) {
-      if (current.type.name === 'OffsetExpr') {
-        const clause = child(current, 'OffsetDurationExpr');
-        const text = clause === null ? '' : this.source(clause).trim();
-        offsetMs += text.startsWith('-') ? -duration('offset', text.slice(1)) : duration('offset', text);
-      } else if (current.type.name === 'StepInvariantExpr') {
-        at = this.atModifier(current);
-      } else {
-        break;
-      }
-      current = expressionChildren(current)[0]!;
-    }
-    if (current.type.name === 'BinaryExpr') {
-      // lezer-promql reads `a - b offset 1h` as `(a - b) offset 1h`; Prometheus binds the modifier to
-      // `b`. Such a query is only answered where it needs no regrouping: whole, as one leaf.
-      throw new UnsupportedQueryError(
-        `cannot evaluate ${JSON.stringify(this.source(node))} across shards: put the selector with its modifier in parentheses`,
-      );
-    }
-    if (current.type.name !== 'SubqueryExpr') {
-      // Only selectors (inside leaves) and subqueries take modifiers; Prometheus rejects the rest.
-      const modifier = node.type.name === 'OffsetExpr' ? 'offset' : '@';
-      throw new PromQLSyntaxError(node.from, `${modifier} modifier must be preceded by an instant vector selector or range vector selector or a subquery`, this.text);
-    }
-    const durations = children(current).filter((c) => c.type.name === 'DurationExpr').map((d) => this.source(d));
+  private subquery(node: SubqueryExpr): Expr {
+    const offsetMs = node.offset === null ? 0 : duration('offset', node.offset.value, this.text);
+    const at: At | null = node.at === null ? null : node.at.kind === 'time' ? { kind: 'time', ms: node.at.ms } : { kind: node.at.kind };
     this.subqueryDepth++;
-    const inner = this.compile(expressionChildren(current)[0]!);
+    const inner = this.compile(node.expr);
     this.subqueryDepth--;
     return {
       kind: 'subquery',
       expr: inner,
-      rangeMs: duration('range', durations[0] ?? ''),
-      stepMs: durations[1] === undefined ? null : duration('step', durations[1]),
+      rangeMs: duration('range', node.range, this.text),
+      stepMs: node.step === null ? null : duration('step', node.step, this.text),
       offsetMs,
       at,
     };
-  }
-
-  private atModifier(node: SyntaxNode): At {
-    const preprocessor = child(node, 'AtModifierPreprocessors');
-    if (preprocessor !== null) return { kind: this.source(preprocessor).startsWith('start') ? 'start' : 'end' };
-    const literal = expressionChildren(node)[1];
-    return { kind: 'time', ms: Math.round(parseNumber(literal === undefined ? '' : this.source(literal)) * 1000) };
   }
 
   // --- helpers ---------------------------------------------------------------------------------------
@@ -378,7 +306,7 @@ class Compiler {
     const plan = planQuery(text, this.label, this.shardNames);
     // A leaf inside a subquery is asked for on the subquery's grid, where `@ start()` and `@ end()`
     // would name that grid's ends instead of the query's.
-    if (this.subqueryDepth > 0 && hasNode(plan.root, 'AtModifierPreprocessors')) {
+    if (this.subqueryDepth > 0 && usesStartOrEnd(plan.root)) {
       throw new UnsupportedQueryError(`cannot evaluate @ start() or @ end() inside a subquery across shards (${JSON.stringify(text)})`);
     }
     const leaf: Leaf = { id: this.leaves.length, plan, shards: plan.shards, partial };
@@ -386,26 +314,42 @@ class Compiler {
     return leaf;
   }
 
-  private inner(node: SyntaxNode): SyntaxNode {
-    return expressionChildren(node)[0]!;
-  }
-
-  private unwrapModifiers(node: SyntaxNode): SyntaxNode {
-    let current = node;
-    while (['OffsetExpr', 'StepInvariantExpr', 'ParenExpr'].includes(current.type.name)) current = this.inner(current);
-    return current;
-  }
-
-  private source(node: SyntaxNode): string {
+  private source(node: Node): string {
     return this.text.slice(node.from, node.to);
   }
 }
 
-function hasNode(root: SyntaxNode, name: string): boolean {
-  const cursor = root.cursor();
-  do {
-    if (cursor.type.name === name) return true;
-  } while (cursor.next() && cursor.from < root.to);
+/** The operands whose placement decides a node's (a matrix selector's is its vector selector). */
+function operandsOf(node: Node): Node[] {
+  switch (node.kind) {
+    case 'call': return [...node.args];
+    case 'aggregate': return node.param === null ? [node.expr] : [node.param, node.expr];
+    case 'binary': return [node.lhs, node.rhs];
+    case 'matrixSelector': return [node.selector];
+    case 'paren': case 'subquery': case 'unary': return [node.expr];
+    default: return [];
+  }
+}
+
+function groupingOf(node: AggregateExpr): Grouping {
+  return { without: node.grouping?.without ?? false, labels: node.grouping?.labels ?? [] };
+}
+
+function hasFill(node: BinaryExpr): boolean {
+  return node.matching.fillLeft !== null || node.matching.fillRight !== null;
+}
+
+function unwrapParens(node: Node): Node {
+  let current = node;
+  while (current.kind === 'paren') current = current.expr;
+  return current;
+}
+
+function usesStartOrEnd(root: Node): boolean {
+  for (const node of descendants(root)) {
+    const modified: VectorSelector | SubqueryExpr | null = node.kind === 'vectorSelector' || node.kind === 'subquery' ? node : null;
+    if (modified?.at?.kind === 'start' || modified?.at?.kind === 'end') return true;
+  }
   return false;
 }
 
@@ -418,26 +362,14 @@ export function groupingText(grouping: Grouping): string {
   return ` ${grouping.without ? 'without' : 'by'} (${names.join(', ')})`;
 }
 
-/** PromQL number literals: decimal, hexadecimal, Inf and NaN in any case, and (PromQL 3) durations. */
-export function parseNumber(text: string): number {
-  const t = text.trim();
-  const sign = t.startsWith('-') ? -1 : 1;
-  const body = t.replace(/^[+-]/, '');
-  if (/^inf$/i.test(body)) return sign * Infinity;
-  if (/^nan$/i.test(body)) return NaN;
-  // Go's number syntax allows underscores between digits (1_000).
-  const n = Number(/^\d(_?\d)*(\.\d(_?\d)*)?$/.test(body) ? body.replaceAll('_', '') : body);
-  if (body !== '' && !Number.isNaN(n)) return sign * n;
-  return (sign * duration('number', body)) / 1000;
-}
-
-/** A literal duration; PromQL 3's duration arithmetic (`5m*2`) is not evaluated by the router. */
-function duration(what: string, text: string): number {
-  try {
-    return parseDurationParam(what, text);
-  } catch {
-    throw new UnsupportedQueryError(`cannot evaluate the ${what} ${JSON.stringify(text)} across shards: only plain durations are supported`);
+/** A range, step or offset in ms; PromQL 3's duration arithmetic (`5m*2`) is not evaluated by the router. */
+function duration(what: string, value: DurationValue, text: string): number {
+  const ms = literalDurationMs(value);
+  if (ms === null) {
+    const source = JSON.stringify(text.slice(value.from, value.to));
+    throw new UnsupportedQueryError(`cannot evaluate the ${what} ${source} across shards: only plain durations are supported`);
   }
+  return ms;
 }
 
 /** Text to put inside parentheses: a # comment in it would swallow the closing one without a line break. */

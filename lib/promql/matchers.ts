@@ -10,8 +10,6 @@ export interface Matcher {
   readonly value: string;
 }
 
-export class RegexError extends Error {}
-
 // Compiling is the costly part and dashboards repeat the same few regexes: keep a small cache.
 const compiled = new Map<string, RE2JS>();
 const CACHE_LIMIT = 512;
@@ -19,24 +17,43 @@ const CACHE_LIMIT = 512;
 function compile(pattern: string): RE2JS {
   let re = compiled.get(pattern);
   if (re === undefined) {
-    try {
-      // Prometheus compiles the pattern on its own first (so `a)|(b` is an error, not `^(?:a)|(b)$`),
-      // then anchors it at both ends: `=~"a"` matches only "a", never "ab".
-      if (pattern.includes(INVALID_UTF8)) throw new Error('error parsing regexp: invalid UTF-8');
-      RE2JS.compile(pattern);
-      re = RE2JS.compile(`^(?:${pattern})$`);
-    } catch (err) {
-      throw new RegexError((err as Error).message);
-    }
+    // The parser has refused patterns Prometheus refuses (regexError below).
+    re = RE2JS.compile(`^(?:${pattern})$`);
     if (compiled.size >= CACHE_LIMIT) compiled.clear();
     compiled.set(pattern, re);
   }
   return re;
 }
 
-/** Checks that a matcher's regex compiles (RE2 syntax), throwing RegexError with Go's message if not. */
-export function validateMatcher(m: Matcher): void {
-  if (m.op === '=~' || m.op === '!~') compile(m.value);
+/**
+ * Why Prometheus refuses a regex matcher's pattern, in its words, or null. 2.42 compiles the
+ * anchored pattern `^(?:p)$` first (so its messages quote that), then parses the pattern alone (so
+ * `a)|(b` is refused too); 3.x parses the pattern alone.
+ */
+export function regexError(op: MatchOp, pattern: string, major: 2 | 3): string | null {
+  if (op !== '=~' && op !== '!~') return null;
+  const key = `${major}${pattern}`;
+  let verdict = verdicts.get(key);
+  if (verdict === undefined) {
+    verdict = regexVerdict(pattern, major);
+    if (verdicts.size >= CACHE_LIMIT) verdicts.clear();
+    verdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
+/** regexError's answers, by major and pattern (parsing a regex costs far more than parsing a query). */
+const verdicts = new Map<string, string | null>();
+
+function regexVerdict(pattern: string, major: 2 | 3): string | null {
+  if (pattern.includes(INVALID_UTF8)) return 'error parsing regexp: invalid UTF-8';
+  try {
+    if (major === 2) compile(pattern);
+    RE2JS.compile(pattern);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 /**

@@ -1,12 +1,12 @@
 // Routing plan for one PromQL query: which shards its selectors touch, and the query (and label
 // fix-up) to send to a given shard.
-import type { SyntaxNode } from '@lezer/common';
+import { vectorSelectors, type Expr, type Query, type VectorSelector } from './ast.ts';
+import { checkQuery, emptySelector } from './check.ts';
+import type { Major } from './functions.ts';
 import { LabelAnalysis, type LabelState } from './labels.ts';
-import { hasNonEmptyMatcher, type Matcher } from './matchers.ts';
-import { parsePromQL } from './parse.ts';
+import { parseQuery } from './parse.ts';
 import { rewriteQuery } from './rewrite.ts';
-import { collectSelectors, selectedShards, type Selector } from './selectors.ts';
-import { nodeKey } from './syntax.ts';
+import { selectedShards } from './selectors.ts';
 
 export interface ShardQuery {
   /** The query text to send to the shard's collector. */
@@ -16,34 +16,52 @@ export interface ShardQuery {
 }
 
 export class QueryPlan {
-  private readonly selectorByNode = new Map<string, Selector>();
   /** forShard's answers: a plan may be reused (cached) for many requests. */
   private readonly byShard = new Map<string, ShardQuery>();
+  /** The majors the query passed checkQuery for. */
+  private readonly checkedFor = new Set<Major>();
 
   constructor(
-    readonly text: string,
+    readonly query: Query,
     readonly shardLabel: string,
-    /** The query's expression node. */
-    readonly root: SyntaxNode,
-    readonly selectors: readonly Selector[],
+    /** The query's vector selectors, in text order. */
+    readonly selectors: readonly VectorSelector[],
     /** The shards each selector can return series from, in shard map order. */
-    private readonly routes: ReadonlyMap<Selector, readonly string[]>,
+    private readonly routes: ReadonlyMap<VectorSelector, readonly string[]>,
     /** All shards any selector touches, in shard map order. */
     readonly shards: readonly string[],
-    /** The first selector Prometheus refuses for having no matcher that the empty string fails. */
-    readonly emptySelector: Selector | null,
-  ) {
-    for (const s of selectors) this.selectorByNode.set(nodeKey(s.node), s);
+    /**
+     * The first selector Prometheus refuses for having no matcher that the empty string fails, judged
+     * with its shard matchers (a label of the global Prometheus's series) before they are removed;
+     * the API layer words the refusal per endpoint, as Prometheus does.
+     */
+    readonly emptySelector: VectorSelector | null,
+  ) {}
+
+  get text(): string {
+    return this.query.text;
+  }
+
+  /** The query's expression. */
+  get root(): Expr {
+    return this.query.expr;
   }
 
   /** Whether the query is a bare series selector, as `match[]` parameters must be. */
   get isSeriesSelector(): boolean {
-    return this.root.type.name === 'VectorSelector';
+    return this.root.kind === 'vectorSelector';
   }
 
   /** Shards a selector can return series from. */
-  shardsOf(selector: Selector): readonly string[] {
+  shardsOf(selector: VectorSelector): readonly string[] {
     return this.routes.get(selector) ?? [];
+  }
+
+  /** Checks the query as a Prometheus of that major would (once per plan); throws PromQLSyntaxError. */
+  checkFor(major: Major): void {
+    if (this.checkedFor.has(major)) return;
+    checkQuery(this.query, { major });
+    this.checkedFor.add(major);
   }
 
   /**
@@ -57,33 +75,29 @@ export class QueryPlan {
   }
 
   private rewriteFor(shard: string): ShardQuery {
-    const selectorAt = (node: SyntaxNode) => this.selectorByNode.get(nodeKey(node))!;
-    const routed = (s: Selector) => this.shardsOf(s).includes(shard);
-    const analysis = new LabelAnalysis(this.text, this.shardLabel, selectorAt, (s) => (routed(s) ? shard : null));
+    const routed = (s: VectorSelector) => this.shardsOf(s).includes(shard);
+    const analysis = new LabelAnalysis(this.text, this.shardLabel, (s) => (routed(s) ? shard : null));
     const addLabel = analysis.state(this.root);
-    const query = rewriteQuery(this.root, {
-      text: this.text, label: this.shardLabel, selectorAt, routed, materialised: analysis.materialised,
+    const query = rewriteQuery({
+      text: this.text, label: this.shardLabel, selectors: this.selectors, routed, materialised: analysis.materialised,
     });
     return { query, addLabel };
   }
 }
 
-/** Parses a query and works out which shards each of its selectors touches. Throws PromQLSyntaxError. */
+/**
+ * Parses a query (the union of PromQL 2.x and 3.x) and works out which shards each of its selectors
+ * touches. Throws PromQLSyntaxError for what every Prometheus refuses.
+ */
 export function planQuery(text: string, shardLabel: string, shardNames: readonly string[]): QueryPlan {
-  const root = parsePromQL(text);
-  const selectors = collectSelectors(root, text);
-  const routes = new Map<Selector, readonly string[]>();
+  const query = parseQuery(text);
+  const selectors = vectorSelectors(query.expr);
+  const routes = new Map<VectorSelector, readonly string[]>();
   const touched = new Set<string>();
   for (const s of selectors) {
     const shards = selectedShards(s, shardLabel, shardNames);
     routes.set(s, shards);
     for (const name of shards) touched.add(name);
   }
-  const emptySelector = selectors.find((s) => !hasNonEmptyMatcher(allMatchers(s))) ?? null;
-  return new QueryPlan(text, shardLabel, root, selectors, routes, shardNames.filter((n) => touched.has(n)), emptySelector);
-}
-
-/** The selector's matchers with its metric name as Prometheus counts it: `__name__="<name>"`. */
-function allMatchers(selector: Selector): readonly Matcher[] {
-  return selector.metricName === null ? selector.matchers : [{ name: '__name__', op: '=', value: selector.metricName }, ...selector.matchers];
+  return new QueryPlan(query, shardLabel, selectors, routes, shardNames.filter((n) => touched.has(n)), emptySelector(query));
 }

@@ -86,3 +86,44 @@ export function quote(value: string): string {
   // and other characters unescaped, which Go accepts as they are.
   return JSON.stringify(value).replace(/\uFFFD/g, '\\ufffd');
 }
+
+// --- Go's quoting, as Prometheus's messages use it (`%q`) ---------------------------------------------
+
+/** `strconv.Quote` (fmt's `%q` of a string); `%.Nq` with `maxRunes` (the first N characters only). */
+export function goQuote(s: string, maxRunes = Infinity): string {
+  let out = '"';
+  let runes = 0;
+  for (const ch of s) {
+    if (runes++ >= maxRunes) break;
+    out += goEscape(ch, '"');
+  }
+  return `${out}"`;
+}
+
+/** `strconv.QuoteRune` (fmt's `%q` of a rune): 'x', '\n', '\''; a negative rune (Go's EOF) is U+FFFD. */
+export function goQuoteRune(r: number): string {
+  return `'${goEscape(r < 0 ? '\uFFFD' : String.fromCodePoint(r), "'")}'`;
+}
+
+function goEscape(ch: string, quote: string): string {
+  const cp = ch.codePointAt(0)!;
+  if (ch === quote || ch === '\\') return `\\${ch}`;
+  const named = NAMED_ESCAPES[ch];
+  if (named !== undefined) return named;
+  if (cp < 0x20 || cp === 0x7f) return `\\x${hex(cp, 2)}`;
+  // A lone surrogate: Go sees invalid UTF-8 and prints the replacement character.
+  if (cp >= 0xd800 && cp <= 0xdfff) return '\\ufffd';
+  if (isGoPrintable(ch)) return ch;
+  return cp < 0x10000 ? `\\u${hex(cp, 4)}` : `\\U${hex(cp, 8)}`;
+}
+
+const NAMED_ESCAPES: Record<string, string> = {
+  '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v',
+};
+
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+
+/** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
+export function isGoPrintable(ch: string): boolean {
+  return ch === ' ' || /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch);
+}

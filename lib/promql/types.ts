@@ -1,27 +1,20 @@
-import type { SyntaxNode } from '@lezer/common';
-import { returnsScalar } from './functions.ts';
-import { expressionChildren, functionName } from './syntax.ts';
+import type { Expr } from './ast.ts';
+import { promqlFunction, type ValueType } from './functions.ts';
 
-export type ValueType = 'scalar' | 'string' | 'vector' | 'matrix';
+export type { ValueType };
 
-/**
- * The PromQL type of an expression node, as far as routing needs it. Ill-typed queries get some
- * answer here: the collectors reject them with Prometheus's own message.
- */
-export function valueType(node: SyntaxNode, text: string): ValueType {
-  switch (node.type.name) {
-    case 'NumberDurationLiteral': return 'scalar';
-    case 'StringLiteral': return 'string';
-    case 'VectorSelector': case 'AggregateExpr': return 'vector';
-    case 'MatrixSelector': case 'SubqueryExpr': return 'matrix';
-    case 'FunctionCall': return returnsScalar(functionName(node, text)) ? 'scalar' : 'vector';
-    case 'BinaryExpr': {
-      const operands = expressionChildren(node);
-      return operands.every((o) => valueType(o, text) === 'scalar') ? 'scalar' : 'vector';
-    }
-    default: {
-      const inner = expressionChildren(node)[0];
-      return inner === undefined ? 'vector' : valueType(inner, text);
+/** The type of an expression (Prometheus's Expr.Type()); an unknown function's result counts as a vector. */
+export function valueType(expr: Expr): ValueType {
+  let node = expr;
+  for (;;) {
+    switch (node.kind) {
+      case 'number': case 'durationExpr': return 'scalar';
+      case 'string': return 'string';
+      case 'vectorSelector': case 'aggregate': return 'vector';
+      case 'matrixSelector': case 'subquery': return 'matrix';
+      case 'call': return promqlFunction(node.name)?.returnType ?? 'vector';
+      case 'binary': return valueType(node.lhs) === 'scalar' && valueType(node.rhs) === 'scalar' ? 'scalar' : 'vector';
+      case 'paren': case 'unary': node = node.expr; break;
     }
   }
 }

@@ -105,7 +105,7 @@ describe('requests as Grafana sends them', () => {
   it('reports parse errors as bad_data with the position', async () => {
     const { status, body } = await call(router, `/api/v1/query?query=${encodeURIComponent('sum(rate(x[5m]')}`);
     expect(status).toBe(400);
-    expect(body).toEqual({ status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:15: parse error: unexpected end of input' });
+    expect(body).toEqual({ status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:15: parse error: unclosed left parenthesis' });
   });
 
   it('refuses what it cannot evaluate exactly across shards with a clear 422', async () => {

@@ -59,7 +59,7 @@ async function oracleQuery(query: string, tenant: TenantName): Promise<string> {
   const original = await callApi(cluster.globalUrl, '/api/v1/query', { query, time: String(EVAL_TIME) }, 'POST');
   if (original.httpStatus === 400) return query;
   try {
-    return addMatcher(query, 'cluster', tenantMatcher(tenant));
+    return addMatcher(query, tenantMatcher(tenant));
   } catch (err) {
     if (err instanceof PromQLSyntaxError) return query;
     throw err;

@@ -3,7 +3,8 @@
 // agree bit for bit except for exp and the trigonometric/hyperbolic functions, where Go's math library
 // and V8's may round the last bit differently (and Go's exp depends on the CPU's FMA support).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keepsMetricName, RANGE_FUNCTIONS } from '../../lib/engine/functions/range.ts';
+import { RANGE_FUNCTIONS } from '../../lib/engine/functions/range.ts';
+import { keepsMetricName } from '../../lib/promql/functions.ts';
 import { instantStep, rangeStep } from './steps.ts';
 import { EvaluationError } from '../../lib/engine/types.ts';
 import type { Vector } from './oracle.ts';
@@ -225,6 +226,7 @@ describe('metric names and function kinds agree with Prometheus', () => {
     expect(result.length).toBeGreaterThan(0);
     const actual = (await instantStep(name, args(await oracle.vector('temp', t)), evalMillis(t))) as Vector;
     expect(actual.every((s) => '__name__' in s.labels)).toBe(result.every((s) => '__name__' in s.labels));
+    expect(result.every((s) => '__name__' in s.labels)).toBe(keepsMetricName(name));
     expect(name in RANGE_FUNCTIONS).toBe(false);
   });
   it.each(range)('%s', async (name) => {

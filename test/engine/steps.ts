@@ -11,7 +11,7 @@ import { collectInstant } from '../../lib/engine/execution/run.ts';
 import { SeriesTable } from '../../lib/engine/execution/series-table.ts';
 import { StepVector } from '../../lib/engine/execution/step-vector.ts';
 import { RangeFunctionOperator } from '../../lib/engine/execution/subquery.ts';
-import { rangeArgumentIndex } from '../../lib/engine/functions/range.ts';
+import { rangeArgumentIndex } from '../../lib/promql/functions.ts';
 import type { Matrix, Vector } from './oracle.ts';
 
 const CTX: ExecutionContext = {

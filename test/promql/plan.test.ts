@@ -89,6 +89,18 @@ describe('rewriting', () => {
     expect(plan.forShard('a').query).toBe('label_replace(up{}, "cluster", "a", "", "") or up{cluster!="", job="x"}');
   });
 
+  it('keeps a modifier with the selector it follows, as Prometheus binds it', () => {
+    const plan = route('sum(up{cluster="a"}) - up{cluster="a"} offset 1h');
+    expect(plan.forShard('a')).toEqual({ query: 'sum(up{}) - label_replace(up{} offset 1h, "cluster", "a", "", "")', addLabel: null });
+  });
+
+  it('routes what only one major has: the collector judges it', () => {
+    expect(forOnlyShard('holt_winters(up{cluster="a"}[30m], 0.5, 0.5)')).toEqual({ query: 'holt_winters(up{}[30m], 0.5, 0.5)', addLabel: 'a' });
+    expect(forOnlyShard('mad_over_time({"http.server.duration", cluster="a"}[5m])')).toEqual({ query: 'mad_over_time({"http.server.duration"}[5m])', addLabel: 'a' });
+    expect(forOnlyShard('histogram_quantile(1./6., x{cluster="a"}) + 2.')).toEqual({ query: 'histogram_quantile(1./6., x{}) + 2.', addLabel: 'a' });
+    expect(forOnlyShard('not_a_function(up{cluster="a"})').query).toBe('not_a_function(up{})');
+  });
+
   it('leaves queries without shard matchers as they are', () => {
     const q = 'histogram_quantile(0.9, sum by (le) (rate(x_bucket{job="a"}[5m])))';
     expect(route(q).forShard('b').query).toBe(q);
@@ -164,17 +176,23 @@ describe('where the shard label goes back (label provenance)', () => {
   });
 });
 
-describe('invalid input', () => {
+describe('invalid input (Prometheus 2.42\'s messages)', () => {
   const cases: [string, string][] = [
-    ['up{', '1:4: parse error: unexpected end of input'],
+    ['up{', '1:4: parse error: unexpected end of input inside braces'],
     ['', '1:1: parse error: no expression found in input'],
-    ['sum(up', '1:7: parse error: unexpected end of input'],
-    ['up{cluster=~"("}', '1:13: parse error: error parsing regexp: missing closing ): `(`'],
-    ['up{cluster="\\q"}', '1:12: parse error: unknown escape sequence \\q'],
-    ['up\n  + }', '2:5: parse error: unexpected "}"'],
+    ['sum(up', '1:7: parse error: unclosed left parenthesis'],
+    ['up{cluster=~"("}', '1:4: parse error: error parsing regexp: missing closing ): `^(?:()$`'],
+    ['up{cluster="\\q"}', "1:12: parse error: unknown escape sequence U+0071 'q'"],
+    ['up\n  + }', "2:5: parse error: unexpected character: '}'"],
   ];
   it.each(cases)('%j', (query, message) => {
     expect(() => route(query)).toThrow(PromQLSyntaxError);
     expect(() => route(query)).toThrow(message);
+  });
+
+  // Selecting everything: judged with the shard matcher, as a global Prometheus judges it; the API layer
+  // words the refusal per endpoint (test/api/endpoints.test.ts).
+  it.each([['{cluster!="a"}', 0], ['sum(rate({cluster=~"a|b|"}[5m]))', 9], ['up{cluster!="a"}', null]] as const)('%j selects everything: %s', (query, from) => {
+    expect(planQuery(query, 'cluster', ['a', 'b']).emptySelector?.from ?? null).toBe(from);
   });
 });

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { matches } from '../../lib/promql/matchers.ts';
 import { parsePromQL } from '../../lib/promql/parse.ts';
-import { collectSelectors, type Selector } from '../../lib/promql/selectors.ts';
+import { vectorSelectors, type VectorSelector } from '../../lib/promql/ast.ts';
 import type { DatasetStats, WrittenDatasets } from '../e2e/harness/generate.ts';
 import { prepareBlocks, type PreparedData } from '../e2e/harness/prometheus.ts';
 import { hash32 } from '../e2e/harness/series.ts';
@@ -42,15 +42,15 @@ export function hasStaleness(series: readonly StoredSeries[]): boolean {
  * The vector selectors of a query, or 'all' (it is taken to see every series) when the router's
  * grammar does not parse it (`holt_winters(...)`, `2.`): its error recovery may lose selectors.
  */
-export function selectorsOf(expr: string): Selector[] | 'all' {
+export function selectorsOf(expr: string): VectorSelector[] | 'all' {
   try {
-    return collectSelectors(parsePromQL(expr), expr);
+    return vectorSelectors(parsePromQL(expr));
   } catch {
     return 'all';
   }
 }
 
-function selects(selector: Selector, labels: Labels): boolean {
+function selects(selector: VectorSelector, labels: Labels): boolean {
   if (selector.metricName !== null && labels.__name__ !== selector.metricName) return false;
   return selector.matchers.every((m) => matches(m, labels[m.name] ?? ''));
 }

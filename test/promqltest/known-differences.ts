@@ -30,25 +30,6 @@ export interface DifferenceCategory {
 export const KNOWN_DIFFERENCES: DifferenceCategory[] = [
   {
     kind: 'router',
-    reason: '`holt_winters` (PromQL 2.x) is refused with 400 bad_data: the router parses with the 3.x grammar, where it is `double_exponential_smoothing` (issue 12 item 1)',
-    differences: [
-      { file: 'functions.test', line: 482, expr: 'holt_winters(http_requests[1m], 0.01, 0.1)', modes: ['instant', 'range'], oracles: ['global', 'script'] },
-      { file: 'functions.test', line: 496, expr: 'holt_winters(http_requests[1m], 0.01, 0.1)', modes: ['instant', 'range'], oracles: ['global', 'script'] },
-    ],
-  },
-  {
-    kind: 'router',
-    reason: 'number literals Go accepts and the router\'s grammar does not (`1./6.`, `2.`): 400 bad_data, unexpected "."',
-    differences: [
-      { file: 'histograms.test', line: 109, expr: 'histogram_quantile(1./6., testhistogram2_bucket)', modes: ['instant', 'range'], oracles: ['global', 'script'] },
-      { file: 'histograms.test', line: 115, expr: 'histogram_quantile(5./6., testhistogram2_bucket)', modes: ['instant', 'range'], oracles: ['global', 'script'] },
-      { file: 'histograms.test', line: 118, expr: 'histogram_quantile(1./6., rate(testhistogram2_bucket[15m]))', modes: ['instant', 'range'], oracles: ['global', 'script'] },
-      { file: 'histograms.test', line: 124, expr: 'histogram_quantile(5./6., rate(testhistogram2_bucket[15m]))', modes: ['instant', 'range'], oracles: ['global', 'script'] },
-      { file: 'literals.test', line: 43, expr: '2.', modes: ['instant', 'range'], oracles: ['global', 'script'] },
-    ],
-  },
-  {
-    kind: 'router',
     reason: '`absent_over_time` as a range query: the push-down sends `count(count_over_time(...))`, which drops the metric name, and a shard answers 422 "vector cannot contain metrics with the same labelset" where several metrics share their other labels',
     differences: [
       { file: 'functions.test', line: 903, expr: 'absent_over_time({instance="127.0.0.1"}[20m])', modes: ['range'], oracles: ['global', 'script'] },

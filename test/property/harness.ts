@@ -11,7 +11,7 @@ import { planQuery, type QueryPlan } from '../../lib/promql/plan.ts';
 import { shardsArb } from './generators/common.ts';
 import { corpusArb } from './generators/corpus.ts';
 import { promqlArb, type GenQuery } from './generators/promql.ts';
-import { SHARD_LABEL } from './oracle.ts';
+import { oracleGaps, SHARD_LABEL } from './oracle.ts';
 import { Watchdog } from './watchdog.ts';
 
 /**
@@ -77,6 +77,11 @@ export function checkOnEverySource(property: (c: Case) => void, known: readonly 
   for (const [name, arb] of SOURCES) {
     it(name, () => {
       fc.assert(fc.property(arb, property), params(known));
+      if (oracleGaps.count > 0) {
+        console.info(`${name}: ${oracleGaps.count} queries the lezer-based oracle cannot read were judged without it, e.g. ${JSON.stringify(oracleGaps.examples)}`);
+        oracleGaps.count = 0;
+        oracleGaps.examples.length = 0;
+      }
     }, TEST_TIMEOUT_MS);
   }
 }

@@ -26,9 +26,10 @@ export const KNOWN_COUNTEREXAMPLES: Record<'noCrash' | 'staysValid' | 'routing' 
     // The label_replace wrapper writes the shard name raw; Prometheus's lexer rejects a raw U+FFFD
     // in a string ("invalid UTF-8 rune"); "\ufffd" would do.
     example('up or vector(1)', ['\uFFFD']),
-    // lezer-promql parses `a - b offset 1h` as `(a - b) offset 1h`; Prometheus binds the offset
-    // to `b`. compileQuery then refuses the valid query as a syntax error, and forShard wraps `b`
-    // in label_replace before its offset, which Prometheus rejects (found with promtool).
+    // The lezer-promql parser the router once used read `a - b offset 1h` as `(a - b) offset 1h`;
+    // Prometheus binds the offset to `b`. compileQuery then refused the valid query as a syntax
+    // error, and forShard wrapped `b` in label_replace before its offset, which Prometheus rejects
+    // (found with promtool).
     example('sum(up) - up offset 1h'),
     example('up{cluster="a"} or up @ 100'),
   ],

@@ -29,54 +29,75 @@ export function buildOperator(expr: Expr, grid: Grid, input: BuildInput): Operat
 class Builder {
   constructor(private readonly input: BuildInput) {}
 
+  // One small method per kind: queries nest up to the parser's limit, and every level costs a frame.
   build(expr: Expr, grid: Grid, times: readonly number[]): Operator {
-    const { ctx } = this.input;
-    const cursor = () => new StepCursor(times, ctx.batchSteps);
     switch (expr.kind) {
-      case 'number': return new StepFunctionScalar(cursor(), () => expr.value);
+      case 'number': return new StepFunctionScalar(this.cursor(times), () => expr.value);
       case 'string': return { type: 'string', value: expr.value };
-      case 'leaf': return new LeafOperator(this.input.leaves(expr.leaf, grid, times), times, ctx, expr.leaf.partial);
-      case 'negate': {
-        const inner = this.build(expr.expr, grid, times);
-        if (inner.type === 'scalar') return new NegateScalar(inner);
-        return new NegateVector(vector(inner));
-      }
-      case 'absent': {
-        const inner = this.build(expr.expr, grid, times);
-        const series = new SeriesTable();
-        series.intern(expr.labels);
-        return new AbsentOperator(inner.type === 'matrix' ? inner : vector(inner), series);
-      }
-      case 'aggregate': {
-        const param = expr.param === null ? null : this.build(expr.param, grid, times);
-        const valueLabel = param?.type === 'string' ? param.value : null;
-        const scalarParam = param === null || param.type === 'string' ? null : scalar(param);
-        return new AggregateOperator(expr.op, vector(this.build(expr.expr, grid, times)), expr.grouping, scalarParam, valueLabel);
-      }
-      case 'mergeVariance':
-        return new MergeVarianceOperator(expr.op, ...([expr.count, expr.mean, expr.variance].map((e) => vector(this.build(e, grid, times))) as [VectorOperator, VectorOperator, VectorOperator]));
-      case 'binary': {
-        const { op } = expr;
-        const lhs = this.build(expr.lhs, grid, times);
-        const rhs = this.build(expr.rhs, grid, times);
-        if (lhs.type === 'scalar' && rhs.type === 'scalar') return new ScalarScalarOperator(op, lhs, rhs);
-        if (rhs.type === 'scalar') return new VectorScalarOperator(op, vector(lhs), rhs, false, expr.bool);
-        if (lhs.type === 'scalar') return new VectorScalarOperator(op, vector(rhs), lhs, true, expr.bool);
-        return new VectorVectorOperator(op, vector(lhs), vector(rhs), expr.matching, expr.bool);
-      }
-      case 'call': {
-        const args = expr.args.map((a) => this.build(a, grid, times));
-        if (expr.name in RANGE_FUNCTIONS) return new RangeFunctionOperator(expr.name, args);
-        return instantFunction(expr.name, args, times, ctx);
-      }
-      case 'subquery': {
-        const innerGrid = subqueryGrid(expr, grid, this.input.times);
-        const inner = vector(this.build(expr.expr, innerGrid, gridTimes(innerGrid)));
-        return new SubqueryOperator(expr, inner, times, this.input.times, ctx) satisfies MatrixOperator;
-      }
+      case 'leaf': return new LeafOperator(this.input.leaves(expr.leaf, grid, times), times, this.input.ctx, expr.leaf.partial);
+      case 'negate': return this.negate(expr, grid, times);
+      case 'absent': return this.absent(expr, grid, times);
+      case 'aggregate': return this.aggregate(expr, grid, times);
+      case 'mergeVariance': return this.mergeVariance(expr, grid, times);
+      case 'binary': return this.binary(expr, grid, times);
+      case 'call': return this.call(expr, grid, times);
+      case 'subquery': return this.subquery(expr, grid, times);
     }
   }
+
+  private cursor(times: readonly number[]): StepCursor {
+    return new StepCursor(times, this.input.ctx.batchSteps);
+  }
+
+  private negate(expr: Of<'negate'>, grid: Grid, times: readonly number[]): Operator {
+    const inner = this.build(expr.expr, grid, times);
+    return inner.type === 'scalar' ? new NegateScalar(inner) : new NegateVector(vector(inner));
+  }
+
+  private absent(expr: Of<'absent'>, grid: Grid, times: readonly number[]): Operator {
+    const inner = this.build(expr.expr, grid, times);
+    const series = new SeriesTable();
+    series.intern(expr.labels);
+    return new AbsentOperator(inner.type === 'matrix' ? inner : vector(inner), series);
+  }
+
+  private aggregate(expr: Of<'aggregate'>, grid: Grid, times: readonly number[]): Operator {
+    const param = expr.param === null ? null : this.build(expr.param, grid, times);
+    const valueLabel = param?.type === 'string' ? param.value : null;
+    const scalarParam = param === null || param.type === 'string' ? null : scalar(param);
+    return new AggregateOperator(expr.op, vector(this.build(expr.expr, grid, times)), expr.grouping, scalarParam, valueLabel);
+  }
+
+  private mergeVariance(expr: Of<'mergeVariance'>, grid: Grid, times: readonly number[]): Operator {
+    const part = (e: Expr) => vector(this.build(e, grid, times));
+    return new MergeVarianceOperator(expr.op, part(expr.count), part(expr.mean), part(expr.variance));
+  }
+
+  private binary(expr: Of<'binary'>, grid: Grid, times: readonly number[]): Operator {
+    const { op } = expr;
+    const lhs = this.build(expr.lhs, grid, times);
+    const rhs = this.build(expr.rhs, grid, times);
+    if (lhs.type === 'scalar' && rhs.type === 'scalar') return new ScalarScalarOperator(op, lhs, rhs);
+    if (rhs.type === 'scalar') return new VectorScalarOperator(op, vector(lhs), rhs, false, expr.bool);
+    if (lhs.type === 'scalar') return new VectorScalarOperator(op, vector(rhs), lhs, true, expr.bool);
+    return new VectorVectorOperator(op, vector(lhs), vector(rhs), expr.matching, expr.bool);
+  }
+
+  private call(expr: Of<'call'>, grid: Grid, times: readonly number[]): Operator {
+    const args: Operator[] = [];
+    for (const a of expr.args) args.push(this.build(a, grid, times));
+    if (expr.name in RANGE_FUNCTIONS) return new RangeFunctionOperator(expr.name, args);
+    return instantFunction(expr.name, args, times, this.input.ctx);
+  }
+
+  private subquery(expr: Of<'subquery'>, grid: Grid, times: readonly number[]): Operator {
+    const innerGrid = subqueryGrid(expr, grid, this.input.times);
+    const inner = vector(this.build(expr.expr, innerGrid, gridTimes(innerGrid)));
+    return new SubqueryOperator(expr, inner, times, this.input.times, this.input.ctx) satisfies MatrixOperator;
+  }
 }
+
+type Of<K extends Expr['kind']> = Extract<Expr, { kind: K }>;
 
 function vector(op: Operator): VectorOperator {
   if (op.type === 'vector') return op;

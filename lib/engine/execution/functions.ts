@@ -3,8 +3,9 @@
 import { goLog, goLog10, goLog2, goMax, goMin } from '../go/math.ts';
 import { goSort } from '../go/sort.ts';
 import { GoTime } from '../functions/date.ts';
-import { parseGoFloat } from '../go/parse-float.ts';
+import { parseGoFloat } from '../../promql/literals.ts';
 import { labelJoiner, labelReplacer } from '../functions/label-functions.ts';
+import { RANGE_FUNCTIONS } from '../functions/range.ts';
 import { bucketQuantile, type Bucket } from '../functions/quantile.ts';
 import { dropMetricName, removeLabels } from '../labels.ts';
 import { EvaluationError, type Labels } from '../types.ts';
@@ -73,6 +74,17 @@ const DATE_FIELDS: Readonly<Record<string, (t: GoTime) => number>> = {
 };
 
 const NATIVE_HISTOGRAMS_ONLY = new Set(['histogram_count', 'histogram_sum', 'histogram_fraction']);
+
+/** The functions instantFunction builds operators of itself, beside the kernels and the date functions. */
+const OWN_OPERATORS = new Set(['vector', 'scalar', 'time', 'pi', 'sort', 'sort_desc', 'label_replace', 'label_join', 'histogram_quantile']);
+
+/**
+ * Whether the router's engine evaluates a function: the instant ones here, the range ones in
+ * functions/range.ts, absent() and absent_over_time() through the plan (they need the selector's labels).
+ */
+export function evaluatesFunction(name: string): boolean {
+  return name in KERNELS || name in DATE_FIELDS || OWN_OPERATORS.has(name) || name in RANGE_FUNCTIONS || name === 'absent' || name === 'absent_over_time';
+}
 
 /**
  * The operator for an instant-vector or scalar function call, from its evaluated arguments. Throws

@@ -2,7 +2,8 @@
 // (multiples of its step, aligned to absolute time as Prometheus aligns them), its points kept per
 // series, and each outer step sees the points of its window.
 import type { Expr } from '../expr.ts';
-import { keepsMetricName, RANGE_FUNCTIONS, rangeArgumentIndex, type ScalarArgs } from '../functions/range.ts';
+import { keepsMetricName, rangeArgumentIndex } from '../../promql/functions.ts';
+import { RANGE_FUNCTIONS, type ScalarArgs } from '../functions/range.ts';
 import { resolveAt, type QueryTimes } from '../grid.ts';
 import { dropMetricName } from '../labels.ts';
 import { EvaluationError, type Point } from '../types.ts';

@@ -240,13 +240,3 @@ export const RANGE_FUNCTIONS: Readonly<Record<string, RangeImpl>> = {
   last_over_time: (p) => p[p.length - 1]!.v,
   present_over_time: () => 1,
 };
-
-/** last_over_time acts like an offset: the only range function whose result keeps `__name__` in 2.42. */
-export function keepsMetricName(name: string): boolean {
-  return name === 'last_over_time';
-}
-
-/** Position of the range-vector argument (quantile_over_time takes φ first). */
-export function rangeArgumentIndex(name: string): number {
-  return name === 'quantile_over_time' ? 1 : 0;
-}

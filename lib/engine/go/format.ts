@@ -48,32 +48,8 @@ export function formatGoF(x: number): string {
   return `${negative ? '-' : ''}${digits.slice(0, -6)}.${digits.slice(-6)}`;
 }
 
-/** `strconv.Quote`, as used by `%q` in Prometheus's error messages. */
-export function quoteGo(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    const named = NAMED_ESCAPES[ch];
-    if (named !== undefined) out += named;
-    else if (cp < 0x20 || cp === 0x7f) out += `\\x${hex(cp, 2)}`;
-    else if (cp >= 0xd800 && cp <= 0xdfff) out += '\\ufffd'; // a lone surrogate: Go sees invalid UTF-8 → U+FFFD
-    else if (isGoPrintable(ch)) out += ch;
-    else if (cp < 0x10000) out += `\\u${hex(cp, 4)}`;
-    else out += `\\U${hex(cp, 8)}`;
-  }
-  return `${out}"`;
-}
-
-const NAMED_ESCAPES: Record<string, string> = {
-  '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '\\': '\\\\', '"': '\\"',
-};
-
-const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
-
-/** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
-function isGoPrintable(ch: string): boolean {
-  return ch === ' ' || /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch);
-}
+/** `strconv.Quote`, as used by `%q` in Prometheus's error messages (one implementation, beside PromQL's strings). */
+export { goQuote as quoteGo } from '../../promql/strings.ts';
 
 /**
  * The shortest decimal digits that round-trip to `v` (finite) and the decimal exponent of the first

@@ -24,7 +24,7 @@ const GENERATOR_INPUTS = [
   'generate.ts', 'selectors.ts', 'variables.ts', 'corpus.ts',
 ].map((f) => path.join(HARNESS_DIR, f))
   // The selector extraction and matcher semantics the generator relies on are the router's own.
-  .concat(['parse.ts', 'syntax.ts', 'strings.ts', 'selectors.ts', 'matchers.ts'].map((f) => path.join(REPO_ROOT, 'lib', 'promql', f)))
+  .concat(['parse.ts', 'lex.ts', 'ast.ts', 'strings.ts', 'matchers.ts'].map((f) => path.join(REPO_ROOT, 'lib', 'promql', f)))
   .concat(DASHBOARD_EXPRS_FILE);
 
 // --- process bookkeeping -----------------------------------------------------------------------------
