@@ -18,13 +18,12 @@ export interface AuthOptions {
 /** Throws 401 unless the request carries one of the configured credentials. */
 export async function authenticate(request: Request, auth: AuthOptions): Promise<void> {
   const header = request.headers.get('authorization') ?? '';
-  // `<scheme> <credential>` and nothing more (RFC 9110: one token68): `Bearer <token> junk` is no token.
-  const [, scheme = '', credential = ''] = /^(\S+) +(\S+)$/.exec(header) ?? [];
-  if (auth.token !== undefined && scheme.toLowerCase() === 'bearer') {
+  const { scheme, credential } = authorizationOf(header);
+  if (auth.token !== undefined && scheme === 'bearer') {
     const expected = typeof auth.token === 'string' ? auth.token : await auth.token();
     if (expected !== '' && sameSecret(credential, expected)) return;
   }
-  if (auth.basic !== undefined && scheme.toLowerCase() === 'basic') {
+  if (auth.basic !== undefined && scheme === 'basic') {
     const decoded = Buffer.from(credential, 'base64').toString('utf8');
     // Both halves are always compared, so timing does not tell which one was wrong.
     const userOk = sameSecret(decoded.slice(0, Math.max(decoded.indexOf(':'), 0)), auth.basic.user);
@@ -32,6 +31,15 @@ export async function authenticate(request: Request, auth: AuthOptions): Promise
     if (decoded.includes(':') && userOk && passwordOk) return;
   }
   throw new ApiError('unauthorized', header === '' ? 'authentication required' : 'invalid credentials', 401);
+}
+
+/**
+ * `<scheme> <credential>` and nothing more (RFC 9110: one token68): `Bearer <token> junk` is no token.
+ * The scheme is lower-cased, since schemes are case-insensitive.
+ */
+function authorizationOf(header: string): { scheme: string; credential: string } {
+  const [, scheme = '', credential = ''] = /^(\S+) +(\S+)$/.exec(header) ?? [];
+  return { scheme: scheme.toLowerCase(), credential };
 }
 
 /** Constant-time comparison; hashing first makes the lengths equal without revealing them. */
@@ -139,8 +147,8 @@ export async function authorize(request: Request, auth: AuthOptions | undefined,
  * compared, in constant time, whichever matches: the time taken tells nothing about the token.
  */
 function tenantOf(request: Request, tenants: ReadonlyMap<string, Tenant>): string | undefined {
-  const [scheme = '', token = ''] = (request.headers.get('authorization') ?? '').split(/\s+/, 2);
-  if (scheme.toLowerCase() !== 'bearer' || token === '') return undefined;
+  const { scheme, credential: token } = authorizationOf(request.headers.get('authorization') ?? '');
+  if (scheme !== 'bearer' || token === '') return undefined;
   const digest = createHash('sha256').update(token).digest();
   let found: string | undefined;
   for (const tenant of tenants.values()) {

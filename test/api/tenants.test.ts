@@ -132,6 +132,8 @@ describe('who gets 401', () => {
       expect(await call(r, '/api/v1/labels', bearer('wrong'))).toMatchObject({ status: 401, body: { error: 'invalid credentials' } });
       // A hash is not a token.
       expect((await call(r, '/api/v1/labels', bearer(sha256(TOKENS.dev)))).status).toBe(401);
+      // One token68 and nothing after it, as for the router-wide token.
+      expect((await call(r, '/api/v1/labels', bearer(`${TOKENS.dev} junk`))).status).toBe(401);
       const basic = { headers: { Authorization: `Basic ${Buffer.from('grafana:nope').toString('base64')}` } };
       expect((await call(r, '/api/v1/labels', basic)).status).toBe(401);
     }
