@@ -6,14 +6,14 @@ import { ExemplarsSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
 import { checkFanOut } from './limits.ts';
 import { pick } from './params.ts';
-import { planParam } from './plans.ts';
+import { planParam, shardQuery } from './plans.ts';
 
 export async function handleExemplars(ctx: RequestContext): Promise<Response> {
   const plan = planParam(ctx.params.get('query') ?? '', ctx.map, '');
   checkFanOut(plan.shards.length, ctx.limits);
   const { answers, warnings } = await askShards(ctx, plan.shards.map((shard) => {
     const params = pick(ctx.params, ['start', 'end']);
-    params.set('query', plan.forShard(shard).query);
+    params.set('query', shardQuery(plan, shard, '').query);
     return { shard, path: '/api/v1/query_exemplars', params, method: 'POST' as const };
   }), ExemplarsSchema);
   const label = ctx.map.shardLabel;

@@ -1,6 +1,7 @@
 // Turns request parameters into routing plans, with Prometheus's own error wording.
 import { PromQLSyntaxError } from '../promql/parse.ts';
-import type { QueryPlan } from '../promql/plan.ts';
+import { UnsupportedQueryError } from '../promql/labels.ts';
+import type { QueryPlan, ShardQuery } from '../promql/plan.ts';
 import type { ShardMap } from '../shards/schema.ts';
 import type { RequestContext, ShardCall } from './context.ts';
 import { ApiError } from './envelope.ts';
@@ -22,6 +23,26 @@ export function planParam(text: string, map: ShardMap, prefix: ErrorPrefix): Que
   const empty = plan.emptySelector;
   if (empty !== null) throw new ApiError('bad_data', `${prefix}${new PromQLSyntaxError(empty.from, EMPTY_SELECTOR, text).message}`);
   return plan;
+}
+
+/**
+ * The query as one shard must answer it. The label analysis meets an operand it cannot label only in
+ * a query no Prometheus accepts (a range vector as a binary operand): it is refused in Prometheus's
+ * words (a 400), as the collector would, not as a router failure.
+ */
+export function shardQuery(plan: QueryPlan, shard: string, prefix: ErrorPrefix): ShardQuery {
+  try {
+    return plan.forShard(shard);
+  } catch (err) {
+    if (!(err instanceof UnsupportedQueryError)) throw err;
+    try {
+      plan.checkFor(2);
+    } catch (syntax) {
+      if (syntax instanceof PromQLSyntaxError) throw new ApiError('bad_data', `${prefix}${syntax.message}`);
+      throw syntax;
+    }
+    throw new ApiError('execution', err.message);
+  }
 }
 
 function planned(text: string, map: ShardMap, prefix: ErrorPrefix): QueryPlan {

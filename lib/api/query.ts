@@ -6,7 +6,7 @@ import { askShard, withAnyShard, type RequestContext } from './context.ts';
 import { answerAcrossShards } from './distributed.ts';
 import { rawJsonResponse } from './envelope.ts';
 import { pick } from './params.ts';
-import { planParam } from './plans.ts';
+import { planParam, shardQuery } from './plans.ts';
 import { parseRangeParams } from './time.ts';
 
 export type QueryPath = '/api/v1/query' | '/api/v1/query_range';
@@ -25,7 +25,7 @@ export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise
   const plan = planParam(ctx.params.get('query') ?? '', ctx.map, prefix);
   if (plan.shards.length > 1) return answerAcrossShards(ctx, plan, range, prefix);
   const ask = async (shard: string): Promise<Response> => {
-    const { query, addLabel } = plan.forShard(shard);
+    const { query, addLabel } = shardQuery(plan, shard, prefix);
     const params = pick(ctx.params, FORWARDED[path]);
     params.set('query', query);
     const answer = await askShard(ctx, { shard, path, params, method: 'POST' });

@@ -49,6 +49,16 @@ describe('queries that name no shard, or a shard that does not exist', () => {
   });
 });
 
+describe('queries no Prometheus accepts, routed to one shard', () => {
+  it.each([
+    'demo_num_cpus{cluster="a"}[5m] + vector(1)',
+    'demo_num_cpus{cluster="b"}[5m] or on() vector(1)',
+    'count_values("x", demo_num_cpus{cluster="c"}[5m])',
+  ])('%s', async (query) => {
+    await expectSameAsOracle(query);
+  });
+});
+
 describe('label provenance edge cases', () => {
   it.each([
     'label_replace(demo_num_cpus{cluster="b"}, "cluster", "x$1", "instance", ".*:(.*)")',
