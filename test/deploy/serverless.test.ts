@@ -6,6 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { shardMapFromEnv } from '../../lib/shards/env.ts';
+import { useFakeSsm } from '../shards/fake-ssm.ts';
 import { checkTemplate } from './cfn-spec.ts';
 import { evaluateCondition, oslsPackage, removeTemporaryDirs, repoRoot, resolveIntrinsics, zipEntryNames, type Json, type Run } from './tools.ts';
 
@@ -25,34 +27,38 @@ const resolved = (value: unknown) => resolveIntrinsics(value as Json, pseudo);
 let main: Run & { dir: string };
 let viaParams: Run & { dir: string };
 let unconfigured: Run & { dir: string };
+let documentLayout: Run & { dir: string };
 let template: Template;
 let paramsTemplate: Template;
+let documentTemplate: Template;
 let deployment: { vpcId: string; subnetIds: string; securityGroupId: string; ssmKmsKeyArn: string };
 
 beforeAll(async () => {
   // test/global-setup.ts ran `npm run build`; osls packages what it produced.
   if (!existsSync(join(repoRoot, HANDLER_FILE))) throw new Error(`${HANDLER_FILE} is missing: npm run build (scripts/build.mjs) must produce it`);
   deployment = parse(await readFile(join(repoRoot, 'infra/aws/deployments/ci.eu-west-1.yml'), 'utf8'));
-  [main, viaParams, unconfigured] = await Promise.all([
+  [main, viaParams, unconfigured, documentLayout] = await Promise.all([
     oslsPackage(['--stage', 'ci', '--region', 'eu-west-1']),
     // No deployment file for this region: everything from --param, and no endpoint.
     oslsPackage(['--stage', 'ci', '--region', 'eu-central-1', '--param', 'vpcId=vpc-0aaaaaaaaaaaaaaaa',
       '--param', 'subnetIds=subnet-0aaaaaaaaaaaaaaaa,subnet-0bbbbbbbbbbbbbbbb,subnet-0cccccccccccccccc',
       '--param', 'securityGroupId=sg-0aaaaaaaaaaaaaaaa', '--param', 'ssmVpcEndpoint=none']),
     oslsPackage(['--stage', 'nowhere', '--region', 'eu-west-1']),
+    oslsPackage(['--stage', 'ci', '--region', 'eu-west-1', '--param', 'shardMap=document']),
   ]);
-  console.info(`osls package: ${Math.round(main.ms)} ms (three runs in parallel: ${[main, viaParams, unconfigured].map((r) => Math.round(r.ms)).join(', ')} ms)`);
+  console.info(`osls package: ${Math.round(main.ms)} ms (four runs in parallel: ${[main, viaParams, unconfigured, documentLayout].map((r) => Math.round(r.ms)).join(', ')} ms)`);
   if (main.code !== 0) throw new Error(`osls package failed (${main.code}):\n${main.stdout}\n${main.stderr}`);
   if (viaParams.code !== 0) throw new Error(`osls package --param failed (${viaParams.code}):\n${viaParams.stdout}\n${viaParams.stderr}`);
+  if (documentLayout.code !== 0) throw new Error(`osls package shardMap=document failed (${documentLayout.code}):\n${documentLayout.stdout}\n${documentLayout.stderr}`);
   const read = async (dir: string) => JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
-  [template, paramsTemplate] = await Promise.all([read(main.dir), read(viaParams.dir)]);
+  [template, paramsTemplate, documentTemplate] = await Promise.all([read(main.dir), read(viaParams.dir), read(documentLayout.dir)]);
 });
 
 afterAll(removeTemporaryDirs);
 
 describe('osls package --stage ci --region eu-west-1', () => {
   it('runs offline, without credentials, and leaves no process behind', () => {
-    for (const run of [main, viaParams]) {
+    for (const run of [main, viaParams, documentLayout]) {
       expect(run.code).toBe(0);
       expect(run.strays).toEqual([]);
     }
@@ -61,6 +67,7 @@ describe('osls package --stage ci --region eu-west-1', () => {
   it('renders a template that matches the CloudFormation resource specification', async () => {
     expect(await checkTemplate(template as unknown as Json)).toEqual([]);
     expect(await checkTemplate(paramsTemplate as unknown as Json)).toEqual([]);
+    expect(await checkTemplate(documentTemplate as unknown as Json)).toEqual([]);
   });
 
   it('ships the bundle and nothing else', async () => {
@@ -218,6 +225,37 @@ describe('osls package with the VPC given as --param and ssmVpcEndpoint=none', (
     for (const [, resource] of [...ofType(paramsTemplate, 'AWS::EC2::VPCEndpoint'), ...ofType(paramsTemplate, 'AWS::EC2::SecurityGroup')]) {
       expect(evaluateCondition(paramsTemplate.Conditions![resource.Condition!]!, paramsTemplate.Conditions!)).toBe(false);
     }
+  });
+});
+
+describe('osls package with shardMap=document (the layout that holds tenants)', () => {
+  const ssm = useFakeSsm();
+  const env = () => documentTemplate.Resources.RouterLambdaFunction!.Properties.Environment.Variables as Record<string, string>;
+
+  it('reads the whole map from one parameter, and nothing per shard', () => {
+    expect(env().SHARD_MAP_SSM_PARAMETER).toBe('/prome-route/ci/shard-map');
+    expect(env()).not.toHaveProperty('SHARD_MAP_SSM_PATH');
+    expect(env()).not.toHaveProperty('SHARD_LABEL');
+    expect(env().ROUTER_AUTH_TOKEN_SSM_PARAMETER).toBe('/prome-route/ci/auth-token');
+    expect(resolved(documentTemplate.Outputs!.ShardMap)).toMatchObject({ Value: '/prome-route/ci/shard-map' });
+  });
+
+  it('may read exactly that parameter and the token, with GetParameter only', () => {
+    const statements = (documentTemplate.Resources.IamRoleLambdaExecution!.Properties.Policies as any[])
+      .flatMap((p) => p.PolicyDocument.Statement as Statement[])
+      .filter((s) => list(s.Action).some((a) => a.startsWith('ssm:')));
+    const parameterArn = (name: string) => `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter${name}`;
+    expect(statements.map((s) => ({ Action: list(s.Action), Resource: resolved(s.Resource) }))).toEqual([
+      { Action: ['ssm:GetParameter'], Resource: [parameterArn('/prome-route/ci/shard-map'), parameterArn('/prome-route/ci/auth-token')] },
+    ]);
+  });
+
+  it('gives the function an environment that loads a map with tenants from that parameter', async () => {
+    const map = { shards: { a: 'http://10.0.0.1:9090', b: 'http://10.0.0.2:9090' }, tenants: { payments: { tokenSha256: 'ab'.repeat(32), shards: ['b'] } } };
+    ssm.fake.put(env().SHARD_MAP_SSM_PARAMETER!, JSON.stringify(map));
+    const loaded = await shardMapFromEnv(env()).get();
+    expect([...loaded.shards.keys()]).toEqual(['a', 'b']);
+    expect([...(loaded.tenants?.keys() ?? [])]).toEqual(['payments']);
   });
 });
 
