@@ -13,7 +13,7 @@
 // collector's answer. Modifiers (offset, @) are part of the selector or subquery they follow, as in
 // Prometheus, so a wrapper never separates one from its expression.
 import type { AggregateExpr, BinaryExpr, Call, Expr, VectorSelector } from './ast.ts';
-import { promqlFunction } from './functions.ts';
+import { promqlFunction } from './function-table.ts';
 import { valueType } from './types.ts';
 
 export type LabelState = string | null;

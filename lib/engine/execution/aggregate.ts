@@ -3,7 +3,7 @@
 // their first sample is met, as Prometheus leaves them.
 import type { AggregateOp, Grouping } from '../expr.ts';
 import { formatValue } from '../format.ts';
-import { quantile } from '../functions/quantile.ts';
+import { quantile } from '../kernels/quantile.ts';
 import { formatFloat, quoteGo } from '../go/format.ts';
 import { heapPop, heapPush } from '../go/heap.ts';
 import { fitsInt64 } from '../go/math.ts';

@@ -8,7 +8,7 @@ import { EvaluationError } from '../../lib/engine/types.ts';
 import type { Matrix } from './oracle.ts';
 import { startOracle } from './oracle.ts';
 import type { OracleServer } from './oracle.ts';
-import { T0, datasetOpenMetrics, evalMillis, expectSameVector } from './data/functions-dataset.ts';
+import { T0, datasetOpenMetrics, evalMillis, expectSameVector } from './data/call-dataset.ts';
 
 let oracle: OracleServer;
 beforeAll(async () => {
