@@ -7,7 +7,7 @@ import { collectInstant, collectRange } from '../engine/execution/run.ts';
 import { fetchLeaves, leafSeries } from '../engine/fetch.ts';
 import { gridTimes, leafGrids, subquerySteps, type Grid, type QueryTimes } from '../engine/grid.ts';
 import { answerData } from '../engine/answer-data.ts';
-import { unionAnswer } from '../merge/union.ts';
+import { unionAnswer } from '../shard-label/union.ts';
 import { EvaluationError } from '../engine/types.ts';
 import { UnsupportedQueryError } from '../promql/labels.ts';
 import { PromQLSyntaxError } from '../promql/parse.ts';

@@ -1,5 +1,5 @@
 // /api/v1/metadata: every shard's metric metadata, merged per metric without duplicates.
-import { compareStrings } from '../merge/labelsets.ts';
+import { compareStrings } from '../labelsets.ts';
 import { MetadataSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
 import { ApiError } from './envelope.ts';

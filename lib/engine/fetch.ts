@@ -7,7 +7,7 @@ import type { QueryAnswer } from '../collectors/client.ts';
 import { decodeSamples } from '../collectors/decode.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
 import { inBatchesPer } from '../collectors/batches.ts';
-import { withShardLabel } from '../merge/shard-label.ts';
+import { withShardLabel } from '../shard-label/edit.ts';
 import type { SampleBudget } from './budget.ts';
 import type { LeafSeries } from './execution/leaf.ts';
 import type { Leaf } from './expr.ts';

@@ -5,7 +5,7 @@
 import type { QueryAnswer } from '../collectors/client.ts';
 import type { ScannedSeries } from '../collectors/json-scan.ts';
 import { EvaluationError } from '../engine/types.ts';
-import { shardLabelPairs, withShardLabel } from './shard-label.ts';
+import { shardLabelPairs, withShardLabel } from './edit.ts';
 
 export interface UnionPart {
   readonly answer: QueryAnswer;
