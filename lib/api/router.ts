@@ -5,7 +5,7 @@ import type { ShardMap } from '../shards/schema.ts';
 import { handleBuildInfo } from './buildinfo.ts';
 import { authorize, type AuthOptions } from './auth.ts';
 import type { RequestContext } from './context.ts';
-import { parseDurationParam } from './duration.ts';
+import { parseDurationParam } from '../promql/duration.ts';
 import { ApiError, failure } from './envelope.ts';
 import { handleExemplars } from './exemplars.ts';
 import { handleLabelNames, handleLabelValues } from './labels.ts';

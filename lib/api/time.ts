@@ -1,5 +1,5 @@
 // Timestamps and steps as the Prometheus API parses them, for queries the router evaluates itself.
-import { parseDurationParam, parseGoFloat } from './duration.ts';
+import { parseDurationParam, parseGoFloat } from '../promql/duration.ts';
 import { ApiError } from './envelope.ts';
 
 /** Prometheus refuses range queries with more points per series. */
