@@ -5,7 +5,7 @@ import { quoteGo } from '../engine/go/format.ts';
 import { compareStrings } from '../labelsets.ts';
 import { StringListSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
-import { ApiError } from './envelope.ts';
+import { ApiError } from '../errors.ts';
 import { applyLimit } from './truncate.ts';
 import { selectorCalls } from './plans.ts';
 

@@ -2,7 +2,7 @@
 import { compareStrings } from '../labelsets.ts';
 import { MetadataSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
-import { ApiError } from './envelope.ts';
+import { ApiError } from '../errors.ts';
 import { pick } from './params.ts';
 import { everyShardCalls } from './plans.ts';
 

@@ -4,7 +4,7 @@ import { compareLabelSets } from '../labelsets.ts';
 import { withShardLabel } from '../shard-label/edit.ts';
 import { SeriesListSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
-import { ApiError } from './envelope.ts';
+import { ApiError } from '../errors.ts';
 import { applyLimit } from './truncate.ts';
 import { selectorCalls } from './plans.ts';
 

@@ -1,6 +1,6 @@
 // Timestamps and steps as the Prometheus API parses them, for queries the router evaluates itself.
 import { parseDurationParam, parseGoFloat } from '../promql/duration.ts';
-import { ApiError } from './envelope.ts';
+import { ApiError } from '../errors.ts';
 
 /** Prometheus refuses range queries with more points per series. */
 const MAX_POINTS = 11_000;

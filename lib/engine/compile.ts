@@ -8,7 +8,8 @@ import {
   type SubqueryExpr, type VectorSelector,
 } from '../promql/ast.ts';
 import { promqlFunction, type Major } from '../promql/function-table.ts';
-import { absentSelector, labelFunctionTouches, stringArgument, UnsupportedQueryError } from '../promql/labels.ts';
+import { absentSelector, labelFunctionTouches, stringArgument } from '../promql/labels.ts';
+import { UnsupportedQueryError } from '../errors.ts';
 import { planQuery, type QueryPlan } from '../promql/plan.ts';
 import { quote } from '../promql/strings.ts';
 import { valueType } from '../promql/types.ts';

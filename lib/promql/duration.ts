@@ -1,4 +1,4 @@
-import { ApiError } from '../api/envelope.ts';
+import { ApiError } from '../errors.ts';
 
 const UNIT_MS: Record<string, number> = {
   ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000,

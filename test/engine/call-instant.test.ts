@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RANGE_FUNCTIONS } from '../../lib/engine/kernels/range.ts';
 import { keepsMetricName } from '../../lib/promql/function-table.ts';
 import { instantStep, rangeStep } from './steps.ts';
-import { EvaluationError } from '../../lib/engine/types.ts';
+import { EvaluationError } from '../../lib/errors.ts';
 import type { Vector } from './oracle.ts';
 import { sameFloat, startOracle } from './oracle.ts';
 import type { OracleServer } from './oracle.ts';

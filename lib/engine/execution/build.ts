@@ -1,7 +1,7 @@
 // Turns the router's part of a query plan into a tree of operators over the query's grid.
 import type { Expr, Leaf } from '../expr.ts';
 import { gridTimes, subqueryGrid, type Grid, type QueryTimes } from '../grid.ts';
-import { EvaluationError } from '../types.ts';
+import { EvaluationError } from '../../errors.ts';
 import { AggregateOperator } from './aggregate.ts';
 import { ScalarScalarOperator, VectorScalarOperator, VectorVectorOperator } from './binary.ts';
 import { instantFunction, StepFunctionScalar } from './call.ts';

@@ -6,7 +6,8 @@ import { keepsMetricName, rangeArgumentIndex } from '../../promql/function-table
 import { RANGE_FUNCTIONS, type ScalarArgs } from '../kernels/range.ts';
 import { resolveAt, type QueryTimes } from '../grid.ts';
 import { dropMetricName } from '../labels.ts';
-import { EvaluationError, type Point } from '../types.ts';
+import type { Point } from '../types.ts';
+import { EvaluationError } from '../../errors.ts';
 import { Relabel } from './binary.ts';
 import type { ExecutionContext, MatrixOperator, Operator, RangeStep, VectorOperator } from './operator.ts';
 import { StepCursor } from './operator.ts';
