@@ -3,7 +3,7 @@
 // dist/aliyun/index.js (CommonJS: FC loads a .js handler file as CommonJS), handler `index.handler`.
 import { cloudHandler } from '../../lib/platform/handler.ts';
 import type { HttpResult } from '../../lib/platform/result.ts';
-import { routerPerColdStart } from '../../lib/platform/router.ts';
+import { routerPerColdStart } from '../../lib/platform/cold-start.ts';
 import { FC_RESPONSE_LIMIT_BYTES } from '../../lib/platform/settings.ts';
 import { latestCredentials, rememberCredentials } from './credentials.ts';
 import { fcInvocation, toRequest, type FcContext, type FcInvocation } from './event.ts';

@@ -3,7 +3,7 @@
 // `index.handler`.
 import type { Context } from 'aws-lambda';
 import { cloudHandler } from '../../lib/platform/handler.ts';
-import { routerPerColdStart } from '../../lib/platform/router.ts';
+import { routerPerColdStart } from '../../lib/platform/cold-start.ts';
 import { AWS_RESPONSE_LIMIT_BYTES } from '../../lib/platform/settings.ts';
 import { toRequest, type ApiGatewayEvent } from './event.ts';
 

@@ -1,7 +1,7 @@
 // The shapes of collectors' `data` the router reads, per endpoint: a collector answering another shape
 // (a proxy's page in JSON, a broken build, a hostile peer) is a shard failure, never an internal error.
 import * as v from 'valibot';
-import { isLabelSet, type LabelSet } from '../merge/labelsets.ts';
+import { isLabelSet, type LabelSet } from '../labelsets.ts';
 
 /** A label set: a plain object of strings, every key checked ("__proto__" included, which v.record skips). */
 export const LabelSetSchema = v.custom<LabelSet>(isLabelSet, 'must be an object of string label values');

@@ -7,7 +7,7 @@ import { oosSecretParameterSource } from '../shards/oos.ts';
 import { ShardMapError, type ShardMap, type Tenant } from '../shards/schema.ts';
 import { readSsmParameter } from '../shards/ssm.ts';
 import { tenantView } from '../shards/tenants.ts';
-import { ApiError } from './envelope.ts';
+import { ApiError } from '../errors.ts';
 
 export interface AuthOptions {
   /** The bearer token, or a getter that may fetch and cache it (rotated without a redeploy). */

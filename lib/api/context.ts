@@ -7,7 +7,8 @@ import type { Remote } from '../engine/remote.ts';
 import type { CollectorAnswer } from '../collectors/http.ts';
 import { inBatchesPer } from '../collectors/batches.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
-import { ApiError, rawJsonResponse, successEnvelope } from './envelope.ts';
+import { rawJsonResponse, successEnvelope } from './envelope.ts';
+import { ApiError } from '../errors.ts';
 import type { Limits } from './limits.ts';
 import type { RequestTrace } from './trace.ts';
 

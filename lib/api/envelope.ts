@@ -1,34 +1,6 @@
 // The Prometheus HTTP API's JSON envelope. Every answer of the router uses it, errors included, with
-// the status codes Prometheus uses, so Grafana shows router errors like Prometheus errors.
-
-// `unauthorized` is the router's own (Prometheus has no authentication); clients show its message.
-export type ErrorType =
-  'bad_data' | 'execution' | 'timeout' | 'unavailable' | 'internal' | 'not_found' | 'canceled' | 'unauthorized';
-
-const STATUS: Record<ErrorType, number> = {
-  bad_data: 400,
-  execution: 422,
-  timeout: 503,
-  unavailable: 503,
-  internal: 500,
-  not_found: 404,
-  canceled: 499,
-  unauthorized: 401,
-};
-
-const ERROR_TYPES = new Set<string>(Object.keys(STATUS));
-
-export class ApiError extends Error {
-  readonly status: number;
-  constructor(readonly errorType: ErrorType, message: string, status?: number) {
-    super(message);
-    this.status = status ?? STATUS[errorType];
-  }
-}
-
-export function asErrorType(value: unknown): ErrorType | null {
-  return typeof value === 'string' && ERROR_TYPES.has(value) ? (value as ErrorType) : null;
-}
+// the status codes Prometheus uses (lib/errors.ts), so Grafana shows router errors like Prometheus errors.
+import type { ApiError } from '../errors.ts';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 

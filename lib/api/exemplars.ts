@@ -1,7 +1,7 @@
 // /api/v1/query_exemplars: exemplars belong to the series the query's selectors match, so each shard
 // the query touches answers for its own selectors, and the answers are united with the shard label.
-import { compareLabelSets } from '../merge/labelsets.ts';
-import { withShardLabel } from '../merge/shard-label.ts';
+import { compareLabelSets } from '../labelsets.ts';
+import { withShardLabel } from '../shard-label/edit.ts';
 import { ExemplarsSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
 import { checkFanOut } from './limits.ts';

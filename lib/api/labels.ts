@@ -2,10 +2,10 @@
 // (all shards without match[]). The shard label itself is the router's: its values are the names of
 // the shards that have matching series, which is what Grafana's `label_values(cluster)` asks for.
 import { quoteGo } from '../engine/go/format.ts';
-import { compareStrings } from '../merge/labelsets.ts';
+import { compareStrings } from '../labelsets.ts';
 import { StringListSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
-import { ApiError } from './envelope.ts';
+import { ApiError } from '../errors.ts';
 import { applyLimit } from './truncate.ts';
 import { selectorCalls } from './plans.ts';
 

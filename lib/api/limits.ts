@@ -1,6 +1,6 @@
 // Bounds on what one request may ask, each refused with a Prometheus error that says which bound and
 // how to stay within it. They protect the collectors and the router from a runaway dashboard.
-import { ApiError } from './envelope.ts';
+import { ApiError } from '../errors.ts';
 
 export interface Limits {
   /** Longest `query` or `match[]` value, in characters (Grafana's multi-value regexes can be long). */

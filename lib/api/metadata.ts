@@ -1,8 +1,8 @@
 // /api/v1/metadata: every shard's metric metadata, merged per metric without duplicates.
-import { compareStrings } from '../merge/labelsets.ts';
+import { compareStrings } from '../labelsets.ts';
 import { MetadataSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
-import { ApiError } from './envelope.ts';
+import { ApiError } from '../errors.ts';
 import { pick } from './params.ts';
 import { everyShardCalls } from './plans.ts';
 

@@ -1,4 +1,4 @@
-import { ApiError } from './envelope.ts';
+import { ApiError } from '../errors.ts';
 
 /** Form bodies beyond this are refused; Grafana's largest queries are a few kilobytes. */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;

@@ -4,7 +4,7 @@ import { UnsupportedQueryError } from '../promql/labels.ts';
 import type { QueryPlan, ShardQuery } from '../promql/plan.ts';
 import type { ShardMap } from '../shards/schema.ts';
 import type { RequestContext, ShardCall } from './context.ts';
-import { ApiError } from './envelope.ts';
+import { ApiError } from '../errors.ts';
 import { checkFanOut } from './limits.ts';
 import { pick } from './params.ts';
 import { cachedPlan } from './plan-cache.ts';

@@ -1,7 +1,7 @@
 // /api/v1/query and /api/v1/query_range: route the query to the one shard it touches, stream the
 // collector's answer back with the shard label added where a global Prometheus would show it.
 import { checkedBody } from '../collectors/checked-body.ts';
-import { QueryAnswerEditor } from '../merge/shard-label.ts';
+import { QueryAnswerEditor } from '../shard-label/edit.ts';
 import { askShard, withAnyShard, type RequestContext } from './context.ts';
 import { answerAcrossShards } from './distributed.ts';
 import { rawJsonResponse } from './envelope.ts';

@@ -1,7 +1,7 @@
 // /api/v1/rules and /api/v1/alerts: every shard's recording and alerting rules and active alerts,
 // with the shard label added to each alert's labels, as if one Prometheus held them all.
-import type { LabelSet } from '../merge/labelsets.ts';
-import { withShardLabel } from '../merge/shard-label.ts';
+import type { LabelSet } from '../labelsets.ts';
+import { withShardLabel } from '../shard-label/edit.ts';
 import { AlertsSchema, RulesSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
 import { pick } from './params.ts';

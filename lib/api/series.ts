@@ -1,10 +1,10 @@
 // /api/v1/series: each match[] selector goes to the shards it touches; the answer is the union with
 // the shard label added, in Prometheus's label-set order.
-import { compareLabelSets } from '../merge/labelsets.ts';
-import { withShardLabel } from '../merge/shard-label.ts';
+import { compareLabelSets } from '../labelsets.ts';
+import { withShardLabel } from '../shard-label/edit.ts';
 import { SeriesListSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
-import { ApiError } from './envelope.ts';
+import { ApiError } from '../errors.ts';
 import { applyLimit } from './truncate.ts';
 import { selectorCalls } from './plans.ts';
 

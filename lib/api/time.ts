@@ -1,6 +1,7 @@
 // Timestamps and steps as the Prometheus API parses them, for queries the router evaluates itself.
-import { parseDurationParam, parseGoFloat } from './duration.ts';
-import { ApiError } from './envelope.ts';
+import { parseDurationParam } from '../promql/duration.ts';
+import { parseGoFloat } from '../promql/literals.ts';
+import { ApiError } from '../errors.ts';
 
 /** Prometheus refuses range queries with more points per series. */
 const MAX_POINTS = 11_000;
@@ -12,7 +13,7 @@ const MAX_POINTS = 11_000;
 export function parseTimeParam(name: string, value: string | null, fallback: number): number {
   if (value === null || value === '') return fallback;
   const seconds = parseGoFloat(value);
-  if (seconds !== null && Number.isFinite(seconds)) return Math.round(seconds * 1000);
+  if (seconds !== undefined && Number.isFinite(seconds)) return Math.round(seconds * 1000);
   if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value)) {
     const ms = Date.parse(value);
     if (!Number.isNaN(ms)) return ms;

@@ -1,5 +1,5 @@
 // Truncating merged lists to the request's `limit` parameter (request bounds are limits.ts).
-import { ApiError } from './envelope.ts';
+import { ApiError } from '../errors.ts';
 
 /**
  * The `limit` parameter of the metadata-style endpoints: applied after merging shards, with the

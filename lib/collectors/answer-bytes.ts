@@ -1,7 +1,7 @@
 // What one request may read of collector answers that are parsed whole (not streamed through): the
 // answers of all its collector requests together, so that neither one huge answer nor many parallel
 // ones can take the router's memory (parsed JSON takes about ten times its size).
-import { ApiError } from '../api/envelope.ts';
+import { ApiError } from '../errors.ts';
 
 export class AnswerBytes {
   private used = 0;

@@ -4,7 +4,7 @@
 // Larger answers stream after their first CHECKED_PREFIX bytes, whose head (status, result type,
 // result) has been checked; a failure after that point aborts the response, which clients report as
 // a failed request.
-import { ApiError } from '../api/envelope.ts';
+import { ApiError } from '../errors.ts';
 import { readUpTo, type CollectorAnswer } from './http.ts';
 
 export const CHECKED_PREFIX = 256 * 1024;

@@ -1,6 +1,6 @@
 // Calls one shard's collector: replicas in order of preference, a deadline shared by all attempts,
 // and every failure turned into a Prometheus-style error that names the shard.
-import { ApiError, asErrorType } from '../api/envelope.ts';
+import { ApiError, asErrorType } from '../errors.ts';
 import type { Shard } from '../shards/schema.ts';
 import type { AnswerBytes } from './answer-bytes.ts';
 import { brokeOff, notAnAnswer } from './checked-body.ts';

@@ -1,5 +1,5 @@
 // When a shard fails: which failures leave the others' answer usable, and how that is reported.
-import { ApiError } from '../api/envelope.ts';
+import { ApiError } from '../errors.ts';
 
 /** Unreachable, overloaded or timed-out collectors; errors about the query itself fail the query. */
 export function isShardFailure(err: unknown): err is ApiError {

@@ -1,7 +1,7 @@
 // Bounds on one query's evaluation by the router, kept apart from the evaluator so that any engine
 // can charge them: samples held in memory (Prometheus's --query.max-samples, with its error) and
 // turns of the event loop (a long evaluation must not stall other requests and health checks).
-import { EvaluationError } from './types.ts';
+import { EvaluationError } from '../errors.ts';
 
 /**
  * The samples one query may hold at once. The router holds everything it fetched, every subquery

@@ -7,12 +7,13 @@ import {
   descendants, literalDurationMs, type AggregateExpr, type BinaryExpr, type Call, type DurationValue, type Expr as Node,
   type SubqueryExpr, type VectorSelector,
 } from '../promql/ast.ts';
-import { promqlFunction, type Major } from '../promql/functions.ts';
-import { absentSelector, labelFunctionTouches, stringArgument, UnsupportedQueryError } from '../promql/labels.ts';
+import { promqlFunction, type Major } from '../promql/function-table.ts';
+import { absentSelector, labelFunctionTouches, stringArgument } from '../promql/labels.ts';
+import { UnsupportedQueryError } from '../errors.ts';
 import { planQuery, type QueryPlan } from '../promql/plan.ts';
 import { quote } from '../promql/strings.ts';
 import { valueType } from '../promql/types.ts';
-import { evaluatesFunction } from './execution/functions.ts';
+import { evaluatesFunction } from './execution/call.ts';
 import type { AggregateOp, At, Expr, Grouping, Leaf, Matching } from './expr.ts';
 import { labelsFrom, METRIC_NAME } from './labels.ts';
 

@@ -2,19 +2,19 @@
 // a bounded number of requests at a time. Shards that cannot answer are left out of every leaf (a
 // partial answer with a warning each) unless the caller wants all or nothing. Answers stay as the
 // shards sent them (bytes, scanned) until the engine decodes them or passes them on.
-import type { ApiError } from '../api/envelope.ts';
+import { type ApiError, EvaluationError } from '../errors.ts';
 import type { QueryAnswer } from '../collectors/client.ts';
 import { decodeSamples } from '../collectors/decode.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
 import { inBatchesPer } from '../collectors/batches.ts';
-import { withShardLabel } from '../merge/shard-label.ts';
+import { withShardLabel } from '../shard-label/edit.ts';
 import type { SampleBudget } from './budget.ts';
 import type { LeafSeries } from './execution/leaf.ts';
 import type { Leaf } from './expr.ts';
 import { gridSize, type Grid } from './grid.ts';
 import { labelsFrom } from './labels.ts';
 import type { Remote } from './remote.ts';
-import { EvaluationError, type Labels } from './types.ts';
+import type { Labels } from './types.ts';
 
 /** Prometheus refuses range queries with more points per series than this; longer grids are split. */
 const MAX_POINTS_PER_REQUEST = 11_000;

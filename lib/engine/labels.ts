@@ -1,5 +1,5 @@
 // Label-set operations with Prometheus's semantics, over the sorted-key records of types.ts.
-import { compareStrings } from '../merge/labelsets.ts';
+import { compareStrings } from '../labelsets.ts';
 import { quoteGo } from './go/format.ts';
 import type { Labels } from './types.ts';
 

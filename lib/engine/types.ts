@@ -9,10 +9,3 @@ export interface Point {
   readonly t: number;
   readonly v: number;
 }
-
-/** An error Prometheus reports from evaluation (errorType "execution", HTTP 422) or from bad input. */
-export class EvaluationError extends Error {
-  constructor(message: string, readonly errorType: 'execution' | 'bad_data' = 'execution') {
-    super(message);
-  }
-}

@@ -3,7 +3,7 @@
 // always a Prometheus envelope, in time.
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { ApiError } from '../api/envelope.ts';
+import { ApiError } from '../errors.ts';
 import type { Router } from '../api/router.ts';
 import { errorResult, toResult, type HttpResult } from './result.ts';
 import { BACKSTOP_MARGIN_MS, RESULT_MARGIN_MS, responseLimitBytes } from './settings.ts';

@@ -3,7 +3,8 @@
 // its size, so the body is read whole, gzipped as it arrives when the client accepts it, and checked
 // against the cap.
 import { constants, createGzip, gzipSync, type Gzip } from 'node:zlib';
-import { ApiError, failure } from '../api/envelope.ts';
+import { failure } from '../api/envelope.ts';
+import { ApiError } from '../errors.ts';
 import { acceptsGzip } from './encoding.ts';
 
 export interface HttpResult {

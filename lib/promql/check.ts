@@ -12,7 +12,7 @@
 //     that version would.
 import type { AggregateExpr, BinaryExpr, Call, Expr, Query, VectorSelector } from './ast.ts';
 import { nameBeforeBraces, vectorSelectors } from './ast.ts';
-import { promqlFunction, type Major, type ValueType } from './functions.ts';
+import { promqlFunction, type Major, type ValueType } from './function-table.ts';
 import { valueType } from './types.ts';
 import { hasNonEmptyMatcher } from './matchers.ts';
 import { parseQuery, PromQLSyntaxError, type Experimental } from './parse.ts';

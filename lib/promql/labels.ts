@@ -13,13 +13,11 @@
 // collector's answer. Modifiers (offset, @) are part of the selector or subquery they follow, as in
 // Prometheus, so a wrapper never separates one from its expression.
 import type { AggregateExpr, BinaryExpr, Call, Expr, VectorSelector } from './ast.ts';
-import { promqlFunction } from './functions.ts';
+import { promqlFunction } from './function-table.ts';
 import { valueType } from './types.ts';
+import { UnsupportedQueryError } from '../errors.ts';
 
 export type LabelState = string | null;
-
-/** A query construct whose answer the router cannot make exact. */
-export class UnsupportedQueryError extends Error {}
 
 const KEEP_SERIES_AGGREGATIONS = new Set(['topk', 'bottomk', 'limitk', 'limit_ratio']);
 

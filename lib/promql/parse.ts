@@ -22,7 +22,7 @@ import {
   type DurationValue, type Expr, type Grouping, type NumberLiteral, type Offset, type Query, type SelectorMatcher,
   type Span, type VectorMatching, type VectorSelector,
 } from './ast.ts';
-import { functionOf, inEveryMajor } from './functions.ts';
+import { functionOf, inEveryMajor } from './function-table.ts';
 import { Lexer, type Dialect, type Token, type TokenType } from './lex.ts';
 import { durationOutOfRange, parseDuration, parseNumber } from './literals.ts';
 import { regexError, type MatchOp } from './matchers.ts';

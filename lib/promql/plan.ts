@@ -2,7 +2,7 @@
 // fix-up) to send to a given shard.
 import { vectorSelectors, type Expr, type Query, type VectorSelector } from './ast.ts';
 import { checkQuery, emptySelector } from './check.ts';
-import type { Major } from './functions.ts';
+import type { Major } from './function-table.ts';
 import { LabelAnalysis, type LabelState } from './labels.ts';
 import { parseQuery } from './parse.ts';
 import { rewriteQuery } from './rewrite.ts';

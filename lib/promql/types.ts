@@ -1,5 +1,5 @@
 import type { Expr } from './ast.ts';
-import { promqlFunction, type ValueType } from './functions.ts';
+import { promqlFunction, type ValueType } from './function-table.ts';
 
 export type { ValueType };
 

@@ -144,7 +144,7 @@ describe('requests as Grafana sends them', () => {
   it('judges range parameters as Prometheus does, before the query, whichever shards the query reads', async () => {
     // The single-shard path passed them on, so a collector was blamed (`shard "a": ...`); across
     // shards a step of 1e308 became Infinity. The global Prometheus is the judge.
-    const steps = ['1e308', 'Inf', '1e400', '1000000y', '-1', 'NaN', '', '0x10', '0x1p4', '1_0', '5.', '+5'];
+    const steps = ['1e308', 'Inf', '1e400', '1000000y', '-1', 'NaN', '+NaN', '-nan', '', '0x10', '0x1p4', '1_0', '5.', '+5'];
     for (const query of ['demo_num_cpus{cluster="a"}', 'sum(demo_num_cpus)', 'sum(']) {
       // A query that does not parse: only the step's errors are compared (they come first).
       for (const step of query === 'sum(' ? ['1e308', '-1', ''] : steps) {

@@ -2,10 +2,10 @@
 // shard label inserted, whatever the chunk boundaries.
 import http, { type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError } from '../../lib/api/envelope.ts';
+import { ApiError } from '../../lib/errors.ts';
 import { CHECKED_PREFIX, checkedBody } from '../../lib/collectors/checked-body.ts';
 import { send } from '../../lib/collectors/http.ts';
-import { QueryAnswerEditor } from '../../lib/merge/shard-label.ts';
+import { QueryAnswerEditor } from '../../lib/shard-label/edit.ts';
 import { listenOnLoopback } from '../support/loopback.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -5,7 +5,7 @@
 // meets series, which for grouped aggregations is Go's randomised map order, so the oracle itself
 // differs from one run to the next in the last bits (`avg(sum by (instance, cpu) (...))`). The
 // PromQL compliance tester allows 1e-5; this is four orders of magnitude stricter.
-import { compareLabelSets, sortedLabels, type LabelSet } from '../../lib/merge/labelsets.ts';
+import { compareLabelSets, sortedLabels, type LabelSet } from '../../lib/labelsets.ts';
 
 export interface ApiAnswer {
   httpStatus: number;

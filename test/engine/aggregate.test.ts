@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AggregateOp, Grouping } from '../../lib/engine/expr.ts';
 import { aggregateStep } from './steps.ts';
-import { EvaluationError } from '../../lib/engine/types.ts';
+import { EvaluationError } from '../../lib/errors.ts';
 import { EVAL_TIME, OPS_OPENMETRICS, READY_QUERY } from './data/ops-dataset.ts';
 import { expectSameVector, startOracle } from './oracle.ts';
 import type { OracleServer } from './oracle.ts';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BinaryOp, Matching as VectorMatching } from '../../lib/engine/expr.ts';
 import { scalarScalarStep, vectorScalarStep, vectorVectorStep } from './steps.ts';
 import { formatValue } from '../../lib/engine/format.ts';
-import { EvaluationError } from '../../lib/engine/types.ts';
+import { EvaluationError } from '../../lib/errors.ts';
 import type { Vector } from './oracle.ts';
 import { EVAL_TIME, OPS_OPENMETRICS, READY_QUERY } from './data/ops-dataset.ts';
 import { expectSameVector, sameFloat, startOracle } from './oracle.ts';

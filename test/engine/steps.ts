@@ -4,14 +4,14 @@ import type { AggregateOp, BinaryOp, Grouping, Matching } from '../../lib/engine
 import { SampleBudget } from '../../lib/engine/budget.ts';
 import { AggregateOperator } from '../../lib/engine/execution/aggregate.ts';
 import { ScalarScalarOperator, VectorScalarOperator, VectorVectorOperator } from '../../lib/engine/execution/binary.ts';
-import { instantFunction, StepFunctionScalar } from '../../lib/engine/execution/functions.ts';
+import { instantFunction, StepFunctionScalar } from '../../lib/engine/execution/call.ts';
 import type { ExecutionContext, MatrixOperator, Operator, RangeStep, VectorOperator } from '../../lib/engine/execution/operator.ts';
 import { StepCursor } from '../../lib/engine/execution/operator.ts';
 import { collectInstant } from '../../lib/engine/execution/run.ts';
 import { SeriesTable } from '../../lib/engine/execution/series-table.ts';
 import { StepVector } from '../../lib/engine/execution/step-vector.ts';
 import { RangeFunctionOperator } from '../../lib/engine/execution/subquery.ts';
-import { rangeArgumentIndex } from '../../lib/promql/functions.ts';
+import { rangeArgumentIndex } from '../../lib/promql/function-table.ts';
 import type { Matrix, Vector } from './oracle.ts';
 
 const CTX: ExecutionContext = {

@@ -2,7 +2,7 @@
 // and the deadline and limit settings.
 import { createGzip, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../lib/api/envelope.ts';
+import { ApiError } from '../../lib/errors.ts';
 import { DEFAULT_TIMEOUT_MS } from '../../lib/api/router.ts';
 import { acceptsGzip } from '../../lib/platform/encoding.ts';
 import { toWebRequest } from '../../lib/platform/request.ts';

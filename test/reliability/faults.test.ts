@@ -5,7 +5,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRouter, type Router } from '../../lib/api/router.ts';
-import { sortedLabels } from '../../lib/merge/labelsets.ts';
+import { sortedLabels } from '../../lib/labelsets.ts';
 import { parseShardMap } from '../../lib/shards/schema.ts';
 import { EVAL_TIME } from '../e2e/harness/generate.ts';
 import { startCluster, type Cluster } from '../e2e/harness/prometheus.ts';

@@ -3,7 +3,7 @@
 // deployment configures it (ROUTER_AUTH_TOKEN_OOS_PARAMETER, the function role's temporary keys).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authenticate, authFromEnv } from '../../lib/api/auth.ts';
-import { ApiError } from '../../lib/api/envelope.ts';
+import { ApiError } from '../../lib/errors.ts';
 import { readOosSecretParameter } from '../../lib/shards/oos.ts';
 import { startFakeOos, type FakeOos } from './fake-oos.ts';
 import { rejection } from './helpers.ts';

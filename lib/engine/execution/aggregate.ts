@@ -3,13 +3,14 @@
 // their first sample is met, as Prometheus leaves them.
 import type { AggregateOp, Grouping } from '../expr.ts';
 import { formatValue } from '../format.ts';
-import { quantile } from '../functions/quantile.ts';
+import { quantile } from '../kernels/quantile.ts';
 import { formatFloat, quoteGo } from '../go/format.ts';
 import { heapPop, heapPush } from '../go/heap.ts';
 import { fitsInt64 } from '../go/math.ts';
 import { goSort } from '../go/sort.ts';
 import { keepLabels, METRIC_NAME, removeLabels, setLabel } from '../labels.ts';
-import { EvaluationError, type Labels } from '../types.ts';
+import type { Labels } from '../types.ts';
+import { EvaluationError } from '../../errors.ts';
 import type { ScalarOperator, VectorOperator } from './operator.ts';
 import { IdMap, SeriesTable, StepMarks } from './series-table.ts';
 import { StepVector } from './step-vector.ts';

@@ -4,7 +4,8 @@
 import type { BinaryOp, Matching as VectorMatching } from '../expr.ts';
 import { goAtan2, goPow } from '../go/math.ts';
 import { dropMetricName, formatLabels, keepLabels, labelsFrom, METRIC_NAME, removeLabels } from '../labels.ts';
-import { EvaluationError, type Labels } from '../types.ts';
+import type { Labels } from '../types.ts';
+import { EvaluationError } from '../../errors.ts';
 import type { ScalarOperator, VectorOperator } from './operator.ts';
 import { IdMap, SeriesTable, StepMarks } from './series-table.ts';
 import { StepVector } from './step-vector.ts';

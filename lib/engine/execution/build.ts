@@ -1,17 +1,17 @@
 // Turns the router's part of a query plan into a tree of operators over the query's grid.
 import type { Expr, Leaf } from '../expr.ts';
 import { gridTimes, subqueryGrid, type Grid, type QueryTimes } from '../grid.ts';
-import { EvaluationError } from '../types.ts';
+import { EvaluationError } from '../../errors.ts';
 import { AggregateOperator } from './aggregate.ts';
 import { ScalarScalarOperator, VectorScalarOperator, VectorVectorOperator } from './binary.ts';
-import { instantFunction, StepFunctionScalar } from './functions.ts';
+import { instantFunction, StepFunctionScalar } from './call.ts';
 import { LeafOperator, type LeafSeries } from './leaf.ts';
 import type { ExecutionContext, MatrixOperator, Operator, ScalarOperator, VectorOperator } from './operator.ts';
 import { StepCursor } from './operator.ts';
 import { SeriesTable } from './series-table.ts';
 import { AbsentOperator, RangeFunctionOperator, SubqueryOperator } from './subquery.ts';
 import { MergeVarianceOperator, NegateScalar, NegateVector } from './unary.ts';
-import { RANGE_FUNCTIONS } from '../functions/range.ts';
+import { RANGE_FUNCTIONS } from '../kernels/range.ts';
 
 /** A leaf's series placed on the grid it is evaluated on (the query's, or an enclosing subquery's). */
 export type LeafData = (leaf: Leaf, grid: Grid, times: readonly number[]) => readonly LeafSeries[];

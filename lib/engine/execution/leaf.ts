@@ -1,7 +1,7 @@
 // A leaf's answer from the shards, as operator input: series numbered in the order the shards' answers
 // came (shard map order, then each answer's order), samples placed on the leaf's grid by step index.
 import type { Labels } from '../types.ts';
-import { EvaluationError } from '../types.ts';
+import { EvaluationError } from '../../errors.ts';
 import type { ExecutionContext, VectorOperator } from './operator.ts';
 import { StepCursor } from './operator.ts';
 import { SeriesTable } from './series-table.ts';

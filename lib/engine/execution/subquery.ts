@@ -2,11 +2,12 @@
 // (multiples of its step, aligned to absolute time as Prometheus aligns them), its points kept per
 // series, and each outer step sees the points of its window.
 import type { Expr } from '../expr.ts';
-import { keepsMetricName, rangeArgumentIndex } from '../../promql/functions.ts';
-import { RANGE_FUNCTIONS, type ScalarArgs } from '../functions/range.ts';
+import { keepsMetricName, rangeArgumentIndex } from '../../promql/function-table.ts';
+import { RANGE_FUNCTIONS, type ScalarArgs } from '../kernels/range.ts';
 import { resolveAt, type QueryTimes } from '../grid.ts';
 import { dropMetricName } from '../labels.ts';
-import { EvaluationError, type Point } from '../types.ts';
+import type { Point } from '../types.ts';
+import { EvaluationError } from '../../errors.ts';
 import { Relabel } from './binary.ts';
 import type { ExecutionContext, MatrixOperator, Operator, RangeStep, VectorOperator } from './operator.ts';
 import { StepCursor } from './operator.ts';
@@ -84,7 +85,7 @@ function firstAtOrAfter(points: readonly Point[], t: number): number {
 
 /**
  * Functions over range vectors: each series' window at each step through the per-series
- * implementations of functions/range.ts. Series with an empty window produce nothing; every function
+ * implementations of kernels/range.ts. Series with an empty window produce nothing; every function
  * but last_over_time drops the metric name.
  */
 export class RangeFunctionOperator implements VectorOperator {

@@ -2,7 +2,7 @@
 // takes the points of the window (never empty: the caller skips empty windows, as Prometheus does)
 // and returns a value, or undefined for "no output for this series".
 
-import { EvaluationError } from '../types.ts';
+import { EvaluationError } from '../../errors.ts';
 import type { Point } from '../types.ts';
 import { formatGoF } from '../go/format.ts';
 import { quantile } from './quantile.ts';

@@ -3,7 +3,7 @@
 
 import { RE2JS } from 're2js';
 import { setLabel } from '../labels.ts';
-import { EvaluationError } from '../types.ts';
+import { EvaluationError } from '../../errors.ts';
 import type { Labels } from '../types.ts';
 
 /** The legacy label name syntax of Prometheus 2.42 (model.LabelNameRE / LabelName.IsValid). */

@@ -2,7 +2,7 @@
 // streaming editor that applies it to a query answer as the bytes go through, without parsing the
 // answer into objects (large query_range answers are the common case).
 import type { ChunkEditor } from '../collectors/checked-body.ts';
-import { sortedLabels, type LabelSet } from './labelsets.ts';
+import { sortedLabels, type LabelSet } from '../labelsets.ts';
 
 /**
  * The labels that stand for the shard label in a series of shard `shard`, given the value of the

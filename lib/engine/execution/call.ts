@@ -2,13 +2,14 @@
 // label change is worked out once per series; the value kernels run per sample.
 import { goLog, goLog10, goLog2, goMax, goMin } from '../go/math.ts';
 import { goSort } from '../go/sort.ts';
-import { GoTime } from '../functions/date.ts';
+import { GoTime } from '../kernels/date.ts';
 import { parseGoFloat } from '../../promql/literals.ts';
-import { labelJoiner, labelReplacer } from '../functions/label-functions.ts';
-import { RANGE_FUNCTIONS } from '../functions/range.ts';
-import { bucketQuantile, type Bucket } from '../functions/quantile.ts';
+import { labelJoiner, labelReplacer } from '../kernels/label-replace.ts';
+import { RANGE_FUNCTIONS } from '../kernels/range.ts';
+import { bucketQuantile, type Bucket } from '../kernels/quantile.ts';
 import { dropMetricName, removeLabels } from '../labels.ts';
-import { EvaluationError, type Labels } from '../types.ts';
+import type { Labels } from '../types.ts';
+import { EvaluationError } from '../../errors.ts';
 import { Relabel } from './binary.ts';
 import type { ExecutionContext, Operator, ScalarOperator, VectorOperator } from './operator.ts';
 import { StepCursor } from './operator.ts';
@@ -80,7 +81,7 @@ const OWN_OPERATORS = new Set(['vector', 'scalar', 'time', 'pi', 'sort', 'sort_d
 
 /**
  * Whether the router's engine evaluates a function: the instant ones here, the range ones in
- * functions/range.ts, absent() and absent_over_time() through the plan (they need the selector's labels).
+ * kernels/range.ts, absent() and absent_over_time() through the plan (they need the selector's labels).
  */
 export function evaluatesFunction(name: string): boolean {
   return name in KERNELS || name in DATE_FIELDS || OWN_OPERATORS.has(name) || name in RANGE_FUNCTIONS || name === 'absent' || name === 'absent_over_time';

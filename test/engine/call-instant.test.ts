@@ -3,14 +3,14 @@
 // agree bit for bit except for exp and the trigonometric/hyperbolic functions, where Go's math library
 // and V8's may round the last bit differently (and Go's exp depends on the CPU's FMA support).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RANGE_FUNCTIONS } from '../../lib/engine/functions/range.ts';
-import { keepsMetricName } from '../../lib/promql/functions.ts';
+import { RANGE_FUNCTIONS } from '../../lib/engine/kernels/range.ts';
+import { keepsMetricName } from '../../lib/promql/function-table.ts';
 import { instantStep, rangeStep } from './steps.ts';
-import { EvaluationError } from '../../lib/engine/types.ts';
+import { EvaluationError } from '../../lib/errors.ts';
 import type { Vector } from './oracle.ts';
 import { sameFloat, startOracle } from './oracle.ts';
 import type { OracleServer } from './oracle.ts';
-import { T0, datasetOpenMetrics, evalMillis, expectSameVector } from './data/functions-dataset.ts';
+import { T0, datasetOpenMetrics, evalMillis, expectSameVector } from './data/call-dataset.ts';
 
 let oracle: OracleServer;
 beforeAll(async () => {

@@ -1,4 +1,6 @@
-import { ApiError } from './envelope.ts';
+// Duration parameters of the HTTP API (step, timeout) as Prometheus's API parses them.
+import { ApiError } from '../errors.ts';
+import { parseGoFloat } from './literals.ts';
 
 const UNIT_MS: Record<string, number> = {
   ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000,
@@ -15,7 +17,7 @@ const MAX_DURATION_NS = 2 ** 63;
  */
 export function parseDurationParam(name: string, value: string): number {
   const seconds = parseGoFloat(value);
-  if (seconds !== null) {
+  if (seconds !== undefined) {
     if (Math.abs(seconds * 1e9) >= MAX_DURATION_NS) {
       throw new ApiError('bad_data', `invalid parameter "${name}": cannot parse "${value}" to a valid duration. It overflows int64`);
     }
@@ -32,28 +34,4 @@ export function parseDurationParam(name: string, value: string): number {
 
 function invalid(name: string, value: string): ApiError {
   return new ApiError('bad_data', `invalid parameter "${name}": cannot parse "${value}" to a valid duration`);
-}
-
-const DECIMAL = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
-const HEXADECIMAL = /^([+-]?)0[xX]_?([0-9a-fA-F](?:_?[0-9a-fA-F])*)?(?:\.([0-9a-fA-F](?:_?[0-9a-fA-F])*)?)?[pP]([+-]?\d(?:_?\d)*)$/;
-
-/**
- * Go's strconv.ParseFloat: decimal and hexadecimal floats with underscores between digits, "inf",
- * "infinity" and "nan" in any case. Null where Go returns an error, overflow included (Go answers
- * ±Inf with an error there). Unlike Number(), no surrounding spaces, "0x10" or empty text.
- */
-export function parseGoFloat(text: string): number | null {
-  if (/^[+-]?(?:inf|infinity)$/i.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
-  if (/^[+-]?nan$/i.test(text)) return NaN;
-  let value: number;
-  if (DECIMAL.test(text)) {
-    value = Number(text.replaceAll('_', ''));
-  } else {
-    const hex = HEXADECIMAL.exec(text);
-    if (hex === null || (hex[2] === undefined && hex[3] === undefined)) return null;
-    const [, sign, whole = '', fraction = '', exponent] = hex;
-    const digits = `${whole}${fraction}`.replaceAll('_', '');
-    value = (sign === '-' ? -1 : 1) * parseInt(digits, 16) * 2 ** (Number(exponent!.replaceAll('_', '')) - 4 * fraction.replaceAll('_', '').length);
-  }
-  return Number.isFinite(value) ? value : null;
 }

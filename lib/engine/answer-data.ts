@@ -1,5 +1,5 @@
 // Prometheus's JSON for query answers the router computed itself.
-import { compareLabelSets } from '../merge/labelsets.ts';
+import { compareLabelSets } from '../labelsets.ts';
 // Prometheus 2.42 prints sample values of vectors and matrices in Go's %g-like form (1e+21) and
 // scalars in plain decimal (1000000000000000000000).
 import { formatSampleValue, formatValue } from './format.ts';

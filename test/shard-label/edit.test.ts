@@ -3,8 +3,8 @@
 // series that already carry the shard label, and every chunking.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { LabelSet } from '../../lib/merge/labelsets.ts';
-import { QueryAnswerEditor, withShardLabel } from '../../lib/merge/shard-label.ts';
+import type { LabelSet } from '../../lib/labelsets.ts';
+import { QueryAnswerEditor, withShardLabel } from '../../lib/shard-label/edit.ts';
 
 function edit(text: string, chunkSize: number, shard: string | null = 'a', label = 'cluster'): { out: string; editor: QueryAnswerEditor } {
   const bytes = Buffer.from(text);

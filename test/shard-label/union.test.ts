@@ -4,8 +4,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scanAnswer } from '../../lib/collectors/json-scan.ts';
-import { EvaluationError } from '../../lib/engine/types.ts';
-import { unionAnswer, type UnionPart } from '../../lib/merge/union.ts';
+import { EvaluationError } from '../../lib/errors.ts';
+import { unionAnswer, type UnionPart } from '../../lib/shard-label/union.ts';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 1000);
 const params = { numRuns: RUNS, ...(process.env.PROPERTY_RUNS === undefined ? { seed: 20261203 } : {}) };

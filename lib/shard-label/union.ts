@@ -4,8 +4,8 @@
 // scan found exactly where each set opens), as the single-shard path streams one answer.
 import type { QueryAnswer } from '../collectors/client.ts';
 import type { ScannedSeries } from '../collectors/json-scan.ts';
-import { EvaluationError } from '../engine/types.ts';
-import { shardLabelPairs, withShardLabel } from './shard-label.ts';
+import { EvaluationError } from '../errors.ts';
+import { shardLabelPairs, withShardLabel } from './edit.ts';
 
 export interface UnionPart {
   readonly answer: QueryAnswer;

@@ -4,11 +4,11 @@
 // 2.42's float algorithms (Kahan sums, extrapolation arithmetic, Go's sort).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rangeStep } from './steps.ts';
-import { EvaluationError } from '../../lib/engine/types.ts';
+import { EvaluationError } from '../../lib/errors.ts';
 import type { Matrix } from './oracle.ts';
 import { startOracle } from './oracle.ts';
 import type { OracleServer } from './oracle.ts';
-import { T0, datasetOpenMetrics, evalMillis, expectSameVector } from './data/functions-dataset.ts';
+import { T0, datasetOpenMetrics, evalMillis, expectSameVector } from './data/call-dataset.ts';
 
 let oracle: OracleServer;
 beforeAll(async () => {

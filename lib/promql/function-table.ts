@@ -3,7 +3,7 @@
 // both majors the router meets: Prometheus 2.42 (the collectors' version here) and 3.14, taken from
 // the two releases' functions.go (holt_winters exists in 2.42 only; 3.x renamed it
 // double_exponential_smoothing and added the others marked 3). The engine's implementations live in
-// lib/engine/functions/, keyed by name.
+// lib/engine/kernels/, keyed by name.
 
 export type ValueType = 'scalar' | 'string' | 'vector' | 'matrix';
 
