@@ -1,10 +1,9 @@
 // Turns request parameters into routing plans, with Prometheus's own error wording.
 import { PromQLSyntaxError } from '../promql/parse.ts';
-import { UnsupportedQueryError } from '../promql/labels.ts';
 import type { QueryPlan, ShardQuery } from '../promql/plan.ts';
 import type { ShardMap } from '../shards/schema.ts';
 import type { RequestContext, ShardCall } from './context.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, UnsupportedQueryError } from '../errors.ts';
 import { checkFanOut } from './limits.ts';
 import { pick } from './params.ts';
 import { cachedPlan } from './plan-cache.ts';
