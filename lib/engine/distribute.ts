@@ -161,7 +161,31 @@ export const pushDownVariance: Rewrite = (node, planner) => {
   return { kind: 'mergeVariance', op: partial.node.op, count: partial.rows('count'), mean: partial.rows('avg'), variance: partial.rows('stdvar') };
 };
 
-export const DISTRIBUTION_REWRITES: readonly Rewrite[] = [pushDownSeparable, probeAbsent, pushDownAggregation, pushDownAvg, pushDownVariance];
+/**
+ * The right side of `and`/`unless` only says which match signatures exist at each step: its values
+ * and other labels never reach the answer. Where the operation is the router's (its matching leaves
+ * the shard label out, or its left side is aggregated), each shard sends one row per signature,
+ * `group by (<on labels>) (rhs)` or `group without (<ignoring labels>) (rhs)`, instead of every series.
+ * Only where the right side keeps the shard label: its series from different shards never share a
+ * label set, so no "same labelset" error that the global Prometheus would raise is lost to grouping.
+ */
+export const pushDownLabelSetsOnly: Rewrite = (node, planner) => {
+  if (node.kind !== 'binary' || (node.op !== 'and' && node.op !== 'unless') || !planner.pushDown) return null;
+  const rhs = planner.placement(node.rhs);
+  if (rhs.constant || !rhs.keyed || valueType(node.lhs) !== 'vector' || valueType(node.rhs) !== 'vector') return null;
+  const { card, on, labels, include } = node.matching;
+  const signature: Grouping = { without: !on, labels };
+  const rows = planner.remote(`group${groupingText(signature)} (${withClosable(planner.source(node.rhs))})`, node.rhs, true);
+  return {
+    kind: 'binary', op: node.op, bool: node.bool, matching: { card, on, labels, include },
+    lhs: planner.plan(node.lhs),
+    rhs: { kind: 'aggregate', op: 'group', grouping: ANY_LABELS, param: null, expr: rows },
+  };
+};
+
+export const DISTRIBUTION_REWRITES: readonly Rewrite[] = [
+  pushDownSeparable, probeAbsent, pushDownAggregation, pushDownAvg, pushDownVariance, pushDownLabelSetsOnly,
+];
 
 /**
  * An aggregation whose input every shard evaluates alone (and whose parameter is a constant), with the

@@ -4,7 +4,9 @@
 // query, so that a change in placement is a visible, deliberate change.
 import { describe, expect, it } from 'vitest';
 import { compileQuery, ENGINE_MAJOR } from '../../lib/engine/compile.ts';
-import { DISTRIBUTION_REWRITES, pushDownAggregation, pushDownAvg, pushDownSeparable, pushDownVariance, probeAbsent } from '../../lib/engine/distribute.ts';
+import {
+  DISTRIBUTION_REWRITES, probeAbsent, pushDownAggregation, pushDownAvg, pushDownLabelSetsOnly, pushDownSeparable, pushDownVariance,
+} from '../../lib/engine/distribute.ts';
 import type { Expr } from '../../lib/engine/expr.ts';
 import { UnsupportedQueryError } from '../../lib/errors.ts';
 import { PromQLSyntaxError } from '../../lib/promql/parse.ts';
@@ -38,7 +40,7 @@ const ALL = { without: true, labels: [] };
 
 describe('the distribution rewrites', () => {
   it('are tried in this order at each node', () => {
-    expect(DISTRIBUTION_REWRITES).toEqual([pushDownSeparable, probeAbsent, pushDownAggregation, pushDownAvg, pushDownVariance]);
+    expect(DISTRIBUTION_REWRITES).toEqual([pushDownSeparable, probeAbsent, pushDownAggregation, pushDownAvg, pushDownVariance, pushDownLabelSetsOnly]);
   });
 
   it('pushDownSeparable: a subtree every shard evaluates alone goes whole, its answer the union', () => {
@@ -85,6 +87,18 @@ describe('the distribution rewrites', () => {
     expect(absent.leaves.map((l) => [l.query, l.partial])).toEqual([['count({__name__="x", job="a", env="p", env="q", pod=""})', true]]);
     expect(shape(absent.expr)).toEqual({ absent: '#0', labels: { job: 'a' } });
     expect(compiled('absent_over_time((x{job="a"}[5m]))').leaves[0]!.query).toBe('count(count_over_time((x{job="a"}[5m])))');
+  });
+
+  it('pushDownLabelSetsOnly: the right side of and/unless sends one row per match signature', () => {
+    const and = compiled('x and on (pod) y');
+    expect(and.leaves.map((l) => [l.query, l.partial])).toEqual([['x', false], ['group by (pod) (y)', true]]);
+    expect(shape(and.expr)).toMatchObject({ and: ['#0', { group: '#1', grouping: ALL }], matching: { on: true, labels: ['pod'] } });
+    expect(compiled('sum by (job) (x) unless ignoring (cluster) y').leaves.map((l) => l.query)).toEqual(['sum by (job) (x)', 'group without (cluster) (y)']);
+    expect(compiled('sum(x) and y').leaves.map((l) => l.query)).toEqual(['sum (x)', 'group without () (y)']);
+    // Not where the right side loses the shard label (grouping would hide a "same labelset" error), nor for or.
+    expect(compiled('x and on (pod) sum by (pod) (y)').leaves.map((l) => l.query)).toEqual(['x', 'sum by (pod) (y)']);
+    expect(compiled('x or on (pod) y').leaves.map((l) => l.query)).toEqual(['x', 'y']);
+    expect(compiled('x and on (pod) y', false).leaves.map((l) => l.query)).toEqual(['x', 'y']);
   });
 
   it('leave quantile, and everything with push-down off, to the router over all series', () => {
