@@ -37,7 +37,7 @@ export function place(node: Node, planner: Planner): Placement {
   switch (node.kind) {
     case 'call': return callPlacement(node, planner, result);
     case 'aggregate': return result(aggregationKeepsShardsApart(node, planner));
-    case 'binary': return binaryPlacement(node, planner, result);
+    case 'binary': return pushDownBinaryKeepingShardLabel(node, planner, result);
     case 'matrixSelector': case 'paren': case 'subquery': case 'unary':
       return operands[0]!;
     default:
@@ -81,12 +81,13 @@ function aggregationKeepsShardsApart(node: AggregateExpr, planner: Planner): boo
 }
 
 /**
- * A binary operation with a constant scalar side is separable where its other side is. Between two
- * vectors, it is separable where series can only match within one shard: both sides keep the shard
- * label and the matching includes it (`a / b`, `a * on (cluster, pod) b`, `a and ignoring (le) b`),
- * so each shard joins its own series exactly as the global Prometheus would (pushDownBinaryKeepingShardLabel).
+ * The placement of a binary operation, which pushDownSeparable then sends whole. With a constant scalar
+ * side it is separable where its other side is. Between two vectors, it is separable where series can
+ * only match within one shard: both sides keep the shard label and the matching includes it (`a / b`,
+ * `a * on (cluster, pod) b`, `a and ignoring (le) b`), so each shard joins its own series exactly as
+ * the global Prometheus would.
  */
-function binaryPlacement(node: BinaryExpr, planner: Planner, result: Result): Placement {
+function pushDownBinaryKeepingShardLabel(node: BinaryExpr, planner: Planner, result: Result): Placement {
   if (hasFill(node)) return result(false);
   const l = planner.placement(node.lhs);
   const r = planner.placement(node.rhs);
