@@ -8,7 +8,7 @@
 // been run WARMUP times (JIT); the tables give the distribution of those per-query times.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { compileQuery } from '../lib/engine/compile.ts';
+import { compileQuery, ENGINE_MAJOR } from '../lib/engine/compile.ts';
 import { planQuery, type QueryPlan } from '../lib/promql/plan.ts';
 import { CORPUS_DIR, DASHBOARD_EXPRS_FILE } from '../test/e2e/harness/corpus.ts';
 import { substituteVariables } from '../test/e2e/harness/variables.ts';
@@ -70,6 +70,7 @@ const singleShard: Work = (c) => {
 };
 const crossShard: Work = (c) => {
   const plan: QueryPlan = planQuery(c.query, LABEL, c.shards);
+  plan.checkFor(ENGINE_MAJOR);
   return compileQuery(plan, c.shards);
 };
 

@@ -1,5 +1,6 @@
 // `prome-route explain`: which shards a query goes to and what each of them is asked.
-import { compileQuery, groupingText } from '../lib/engine/compile.ts';
+import { compileQuery, ENGINE_MAJOR } from '../lib/engine/compile.ts';
+import { groupingText } from '../lib/engine/distribute.ts';
 import type { Expr } from '../lib/engine/expr.ts';
 import { planQuery, type QueryPlan } from '../lib/promql/plan.ts';
 import type { ShardMap } from '../lib/shards/schema.ts';
@@ -24,6 +25,7 @@ export function explain(map: ShardMap, query: string): string {
 
 /** The leaves each shard evaluates, and what the router evaluates above them. */
 function explainAcrossShards(plan: QueryPlan, names: readonly string[]): string[] {
+  plan.checkFor(ENGINE_MAJOR);
   const { expr, leaves } = compileQuery(plan, names);
   const lines = [`router: ${render(expr)}`];
   for (const leaf of leaves) {

@@ -5,8 +5,7 @@ import { notAnAnswer } from '../collectors/checked-body.ts';
 import { callShard, readEnvelope, readQueryAnswer, type CollectorCall } from '../collectors/client.ts';
 import type { Remote } from '../engine/remote.ts';
 import type { CollectorAnswer } from '../collectors/http.ts';
-import { inBatchesPer } from '../collectors/batches.ts';
-import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
+import { fanOut, partialWarnings } from '../collectors/failures.ts';
 import { rawJsonResponse, successEnvelope } from './envelope.ts';
 import { ApiError } from '../errors.ts';
 import type { Limits } from './limits.ts';
@@ -140,17 +139,10 @@ export interface ShardAnswers<T> {
  */
 export async function askShards<T>(ctx: RequestContext, calls: readonly ShardCall[], schema: v.GenericSchema<unknown, T>): Promise<ShardAnswers<T>> {
   const answers: ShardAnswer<T>[] = [];
-  const failed = new Map<string, ApiError>();
-  await inBatchesPer(calls, (call) => call.shard, ctx.shardConcurrency, async (call) => {
-    try {
-      const { data, warnings } = await askShardJson<T>(ctx, call, schema);
-      answers.push({ shard: call.shard, data, warnings: warnings.map((w) => `shard ${JSON.stringify(call.shard)}: ${w}`) });
-    } catch (err) {
-      if (!isShardFailure(err)) throw err;
-      failed.set(call.shard, err);
-    }
+  const failed = await fanOut(calls, (call) => call.shard, { concurrency: ctx.shardConcurrency, partial: !ctx.strict }, async (call) => {
+    const { data, warnings } = await askShardJson<T>(ctx, call, schema);
+    answers.push({ shard: call.shard, data, warnings: warnings.map((w) => `shard ${JSON.stringify(call.shard)}: ${w}`) });
   });
-  throwIfFailed(failed, new Set(calls.map((c) => c.shard)).size, !ctx.strict);
   // Answers in the order the calls were made (shard map order), whatever order they arrived in.
   const order = new Map(calls.map((c, i) => [c.shard, i]));
   answers.sort((a, b) => order.get(a.shard)! - order.get(b.shard)!);

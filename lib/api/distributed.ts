@@ -1,6 +1,6 @@
 // Queries that read several shards: the leaves go to the shards in parallel, the router evaluates the
 // rest with Prometheus's semantics and answers as one global Prometheus would.
-import { compileQuery } from '../engine/compile.ts';
+import { compileQuery, ENGINE_MAJOR } from '../engine/compile.ts';
 import { SampleBudget, timeSlicer } from '../engine/budget.ts';
 import { buildOperator } from '../engine/execution/build.ts';
 import { collectInstant, collectRange } from '../engine/execution/run.ts';
@@ -41,6 +41,7 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
   const times: QueryTimes = { start: grid.start, end: grid.end, defaultSubqueryStepMs: DEFAULT_SUBQUERY_STEP_MS };
 
   try {
+    plan.checkFor(ENGINE_MAJOR);
     const { expr, leaves } = compileQuery(plan, [...ctx.map.shards.keys()], { pushDown: ctx.pushDown });
     // Refused before anything is fetched when the subqueries alone would hold too many steps
     // (`max_over_time(sum(up)[1d:1ms])`: 86.4 million), as Prometheus refuses them.

@@ -1,10 +1,9 @@
 // Timestamps and steps as the Prometheus API parses them, for queries the router evaluates itself.
 import { parseDurationParam } from '../promql/duration.ts';
 import { parseGoFloat } from '../promql/literals.ts';
+import { MAX_POINTS_PER_SERIES } from '../engine/grid.ts';
 import { ApiError } from '../errors.ts';
 
-/** Prometheus refuses range queries with more points per series. */
-const MAX_POINTS = 11_000;
 
 /**
  * Float seconds in Go's syntax (`1700000000.5`, Grafana's `time=4`) or RFC 3339
@@ -37,7 +36,7 @@ export function parseRangeParams(params: URLSearchParams): RangeParams {
     throw new ApiError('bad_data', 'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer');
   }
   // Go divides the two durations as integers: 11,000.5 points are 11,000.
-  if (Math.trunc((end - start) / step) > MAX_POINTS) {
+  if (Math.trunc((end - start) / step) > MAX_POINTS_PER_SERIES) {
     throw new ApiError('bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
   }
   return { start, end, step: Math.round(step) };

@@ -46,16 +46,22 @@ export interface Leaf {
 /** `@ <time>`, `@ start()`, `@ end()` on a subquery evaluated by the router. */
 export type At = { readonly kind: 'time'; readonly ms: number } | { readonly kind: 'start' | 'end' };
 
-export type Expr =
+/**
+ * The router's part of a query, over leaves of type `L`: the logical plan's remote queries
+ * (logical-plan.ts), then the compiled leaves the engine fetches (`Expr`).
+ */
+export type ExprOver<L> =
   | { readonly kind: 'number'; readonly value: number }
   | { readonly kind: 'string'; readonly value: string }
-  | { readonly kind: 'leaf'; readonly leaf: Leaf }
-  | { readonly kind: 'call'; readonly name: string; readonly args: readonly Expr[] }
+  | L
+  | { readonly kind: 'call'; readonly name: string; readonly args: readonly ExprOver<L>[] }
   /** absent()/absent_over_time(): `labels` are derived from the argument's matchers, as Prometheus does. */
-  | { readonly kind: 'absent'; readonly expr: Expr; readonly labels: Labels }
-  | { readonly kind: 'aggregate'; readonly op: AggregateOp; readonly grouping: Grouping; readonly param: Expr | null; readonly expr: Expr }
+  | { readonly kind: 'absent'; readonly expr: ExprOver<L>; readonly labels: Labels }
+  | { readonly kind: 'aggregate'; readonly op: AggregateOp; readonly grouping: Grouping; readonly param: ExprOver<L> | null; readonly expr: ExprOver<L> }
   /** stddev/stdvar combined from per-shard count, mean and variance rows (Chan et al.'s parallel algorithm). */
-  | { readonly kind: 'mergeVariance'; readonly op: 'stddev' | 'stdvar'; readonly count: Expr; readonly mean: Expr; readonly variance: Expr }
-  | { readonly kind: 'binary'; readonly op: BinaryOp; readonly lhs: Expr; readonly rhs: Expr; readonly bool: boolean; readonly matching: Matching }
-  | { readonly kind: 'negate'; readonly expr: Expr }
-  | { readonly kind: 'subquery'; readonly expr: Expr; readonly rangeMs: number; readonly stepMs: number | null; readonly offsetMs: number; readonly at: At | null };
+  | { readonly kind: 'mergeVariance'; readonly op: 'stddev' | 'stdvar'; readonly count: ExprOver<L>; readonly mean: ExprOver<L>; readonly variance: ExprOver<L> }
+  | { readonly kind: 'binary'; readonly op: BinaryOp; readonly lhs: ExprOver<L>; readonly rhs: ExprOver<L>; readonly bool: boolean; readonly matching: Matching }
+  | { readonly kind: 'negate'; readonly expr: ExprOver<L> }
+  | { readonly kind: 'subquery'; readonly expr: ExprOver<L>; readonly rangeMs: number; readonly stepMs: number | null; readonly offsetMs: number; readonly at: At | null };
+
+export type Expr = ExprOver<{ readonly kind: 'leaf'; readonly leaf: Leaf }>;

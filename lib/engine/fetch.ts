@@ -5,19 +5,16 @@
 import { type ApiError, EvaluationError } from '../errors.ts';
 import type { QueryAnswer } from '../collectors/client.ts';
 import { decodeSamples } from '../collectors/decode.ts';
-import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
-import { inBatchesPer } from '../collectors/batches.ts';
+import { fanOut, partialWarnings } from '../collectors/failures.ts';
 import { withShardLabel } from '../shard-label/edit.ts';
 import type { SampleBudget } from './budget.ts';
 import type { LeafSeries } from './execution/leaf.ts';
 import type { Leaf } from './expr.ts';
-import { gridSize, type Grid } from './grid.ts';
+import { gridSize, MAX_POINTS_PER_SERIES, type Grid } from './grid.ts';
 import { labelsFrom } from './labels.ts';
 import type { Remote } from './remote.ts';
 import type { Labels } from './types.ts';
 
-/** Prometheus refuses range queries with more points per series than this; longer grids are split. */
-const MAX_POINTS_PER_REQUEST = 11_000;
 
 export interface FetchOptions {
   /** Answer with the shards that did answer (and a warning per failed shard) instead of failing. */
@@ -63,21 +60,14 @@ export async function fetchLeaves(remote: Remote, leaves: readonly Leaf[], grids
   const requests = plan(leaves, grids);
   checkRequestsPerShard(requests, options.maxRequestsPerShard);
   const answers = new Map<ShardRequest, QueryAnswer[]>(); // one per grid part
-  const failed = new Map<string, ApiError>();
   const jobs = requests.flatMap((request) => splitGrid(request.grid).map((grid, part) => ({ request, grid, part })));
-  await inBatchesPer(jobs, (job) => job.request.shard, options.shardConcurrency, async ({ request, grid, part }) => {
-    if (failed.has(request.shard)) return;
-    try {
-      const answer = await remote.query(request.shard, request.query, grid);
-      const list = answers.get(request) ?? [];
-      list[part] = answer;
-      answers.set(request, list);
-    } catch (err) {
-      if (!isShardFailure(err)) throw err;
-      failed.set(request.shard, err);
-    }
+  const fanOutOptions = { concurrency: options.shardConcurrency, partial: options.partial };
+  const failed = await fanOut(jobs, (job) => job.request.shard, fanOutOptions, async ({ request, grid, part }) => {
+    const answer = await remote.query(request.shard, request.query, grid);
+    const list = answers.get(request) ?? [];
+    list[part] = answer;
+    answers.set(request, list);
   });
-  throwIfFailed(failed, new Set(jobs.map((j) => j.request.shard)).size, options.partial);
   const warnings: string[] = [];
   const byLeafAndShard = new Map<string, ShardAnswer>();
   for (const request of requests) {
@@ -134,7 +124,7 @@ function plan(leaves: readonly Leaf[], grids: ReadonlyMap<number, Grid>): ShardR
  */
 function checkRequestsPerShard(requests: readonly ShardRequest[], limit: number): void {
   const perShard = new Map<string, number>();
-  for (const { shard, grid } of requests) perShard.set(shard, (perShard.get(shard) ?? 0) + Math.ceil(gridSize(grid) / MAX_POINTS_PER_REQUEST));
+  for (const { shard, grid } of requests) perShard.set(shard, (perShard.get(shard) ?? 0) + Math.ceil(gridSize(grid) / MAX_POINTS_PER_SERIES));
   for (const [shard, requests] of perShard) {
     if (requests > limit) {
       throw new EvaluationError(`the query needs ${requests} requests to shard ${JSON.stringify(shard)}, the limit is ${limit} per shard: use a shorter range or a larger subquery step`);
@@ -200,10 +190,10 @@ function concat<T extends Int32Array | Float64Array>(type: { new(n: number): T }
 /** The grid in parts of at most 11,000 points, without listing its timestamps. */
 function splitGrid(grid: Grid): Grid[] {
   const points = gridSize(grid);
-  if (points <= MAX_POINTS_PER_REQUEST) return points === 0 ? [] : [grid];
+  if (points <= MAX_POINTS_PER_SERIES) return points === 0 ? [] : [grid];
   const parts: Grid[] = [];
-  for (let first = 0; first < points; first += MAX_POINTS_PER_REQUEST) {
-    const last = Math.min(points, first + MAX_POINTS_PER_REQUEST) - 1;
+  for (let first = 0; first < points; first += MAX_POINTS_PER_SERIES) {
+    const last = Math.min(points, first + MAX_POINTS_PER_SERIES) - 1;
     parts.push({ start: grid.start + first * grid.step, end: grid.start + last * grid.step, step: grid.step });
   }
   return parts;

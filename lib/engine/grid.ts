@@ -1,6 +1,12 @@
 // Evaluation timestamps: a query's step grid, and the grids of the subqueries the router evaluates.
 import type { At, Expr } from './expr.ts';
 
+/**
+ * Prometheus refuses range queries with more points per series than this: the API refuses such a
+ * query, and the router splits a longer grid of its own (a subquery's) into requests of this many.
+ */
+export const MAX_POINTS_PER_SERIES = 11_000;
+
 /** Timestamps start, start+step, ... <= end, in epoch ms. An instant evaluation has start === end. */
 export interface Grid {
   readonly start: number;
@@ -32,16 +38,26 @@ export function resolveAt(at: At, times: QueryTimes): number {
  * The timestamps at which a subquery evaluates its expression for outer timestamps from `outer`:
  * multiples of its step (Prometheus aligns them to absolute time) in [start - offset - range, end - offset].
  */
-export function subqueryGrid(sub: Extract<Expr, { kind: 'subquery' }>, outer: Grid, times: QueryTimes): Grid {
+export function subqueryGrid(sub: Subquery, outer: Grid, times: QueryTimes): Grid {
   const step = sub.stepMs ?? times.defaultSubqueryStepMs;
-  const start = sub.at === null ? outer.start : resolveAt(sub.at, times);
-  const end = sub.at === null ? outer.end : resolveAt(sub.at, times);
-  const lowest = start - sub.offsetMs - sub.rangeMs;
+  const lowest = subqueryWindow(sub, outer.start, times).startMs;
   // Go's integer division truncates toward zero; the first aligned time not before `lowest`.
   let first = Math.trunc(lowest / step) * step;
   if (first < lowest) first += step;
-  return { start: first, end: end - sub.offsetMs, step };
+  return { start: first, end: subqueryWindow(sub, outer.end, times).endMs, step };
 }
+
+/**
+ * The window of inner points a subquery shows at outer time `t`: [startMs, endMs], ending `offset`
+ * before its evaluation time `at` (the @ modifier's time where it has one, else `t`).
+ */
+export function subqueryWindow(sub: Subquery, t: number, times: QueryTimes): { at: number; startMs: number; endMs: number } {
+  const at = sub.at === null ? t : resolveAt(sub.at, times);
+  const endMs = at - sub.offsetMs;
+  return { at, startMs: endMs - sub.rangeMs, endMs };
+}
+
+type Subquery = Extract<Expr, { kind: 'subquery' }>;
 
 /** The number of timestamps of a grid, without listing them (a subquery's grid may have millions). */
 export function gridSize(grid: Grid): number {

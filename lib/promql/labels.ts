@@ -12,10 +12,12 @@
 // computes the operator exactly. The root's state tells the router whether to add the label to the
 // collector's answer. Modifiers (offset, @) are part of the selector or subquery they follow, as in
 // Prometheus, so a wrapper never separates one from its expression.
+import { UnsupportedQueryError } from '../errors.ts';
 import type { AggregateExpr, BinaryExpr, Call, Expr, VectorSelector } from './ast.ts';
 import { promqlFunction } from './function-table.ts';
 import { valueType } from './types.ts';
-import { UnsupportedQueryError } from '../errors.ts';
+
+const METRIC_NAME = '__name__';
 
 export type LabelState = string | null;
 
@@ -40,11 +42,43 @@ export function labelFunctionTouches(call: Call, label: string): boolean {
   });
 }
 
-/** The vector selector absent()/absent_over_time() derives its answer's labels from, if any. */
-export function absentSelector(arg: Expr | undefined): VectorSelector | null {
-  if (arg?.kind === 'vectorSelector') return arg;
-  if (arg?.kind === 'matrixSelector') return arg.selector;
-  return null;
+/** An expression without the parentheses around it (Prometheus unwraps them before evaluating). */
+export function unwrapParens(node: Expr): Expr {
+  let current = node;
+  while (current.kind === 'paren') current = current.expr;
+  return current;
+}
+
+/**
+ * The labels absent()/absent_over_time() give their answer, from the equality matchers of a selector
+ * argument as Prometheus 2.42 derives them (createLabelsForAbsentFunction, which sees the argument
+ * without its parentheses): the first `=` matcher of a label sets it, any later matcher of that label
+ * removes it; `__name__` and empty values never count. Every layer reads absent()'s labels here.
+ */
+export function absentLabels(arg: Expr | undefined): Map<string, string> {
+  const unwrapped = arg === undefined ? null : unwrapParens(arg);
+  const selector = unwrapped?.kind === 'vectorSelector' ? unwrapped : unwrapped?.kind === 'matrixSelector' ? unwrapped.selector : null;
+  const values = new Map<string, string>();
+  const set = new Set<string>();
+  for (const m of selector?.matchers ?? []) {
+    if (m.name === METRIC_NAME) continue;
+    if (m.op === '=' && !set.has(m.name)) {
+      values.set(m.name, m.value);
+      set.add(m.name);
+    } else {
+      values.delete(m.name);
+    }
+  }
+  for (const [name, value] of values) if (value === '') values.delete(name);
+  return values;
+}
+
+/**
+ * Whether a vector matching matches series on `label`: unless `on(...)` leaves it out or `ignoring(...)`
+ * names it. Every layer reads the matching clause here.
+ */
+export function matchesOnLabel(matching: BinaryExpr['matching'], label: string): boolean {
+  return matching.on ? matching.labels.includes(label) : !matching.labels.includes(label);
 }
 
 export class LabelAnalysis {
@@ -75,7 +109,7 @@ export class LabelAnalysis {
     // A loop, not map: nested calls recurse through here (see MAX_DEPTH).
     const states: LabelState[] = [];
     for (const arg of args) states.push(this.state(arg));
-    if (name === 'absent' || name === 'absent_over_time') return this.absentLabel(args[0]);
+    if (name === 'absent' || name === 'absent_over_time') return absentLabels(args[0]).get(this.label) ?? null;
     if (name === 'label_replace' || name === 'label_join') {
       if (labelFunctionTouches(node, this.label)) {
         this.makeExact(args[0], states[0] ?? null);
@@ -87,27 +121,6 @@ export class LabelAnalysis {
     // A function the table does not know (a newer collector's): its first argument, as most keep.
     const index = f === undefined ? 0 : f.seriesArgument;
     return index < 0 ? null : states[index] ?? null;
-  }
-
-  /**
-   * absent() labels its answer from the equality matchers of a selector argument, in Prometheus's own
-   * way: the first `=` matcher of a label sets it, any later matcher of that label removes it.
-   */
-  private absentLabel(arg: Expr | undefined): LabelState {
-    const selector = absentSelector(arg);
-    if (selector === null) return null;
-    let value: string | null = null;
-    let set = false;
-    for (const m of selector.matchers) {
-      if (m.name !== this.label) continue;
-      if (m.op === '=' && !set) {
-        value = m.value;
-        set = true;
-      } else {
-        value = null;
-      }
-    }
-    return value === '' ? null : value;
   }
 
   private aggregate(node: AggregateExpr): LabelState {
@@ -133,10 +146,8 @@ export class LabelAnalysis {
     if (valueType(lhs) === 'scalar') return right;
     if (valueType(rhs) === 'scalar') return left;
 
-    const matchLabels = matching.labels.includes(this.label);
     const includeLabels = matching.include.includes(this.label);
-    // Series are matched on the shard label unless `on(...)` leaves it out or `ignoring(...)` names it.
-    const matchesOnShardLabel = matching.on ? matchLabels : !matchLabels;
+    const matchesOnShardLabel = matchesOnLabel(matching, this.label);
     // `or` and fill() mix series of both sides into one answer.
     const mixesSides = op === 'or' || matching.fillLeft !== null || matching.fillRight !== null;
     if (left !== right && (matchesOnShardLabel || mixesSides)) {

@@ -1,8 +1,9 @@
 // Routing plan for one PromQL query: which shards its selectors touch, and the query (and label
 // fix-up) to send to a given shard.
-import { vectorSelectors, type Expr, type Query, type VectorSelector } from './ast.ts';
+import { UnsupportedQueryError } from '../errors.ts';
+import { descendants, vectorSelectors, type Expr, type Query, type VectorSelector } from './ast.ts';
 import { checkQuery, emptySelector } from './check.ts';
-import type { Major } from './function-table.ts';
+import { promqlFunction, type Major } from './function-table.ts';
 import { LabelAnalysis, type LabelState } from './labels.ts';
 import { parseQuery } from './parse.ts';
 import { rewriteQuery } from './rewrite.ts';
@@ -57,9 +58,18 @@ export class QueryPlan {
     return this.routes.get(selector) ?? [];
   }
 
-  /** Checks the query as a Prometheus of that major would (once per plan); throws PromQLSyntaxError. */
+  /**
+   * Checks the query as a Prometheus of that major would (once per plan), for a query the router
+   * evaluates itself: first a function no major has (a newer collector's: UnsupportedQueryError, a
+   * 422 naming it, whatever the version), then PromQLSyntaxError with that major's verdict.
+   */
   checkFor(major: Major): void {
     if (this.checkedFor.has(major)) return;
+    for (const node of descendants(this.root)) {
+      if (node.kind === 'call' && promqlFunction(node.name) === undefined) {
+        throw new UnsupportedQueryError(`unknown function ${JSON.stringify(node.name)}: the router cannot evaluate it across shards`);
+      }
+    }
     checkQuery(this.query, { major });
     this.checkedFor.add(major);
   }

@@ -85,6 +85,11 @@ describe.concurrent('constructs across shards', () => {
     'count(demo_num_cpus) or vector(0)',
     'sum(demo_num_cpus) / count(demo_num_cpus)',
     'demo_num_cpus unless on(instance) demo_num_cpus{cluster="a"}',
+    // and/unless whose right side only sends its match signatures (pushDownLabelSetsOnly).
+    'demo_memory_usage_bytes and on(instance) demo_num_cpus{cluster=~"a|b"}',
+    'sum by (instance) (demo_memory_usage_bytes) unless ignoring(cluster, job) demo_num_cpus',
+    'rate(demo_cpu_usage_seconds_total[5m]) and on(instance, mode) rate(demo_cpu_usage_seconds_total{cluster="b"}[5m]) > 0.01',
+    'sum by (type) (demo_memory_usage_bytes) and on() demo_num_cpus > 3',
     '-sum(demo_num_cpus)',
     'timestamp(sum(demo_num_cpus))',
     'vector(time()) - on() group_right sum(demo_num_cpus)',

@@ -69,6 +69,8 @@ describe('label provenance edge cases', () => {
     'count_values("cluster", demo_num_cpus{cluster="b"})',
     'count_values by (cluster) ("value", demo_num_cpus{cluster="b"})',
     'absent_over_time(nonexistent{cluster="b", job="x"}[5m])',
+    // Prometheus derives absent()'s labels from the selector inside the parentheses.
+    'absent((nonexistent{cluster="b", job="x"}))',
     'sum without (instance) (rate(demo_cpu_usage_seconds_total{cluster="c"}[5m]))',
     'topk(2, demo_memory_usage_bytes{cluster="a"})',
     'max_over_time(sum by (cluster, mode) (rate(demo_cpu_usage_seconds_total{cluster="b"}[5m]))[30m:1m])',

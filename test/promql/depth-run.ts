@@ -1,6 +1,6 @@
 // Run by depth.test.ts in a fresh `node` process with a reduced stack: every stage of the router on
 // queries nested as deep as the parser allows, in each shape. Exits non-zero on the first failure.
-import { compileQuery } from '../../lib/engine/compile.ts';
+import { compileQuery, ENGINE_MAJOR } from '../../lib/engine/compile.ts';
 import { SampleBudget } from '../../lib/engine/budget.ts';
 import { buildOperator } from '../../lib/engine/execution/build.ts';
 import { collectInstant } from '../../lib/engine/execution/run.ts';
@@ -40,6 +40,7 @@ for (const [name, shape] of Object.entries(SHAPES)) {
   planQuery(routed, 'cluster', SHARDS).forShard('a');
   // Across shards: sums of every shard, combined by the router.
   const across = planQuery(deepest(shape, 'sum(up)'), 'cluster', SHARDS);
+  across.checkFor(ENGINE_MAJOR);
   const { expr } = compileQuery(across, SHARDS);
   const times = { start: 0, end: 0, defaultSubqueryStepMs: 60_000 };
   const ctx = { batchSteps: 1, times, yieldPoint: async () => {}, budget: new SampleBudget(Infinity) };

@@ -2,7 +2,7 @@
 // shard map), and `exercise`, which does with a query everything the router does with it.
 import fc from 'fast-check';
 import { afterAll, it } from 'vitest';
-import { compileQuery, type CompiledQuery } from '../../lib/engine/compile.ts';
+import { compileQuery, ENGINE_MAJOR, type CompiledQuery } from '../../lib/engine/compile.ts';
 import type { Leaf } from '../../lib/engine/expr.ts';
 import { EvaluationError, UnsupportedQueryError } from '../../lib/errors.ts';
 import { PromQLSyntaxError } from '../../lib/promql/parse.ts';
@@ -146,7 +146,12 @@ export function exercise(c: Case): Outcome {
         const r = attempt(`forShard(${JSON.stringify(shard)})`, () => plan.forShard(shard));
         if (r !== undefined) rewrites.push({ plan, shard, query: r.query, leaf: null });
       }
-      for (const pushDown of [true, false]) {
+      // As the API layer does: the parser layer's verdict for the engine's major, then the compiler.
+      const checked = attempt(`checkFor(${ENGINE_MAJOR})`, () => {
+        plan.checkFor(ENGINE_MAJOR);
+        return true;
+      }) ?? false;
+      for (const pushDown of checked ? [true, false] : []) {
         const result = attempt(`compileQuery(pushDown=${pushDown})`, () => compileQuery(plan, c.shards, { pushDown }));
         if (result === undefined) continue;
         compiled.push(result);

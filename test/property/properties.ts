@@ -12,7 +12,7 @@ import {
 } from './oracle.ts';
 
 // --- Property 1: the router never crashes on a query. planQuery, forShard (for every shard),
-// compileQuery (with and without push-down) and every leaf's forShard either succeed or throw one of
+// checkFor(2) and, for a query it passes, compileQuery (with and without push-down) and every leaf's forShard either succeed or throw one of
 // the documented errors (PromQLSyntaxError, UnsupportedQueryError, EvaluationError), never a
 // TypeError, RangeError, StringLiteralError, ApiError or anything else; a syntax error's position lies
 // in the query; each case finishes within its time budget (a hang is caught by the watchdog).
@@ -38,7 +38,7 @@ export function neverCrashes(c: Case): void {
 // decodes it, every regex compiling as Go's regexp, no selector whose matchers all match "" — "vector
 // selector must contain at least one non-empty matcher"), every rewrite is valid by the same judge.
 // (stays-valid-promtool.test.ts repeats this with the real Prometheus 2.42 parser as the judge, and
-// also holds compileQuery, which checks the query for the shards' major, to 2.42's verdicts.)
+// also holds checkFor(2), run before compileQuery as the API runs it, to 2.42's verdicts.)
 
 const where = (r: Rewrite) => (r.leaf === null ? `forShard(${JSON.stringify(r.shard)})` : `leaf ${JSON.stringify(r.plan.text)} for ${JSON.stringify(r.shard)}`);
 
@@ -59,7 +59,7 @@ export function staysValid(c: Case): void {
       throw new Error(`${where(r)} sends a query that does not parse: ${JSON.stringify(r.query)}: ${describeError(err)}`);
     }
   }
-  // compileQuery judges the query as Prometheus 2.42 (the shards' major) does, which the judge here,
+  // checkFor(2) judges the query as Prometheus 2.42 (the shards' major) does, which the judge here,
   // a 3.x grammar, cannot tell: stays-valid-promtool.test.ts holds its syntax errors to 2.42's.
   if (originalProblems.length > 0) return;
   for (const r of all) {

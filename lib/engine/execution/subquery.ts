@@ -4,7 +4,7 @@
 import type { Expr } from '../expr.ts';
 import { keepsMetricName, rangeArgumentIndex } from '../../promql/function-table.ts';
 import { RANGE_FUNCTIONS, type ScalarArgs } from '../kernels/range.ts';
-import { resolveAt, type QueryTimes } from '../grid.ts';
+import { subqueryWindow, type QueryTimes } from '../grid.ts';
 import { dropMetricName } from '../labels.ts';
 import type { Point } from '../types.ts';
 import { EvaluationError } from '../../errors.ts';
@@ -42,9 +42,7 @@ export class SubqueryOperator implements MatrixOperator {
     if (times === null) return null;
     const { sub } = this;
     return times.map((t): RangeStep => {
-      const at = sub.at === null ? t : resolveAt(sub.at, this.queryTimes);
-      const end = at - sub.offsetMs;
-      const lowest = end - sub.rangeMs;
+      const { at, startMs: lowest, endMs: end } = subqueryWindow(sub, t, this.queryTimes);
       const windows: { id: number; points: Point[] }[] = [];
       for (let id = 0; id < points.length; id++) {
         const series = points[id]!;
