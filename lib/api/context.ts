@@ -4,6 +4,7 @@ import type { AnswerBytes } from '../collectors/answer-bytes.ts';
 import { notAnAnswer } from '../collectors/checked-body.ts';
 import { callShard, readEnvelope, readQueryAnswer, type CollectorCall } from '../collectors/client.ts';
 import type { Remote } from '../engine/remote.ts';
+import type { StatsSum } from '../merge/stats.ts';
 import type { CollectorAnswer } from '../collectors/http.ts';
 import { inBatchesPer } from '../collectors/batches.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
@@ -50,14 +51,20 @@ function tooLarge(ctx: RequestContext): ApiError {
   return new ApiError('execution', `the answer is larger than ${ctx.limits.maxResponseBytes} bytes: narrow the time range, raise the step or select fewer series`);
 }
 
-/** The engine's way to the shards for this request: its deadline, trace and limits. */
-export function remoteFor(ctx: RequestContext): Remote {
+/**
+ * The engine's way to the shards for this request: its deadline, trace and limits. Where the caller
+ * asked for statistics (`stats=`), every collector is asked with the same value and its statistics
+ * go into `stats`.
+ */
+export function remoteFor(ctx: RequestContext, stats: StatsSum | null = null): Remote {
   const { shardLabel } = ctx.map;
+  const statsParam = ctx.params.get('stats') ?? '';
   return {
     shardLabel,
     async query(shard, query, grid) {
       const instant = grid.start === grid.end;
       const params = new URLSearchParams({ query });
+      if (stats !== null && statsParam !== '') params.set('stats', statsParam);
       if (instant) {
         params.set('time', seconds(grid.start));
       } else {
@@ -69,6 +76,10 @@ export function remoteFor(ctx: RequestContext): Remote {
       const response = await askShard(ctx, { shard, path, params, method: 'POST' });
       const answer = await readQueryAnswer(shardNamed(ctx, shard), response, shardLabel, ctx.answerBytes);
       ctx.trace.addBytes(shard, answer.body.byteLength);
+      if (stats !== null) {
+        const span = answer.answer.stats;
+        stats.add(span === null ? undefined : JSON.parse(answer.body.toString('utf8', span.from, span.to)));
+      }
       return answer;
     },
   };

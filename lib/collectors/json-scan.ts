@@ -37,6 +37,8 @@ export interface ScannedAnswer {
   readonly result: Span | null;
   /** How many elements the result has where it is a list (-1 where it is not). */
   readonly elements: number;
+  /** The `data.stats` value, where the collector was asked for statistics (`stats=`). */
+  readonly stats: Span | null;
   /** Vectors and matrices: their series in order. */
   readonly series: readonly ScannedSeries[];
   readonly warnings: readonly string[];
@@ -68,6 +70,7 @@ class Scanner {
   private resultType: string | null = null;
   private result: Span | null = null;
   private elements = -1;
+  private stats: Span | null = null;
   private readonly series: ScannedSeries[] = [];
   private warnings: string[] = [];
   private infos: string[] = [];
@@ -91,7 +94,7 @@ class Scanner {
     this.space();
     if (this.i !== this.b.length) this.fail('data after the JSON value');
     return {
-      status: this.status, resultType: this.resultType, result: this.result, elements: this.elements, series: this.series,
+      status: this.status, resultType: this.resultType, result: this.result, elements: this.elements, stats: this.stats, series: this.series,
       warnings: this.warnings, infos: this.infos, errorType: this.errorType, error: this.error,
     };
   }
@@ -102,6 +105,7 @@ class Scanner {
     this.object((key) => {
       if (key === 'resultType') this.resultType = this.stringValue();
       else if (key === 'result') this.resultValue();
+      else if (key === 'stats') this.statsValue();
       else this.skipValue();
     });
   }
@@ -129,6 +133,13 @@ class Scanner {
       this.skipValue();
     }
     this.result = { from, to: this.i };
+  }
+
+  private statsValue(): void {
+    this.space();
+    const from = this.i;
+    this.skipValue();
+    this.stats = { from, to: this.i };
   }
 
   /** An element of the result: a series object for vectors and matrices, a number or string for scalars. */

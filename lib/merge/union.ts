@@ -6,6 +6,7 @@ import type { QueryAnswer } from '../collectors/client.ts';
 import type { ScannedSeries } from '../collectors/json-scan.ts';
 import { EvaluationError } from '../engine/types.ts';
 import { shardLabelPairs, withShardLabel } from './shard-label.ts';
+import type { QueryStats } from './stats.ts';
 
 export interface UnionPart {
   readonly answer: QueryAnswer;
@@ -19,7 +20,7 @@ export interface UnionPart {
  * replaced, or a part whose series get no label), two series of one label set are Prometheus's
  * "same labelset" error at a step both have a sample.
  */
-export function unionAnswer(parts: readonly UnionPart[], shardLabel: string, resultType: 'vector' | 'matrix', warnings: readonly string[]): Buffer[] {
+export function unionAnswer(parts: readonly UnionPart[], shardLabel: string, resultType: 'vector' | 'matrix', warnings: readonly string[], stats?: QueryStats): Buffer[] {
   checkDistinct(parts, shardLabel, resultType);
   const out: Buffer[] = [Buffer.from(`{"status":"success","data":{"resultType":${JSON.stringify(resultType)},"result":[`)];
   let first = true;
@@ -44,7 +45,7 @@ export function unionAnswer(parts: readonly UnionPart[], shardLabel: string, res
     }
     out.push(body.subarray(from, answer.result!.to - 1));
   }
-  out.push(Buffer.from(warnings.length > 0 ? `]},"warnings":${JSON.stringify(warnings)}}` : ']}}'));
+  out.push(Buffer.from(`]${stats === undefined ? '' : `,"stats":${JSON.stringify(stats)}`}}${warnings.length > 0 ? `,"warnings":${JSON.stringify(warnings)}` : ''}}`));
   return out;
 }
 
