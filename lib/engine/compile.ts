@@ -10,7 +10,7 @@ import {
 import { promqlFunction, type Major } from '../promql/functions.ts';
 import { absentSelector, labelFunctionTouches, stringArgument, UnsupportedQueryError } from '../promql/labels.ts';
 import { planQuery, type QueryPlan } from '../promql/plan.ts';
-import { quote } from '../promql/strings.ts';
+import { labelNameText } from '../promql/strings.ts';
 import { valueType } from '../promql/types.ts';
 import { evaluatesFunction } from './execution/functions.ts';
 import type { AggregateOp, At, Expr, Grouping, Leaf, Matching } from './expr.ts';
@@ -358,7 +358,7 @@ const CONSTANT: Info = { shards: new Set(), constant: true, separable: false, ke
 /** ` by (a, b)`, ` without (c)`, or nothing: the grouping clause as PromQL text. */
 export function groupingText(grouping: Grouping): string {
   if (!grouping.without && grouping.labels.length === 0) return '';
-  const names = grouping.labels.map((l) => (/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(l) ? l : quote(l)));
+  const names = grouping.labels.map(labelNameText);
   return ` ${grouping.without ? 'without' : 'by'} (${names.join(', ')})`;
 }
 
