@@ -4,12 +4,12 @@ import type { AnswerBytes } from '../collectors/answer-bytes.ts';
 import { notAnAnswer } from '../collectors/checked-body.ts';
 import { callShard, readEnvelope, readQueryAnswer, type CollectorCall } from '../collectors/client.ts';
 import type { Remote } from '../engine/remote.ts';
-import type { StatsSum } from '../merge/stats.ts';
 import type { CollectorAnswer } from '../collectors/http.ts';
 import { inBatchesPer } from '../collectors/batches.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
 import { ApiError, rawJsonResponse, successEnvelope } from './envelope.ts';
 import type { Limits } from './limits.ts';
+import type { StatsSum } from './query-stats.ts';
 import type { RequestTrace } from './trace.ts';
 
 /** What every endpoint handler gets: the shard map in force, the merged parameters, the deadline. */

@@ -7,7 +7,6 @@ import type { ScannedSeries } from '../collectors/json-scan.ts';
 import { EvaluationError } from '../engine/types.ts';
 import type { LabelSet } from './labelsets.ts';
 import { withShardLabel } from './shard-label.ts';
-import type { QueryStats } from './stats.ts';
 
 export interface UnionPart {
   readonly answer: QueryAnswer;
@@ -19,9 +18,10 @@ export interface UnionPart {
  * The success envelope with every part's series, in part order. Where a series carries labels the
  * shard label rule translates (its own shard label), the rule of every path applies (withShardLabel);
  * where label sets can meet (such series, or a part whose series get no label), two series of one
- * label set are Prometheus's "same labelset" error at a step both have a sample.
+ * label set are Prometheus's "same labelset" error at a step both have a sample. `stats`: the answer's
+ * `data.stats` where the caller asked for statistics (lib/api/query-stats.ts).
  */
-export function unionAnswer(parts: readonly UnionPart[], shardLabel: string, resultType: 'vector' | 'matrix', warnings: readonly string[], stats?: QueryStats): Buffer[] {
+export function unionAnswer(parts: readonly UnionPart[], shardLabel: string, resultType: 'vector' | 'matrix', warnings: readonly string[], stats?: unknown): Buffer[] {
   checkDistinct(parts, shardLabel, resultType);
   const out: Buffer[] = [Buffer.from(`{"status":"success","data":{"resultType":${JSON.stringify(resultType)},"result":[`)];
   let first = true;

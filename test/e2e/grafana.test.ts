@@ -5,32 +5,17 @@
 //    through one shard and across shards, for every dashboard expression;
 //  - the query inspector's timing: a Server-Timing header with the router's and each shard's time;
 //  - `stats=all`: collectors' statistics passed through one shard, combined across shards.
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { diffAnswers, type ApiAnswer } from './compare.ts';
 import { loadDashboardExprs } from './harness/corpus.ts';
 import { EVAL_TIME } from './harness/generate.ts';
-import { startCluster, writeShardMap, type Cluster } from './harness/prometheus.ts';
 import { parseLabelValues, substituteVariables } from './harness/variables.ts';
 import { injectMatcher, setMatcher } from './inject.ts';
-import { callApi, startRouter, type RunningRouter } from './router.ts';
-import { SHARDS } from './session.ts';
+import { callApi } from './router.ts';
+import { SHARDS, useSession } from './session.ts';
 
-let cluster: Cluster;
-let router: RunningRouter;
-
-beforeAll(async () => {
-  // Per-step statistics are a feature flag in Prometheus 2.x: `stats=all` answers them only with it.
-  cluster = await startCluster({ shards: SHARDS, extraArgs: ['--enable-feature=promql-per-step-stats'] });
-  const mapFile = path.join(cluster.dataDir, 'shards.json');
-  await writeShardMap(mapFile, cluster.shards);
-  router = await startRouter(mapFile);
-});
-
-afterAll(async () => {
-  await router?.stop();
-  await cluster?.stop();
-});
+// Per-step statistics are a feature flag in Prometheus 2.x: `stats=all` answers them only with it.
+const session = useSession(() => ({ shards: SHARDS, extraArgs: ['--enable-feature=promql-per-step-stats'] }));
 
 // --- incremental querying -----------------------------------------------------------------------------
 
@@ -78,12 +63,12 @@ afterAll(() => {
  * `@ start()` would not: its answer depends on the range by definition).
  */
 async function expectIncrementalAgrees(query: string): Promise<void> {
-  const oracle = await overlapDifference(cluster.globalUrl, query);
+  const oracle = await overlapDifference(session.cluster.globalUrl, query);
   if (oracle.difference !== null) {
     tally.oracleInconsistent.push(query);
     return;
   }
-  const answer = await overlapDifference(router.url, query);
+  const answer = await overlapDifference(session.router.url, query);
   expect(answer.difference, query).toBeNull();
   expect(answer.series, query).toBe(oracle.series);
   tally.checked++;
@@ -123,7 +108,7 @@ describe('Server-Timing', () => {
     ['across shards', 'sum by (cluster) (rate(demo_cpu_usage_seconds_total[5m]))', ['a', 'b', 'c']],
     ['a union across shards', 'demo_num_cpus{cluster=~"a|c"}', ['a', 'c']],
   ])('%s: the router and every shard asked', async (_what, query, shards) => {
-    const response = await fetch(`${router.url}/api/v1/query?${new URLSearchParams({ query, time: String(EVAL_TIME) })}`);
+    const response = await fetch(`${session.router.url}/api/v1/query?${new URLSearchParams({ query, time: String(EVAL_TIME) })}`);
     expect(response.status).toBe(200);
     const timing = parseServerTiming(response.headers.get('server-timing'));
     expect([...timing.keys()]).toEqual(['router', ...shards.map((s) => `shard-${s}`)]);
@@ -132,7 +117,7 @@ describe('Server-Timing', () => {
   });
 
   it('is on errors too', async () => {
-    const response = await fetch(`${router.url}/api/v1/query?${new URLSearchParams({ query: 'sum(', time: String(EVAL_TIME) })}`);
+    const response = await fetch(`${session.router.url}/api/v1/query?${new URLSearchParams({ query: 'sum(', time: String(EVAL_TIME) })}`);
     expect(response.status).toBe(400);
     expect([...parseServerTiming(response.headers.get('server-timing')).keys()]).toEqual(['router']);
     await response.body?.cancel();
@@ -162,8 +147,8 @@ describe('stats=all', () => {
 
   it('one shard: the collector\'s statistics, as it sent them', async () => {
     const query = 'sum(rate(demo_cpu_usage_seconds_total{cluster="b"}[5m]))';
-    const stats = statsOf(await callApi(router.url, '/api/v1/query_range', { query, ...ranged }, 'GET'));
-    const collector = statsOf(await callApi(cluster.shards.b!, '/api/v1/query_range', { query: 'sum(rate(demo_cpu_usage_seconds_total[5m]))', ...ranged }, 'GET'));
+    const stats = statsOf(await callApi(session.router.url, '/api/v1/query_range', { query, ...ranged }, 'GET'));
+    const collector = statsOf(await callApi(session.cluster.shards.b!, '/api/v1/query_range', { query: 'sum(rate(demo_cpu_usage_seconds_total[5m]))', ...ranged }, 'GET'));
     expect(stats.samples).toEqual(collector.samples);
   });
 
@@ -175,8 +160,8 @@ describe('stats=all', () => {
     'sum(demo_memory_usage_bytes) / count(demo_memory_usage_bytes)',
   ])('across shards: samples read as the global Prometheus reads them, %s', async (query) => {
     for (const [path, params] of [['/api/v1/query', instant], ['/api/v1/query_range', ranged]] as const) {
-      const stats = statsOf(await callApi(router.url, path, { query, ...params }, 'POST'));
-      const oracle = statsOf(await callApi(cluster.globalUrl, path, { query, ...params }, 'POST'));
+      const stats = statsOf(await callApi(session.router.url, path, { query, ...params }, 'POST'));
+      const oracle = statsOf(await callApi(session.cluster.globalUrl, path, { query, ...params }, 'POST'));
       expect(stats.samples.totalQueryableSamples, `${path} ${query}`).toBe(oracle.samples.totalQueryableSamples);
       expect(stats.samples.totalQueryableSamplesPerStep, `${path} ${query}`).toEqual(oracle.samples.totalQueryableSamplesPerStep);
       expect(stats.samples.peakSamples).toBeGreaterThan(0);
@@ -185,7 +170,7 @@ describe('stats=all', () => {
   });
 
   it('without stats, no statistics (as Prometheus)', async () => {
-    const answer = await callApi(router.url, '/api/v1/query', { query: 'sum(demo_num_cpus)', time: String(EVAL_TIME) }, 'POST');
+    const answer = await callApi(session.router.url, '/api/v1/query', { query: 'sum(demo_num_cpus)', time: String(EVAL_TIME) }, 'POST');
     expect(answer.body.status).toBe('success');
     expect(answer.body.data).not.toHaveProperty('stats');
   });

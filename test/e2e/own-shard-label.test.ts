@@ -9,15 +9,15 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compareLabelSets, sortedLabels } from '../../lib/merge/labelsets.ts';
 import { diffAnswers, type ApiAnswer } from './compare.ts';
 import { DEMO_INSTANCES, demoSeries } from './harness/demo-metrics.ts';
 import { openMetricsChunks, RANGE, RANGE_UNALIGNED, SHARD_LABEL, type DatasetStats } from './harness/generate.ts';
-import { prepareBlocks, startCluster, writeShardMap, type Cluster } from './harness/prometheus.ts';
+import { prepareBlocks } from './harness/prometheus.ts';
 import type { Series } from './harness/series.ts';
-import { callApi, startRouter, type RunningRouter } from './router.ts';
-import { expectSameAsOracle, type Judge } from './session.ts';
+import { callApi } from './router.ts';
+import { expectSameAsOracle, useSession, type Judge } from './session.ts';
 
 const SHARDS = ['a', 'b', 'c'];
 const SEED = 7;
@@ -56,19 +56,7 @@ async function prepare() {
   });
 }
 
-const session = {} as { cluster: Cluster; router: RunningRouter };
-
-beforeAll(async () => {
-  session.cluster = await startCluster({ shards: SHARDS, data: await prepare() });
-  const mapFile = path.join(session.cluster.dataDir, 'shards.json');
-  await writeShardMap(mapFile, session.cluster.shards);
-  session.router = await startRouter(mapFile);
-});
-
-afterAll(async () => {
-  await session.router?.stop();
-  await session.cluster?.stop();
-});
+const session = useSession(async () => ({ shards: SHARDS, data: await prepare() }));
 
 /** The oracle must answer (a query it refuses would make the comparison empty), then the router alike. */
 const answered: Judge = (answer, oracle, ordered, what) => {

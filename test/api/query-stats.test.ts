@@ -1,7 +1,7 @@
-// The combination of collectors' query statistics across shards (the rules in lib/merge/stats.ts);
+// The combination of collectors' query statistics across shards (the rules in lib/api/query-stats.ts);
 // the sums against a real global Prometheus are in test/e2e/grafana.test.ts.
 import { describe, expect, it } from 'vitest';
-import { StatsSum } from '../../lib/merge/stats.ts';
+import { StatsSum } from '../../lib/api/query-stats.ts';
 
 const timings = (t: number) => ({
   evalTotalTime: t, resultSortTime: 0, queryPreparationTime: t / 4, innerEvalTime: t / 2, execQueueTime: 0, execTotalTime: t,
