@@ -9,6 +9,7 @@ import { fanOut, partialWarnings } from '../collectors/failures.ts';
 import { rawJsonResponse, successEnvelope } from './envelope.ts';
 import { ApiError } from '../errors.ts';
 import type { Limits } from './limits.ts';
+import type { StatsSum } from './query-stats.ts';
 import type { RequestTrace } from './trace.ts';
 
 /** What every endpoint handler gets: the shard map in force, the merged parameters, the deadline. */
@@ -50,14 +51,20 @@ function tooLarge(ctx: RequestContext): ApiError {
   return new ApiError('execution', `the answer is larger than ${ctx.limits.maxResponseBytes} bytes: narrow the time range, raise the step or select fewer series`);
 }
 
-/** The engine's way to the shards for this request: its deadline, trace and limits. */
-export function remoteFor(ctx: RequestContext): Remote {
+/**
+ * The engine's way to the shards for this request: its deadline, trace and limits. Where the caller
+ * asked for statistics (`stats=`), every collector is asked with the same value and its statistics
+ * go into `stats`.
+ */
+export function remoteFor(ctx: RequestContext, stats: StatsSum | null = null): Remote {
   const { shardLabel } = ctx.map;
+  const statsParam = ctx.params.get('stats') ?? '';
   return {
     shardLabel,
     async query(shard, query, grid) {
       const instant = grid.start === grid.end;
       const params = new URLSearchParams({ query });
+      if (stats !== null && statsParam !== '') params.set('stats', statsParam);
       if (instant) {
         params.set('time', seconds(grid.start));
       } else {
@@ -69,6 +76,10 @@ export function remoteFor(ctx: RequestContext): Remote {
       const response = await askShard(ctx, { shard, path, params, method: 'POST' });
       const answer = await readQueryAnswer(shardNamed(ctx, shard), response, shardLabel, ctx.answerBytes);
       ctx.trace.addBytes(shard, answer.body.byteLength);
+      if (stats !== null) {
+        const span = answer.answer.stats;
+        stats.add(span === null ? undefined : JSON.parse(answer.body.toString('utf8', span.from, span.to)));
+      }
       return answer;
     },
   };

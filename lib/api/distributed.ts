@@ -13,6 +13,7 @@ import { PromQLSyntaxError } from '../promql/parse.ts';
 import type { QueryPlan } from '../promql/plan.ts';
 import { valueType } from '../promql/types.ts';
 import { remoteFor, respond, respondPieces, type RequestContext } from './context.ts';
+import { StatsSum } from './query-stats.ts';
 import { checkFanOut } from './limits.ts';
 import type { ErrorPrefix } from './plans.ts';
 import { parseTimeParam, type RangeParams } from './time.ts';
@@ -47,7 +48,9 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
     // (`max_over_time(sum(up)[1d:1ms])`: 86.4 million), as Prometheus refuses them.
     const budget = new SampleBudget(ctx.limits.maxSamples);
     budget.charge(subquerySteps(expr, grid, times));
-    const remote = remoteFor(ctx);
+    // Prometheus answers statistics for any non-empty `stats` (`all` adds the per-step counts).
+    const stats = (ctx.params.get('stats') ?? '') !== '' ? new StatsSum() : null;
+    const remote = remoteFor(ctx, stats);
     const fetched = await fetchLeaves(remote, leaves, leafGrids(expr, grid, times), {
       partial: !ctx.strict, shardConcurrency: ctx.shardConcurrency, maxRequestsPerShard: ctx.limits.maxRequestsPerShard,
     });
@@ -56,7 +59,9 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
     const answers = expr.kind === 'leaf' ? fetched.leaves.get(expr.leaf.id) ?? [] : [];
     if (expr.kind === 'leaf' && answers.every((a) => a.answers.length === 1)) {
       const parts = answers.map((a) => ({ answer: a.answers[0]!, addLabel: a.addLabel }));
-      return respondPieces(ctx, unionAnswer(parts, remote.shardLabel, range !== null || rootType === 'matrix' ? 'matrix' : 'vector', fetched.warnings));
+      const resultType = range !== null || rootType === 'matrix' ? 'matrix' : 'vector';
+      // The router holds no samples of a union: its bytes are passed on.
+      return respondPieces(ctx, unionAnswer(parts, remote.shardLabel, resultType, fetched.warnings, stats?.result(grid, 0)));
     }
 
     const yieldPoint = timeSlicer();
@@ -66,7 +71,8 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
       ctx: { batchSteps: BATCH_STEPS, times, yieldPoint, budget },
     });
     const answer = range !== null ? await collectRange(root, gridTimes(grid), yieldPoint, budget) : await collectInstant(root, grid.start);
-    return respond(ctx, answerData(answer), fetched.warnings);
+    const data = answerData(answer);
+    return respond(ctx, stats === null ? data : { ...data, stats: stats.result(grid, budget.held) }, fetched.warnings);
   } catch (err) {
     if (err instanceof EvaluationError) throw new ApiError(err.errorType, err.message);
     if (err instanceof PromQLSyntaxError) throw new ApiError('bad_data', `${prefix}${err.message}`);

@@ -1,8 +1,10 @@
 // /api/v1/labels and /api/v1/label/<name>/values: unions over the shards the match[] selectors touch
 // (all shards without match[]). The shard label itself is the router's: its values are the names of
-// the shards that have matching series, which is what Grafana's `label_values(cluster)` asks for.
+// the shards that have matching series, which is what Grafana's `label_values(cluster)` asks for. A
+// collector's own shard label is `original_<label>` (the rule in lib/shard-label/edit.ts).
 import { quoteGo } from '../engine/go/format.ts';
 import { compareStrings } from '../labelsets.ts';
+import { collectorLabelName, originalLabel } from '../shards/shard-label-names.ts';
 import { StringListSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
 import { ApiError } from '../errors.ts';
@@ -11,8 +13,15 @@ import { selectorCalls } from './plans.ts';
 
 export async function handleLabelNames(ctx: RequestContext): Promise<Response> {
   const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'), StringListSchema);
-  const names = new Set(answers.flatMap((a) => a.data));
-  if (answers.some((a) => a.data.length > 0)) names.add(ctx.map.shardLabel);
+  const label = ctx.map.shardLabel;
+  const original = originalLabel(label);
+  const names = new Set<string>();
+  for (const name of answers.flatMap((a) => a.data)) {
+    // The collectors' own shard label is shown as its original; their own original is not shown.
+    if (name === label) names.add(original);
+    else if (name !== original) names.add(name);
+  }
+  if (answers.some((a) => a.data.length > 0)) names.add(label);
   return unionResponse(ctx, names, warnings);
 }
 
@@ -27,7 +36,8 @@ export async function handleLabelValues(ctx: RequestContext, name: string): Prom
     const shards = answers.filter((a) => a.data.length > 0).map((a) => a.shard);
     return unionResponse(ctx, shards, warnings);
   }
-  const path = `/api/v1/label/${encodeURIComponent(name)}/values`;
+  // The shard label's original is the collectors' own shard label (their own original is not shown).
+  const path = `/api/v1/label/${encodeURIComponent(collectorLabelName(name, ctx.map.shardLabel))}/values`;
   const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, path, 'GET'), StringListSchema);
   return unionResponse(ctx, answers.flatMap((a) => a.data), warnings);
 }

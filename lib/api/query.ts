@@ -29,8 +29,9 @@ export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise
     const params = pick(ctx.params, FORWARDED[path]);
     params.set('query', query);
     const answer = await askShard(ctx, { shard, path, params, method: 'POST' });
-    // Checks the answer's head in any case; adds the shard label where the global Prometheus shows it.
-    const editor = new QueryAnswerEditor(addLabel === null ? null : ctx.map.shardLabel, addLabel);
+    // Checks the answer's head; adds the shard label where the global Prometheus shows it, and
+    // translates the labels of the rule (a collector's own shard label) wherever they are.
+    const editor = new QueryAnswerEditor(ctx.map.shardLabel, addLabel);
     return rawJsonResponse(await checkedBody(shard, answer, editor, ctx.trace.stream(shard)));
   };
   // A query that touches no shard (`1+1`, `vector(1)`, `absent(up{cluster="gone"})`) is the same on

@@ -17,6 +17,7 @@ import { readParams } from './params.ts';
 import { handleQuery } from './query.ts';
 import { handleAlerts, handleRules } from './rules.ts';
 import { handleSeries } from './series.ts';
+import { serverTiming } from './server-timing.ts';
 import { RequestTrace } from './trace.ts';
 
 export interface RouterOptions {
@@ -74,6 +75,7 @@ export function createRouter(options: RouterOptions): Router {
   const rate = new RateLimiter(limits.requestsPerSecond);
   return async (request) => {
     const started = Date.now();
+    const startedPrecisely = performance.now();
     const url = new URL(request.url);
     const health = healthCheck(url.pathname);
     if (health !== null) return health === 'ready' ? ready(options) : text(200, 'prome-route is Healthy.\n');
@@ -118,6 +120,7 @@ export function createRouter(options: RouterOptions): Router {
       response = failure(err instanceof ApiError ? err : new ApiError('internal', `internal error: ${(err as Error)?.message ?? String(err)}`));
     }
     const status = response.status;
+    response.headers.set('server-timing', serverTiming(performance.now() - startedPrecisely, trace));
     const logRequest = () => log(requestEntry({
       requestId: request.headers.get('x-request-id') ?? crypto.randomUUID(),
       method: request.method,

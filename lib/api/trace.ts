@@ -12,6 +12,8 @@ export interface ShardVisit {
 
 export class RequestTrace {
   readonly shards = new Map<string, ShardVisit>();
+  /** Per shard, the longest wait for one of its answers' headers, unrounded (the Server-Timing header's). */
+  readonly waitedMs = new Map<string, number>();
   private readonly streams: Promise<void>[] = [];
 
   /** Counts a collector answer streamed through to the caller, whose end comes after the handler's. */
@@ -29,6 +31,7 @@ export class RequestTrace {
   record(shard: string, ms: number, ok: boolean): void {
     const visit = this.visit(shard);
     visit.ms = Math.max(visit.ms, Math.round(ms));
+    this.waitedMs.set(shard, Math.max(this.waitedMs.get(shard) ?? 0, ms));
     visit.requests++;
     if (!ok) visit.errors++;
   }

@@ -4,6 +4,8 @@
 // passed on with edits at those places (the shard label) or decoded straight into typed arrays. A
 // tenth of the CPU of JSON.parse on large answers, and no garbage.
 
+import { translatedLabels } from '../shards/shard-label-names.ts';
+
 export class JsonSyntaxError extends Error {
   constructor(detail: string, readonly position: number) {
     super(`${detail} at byte ${position}`);
@@ -22,8 +24,11 @@ export interface Span {
 export interface ScannedSeries {
   /** The series' label object, braces included. */
   readonly metric: Span;
-  /** The shard label's member inside it (`"cluster":"a"`), where the collector's series has one. */
-  readonly shardLabel: (Span & { readonly value: string }) | null;
+  /**
+   * Whether the label set has a member the shard label rule translates (the shard label, its
+   * `original_` label, the name collectors attach it under: see lib/shard-label/edit.ts).
+   */
+  readonly translated: boolean;
   /** The `value` (vector) or `values` (matrix) member's value; null for series without float samples. */
   readonly samples: Span | null;
   /** Whether the scan found the samples in Prometheus's own compact shape, each pair checked; else the reader must check them. */
@@ -37,6 +42,8 @@ export interface ScannedAnswer {
   readonly result: Span | null;
   /** How many elements the result has where it is a list (-1 where it is not). */
   readonly elements: number;
+  /** The `data.stats` value, where the collector was asked for statistics (`stats=`). */
+  readonly stats: Span | null;
   /** Vectors and matrices: their series in order. */
   readonly series: readonly ScannedSeries[];
   readonly warnings: readonly string[];
@@ -59,7 +66,8 @@ const enum C {
  * object; the meaning (status, result type) is the caller's to judge.
  */
 export function scanAnswer(body: Uint8Array, shardLabel: string): ScannedAnswer {
-  return new Scanner(body, Buffer.from(JSON.stringify(shardLabel))).answer();
+  const keys = translatedLabels(shardLabel).map((k) => Buffer.from(JSON.stringify(k)));
+  return new Scanner(body, keys).answer();
 }
 
 class Scanner {
@@ -68,13 +76,14 @@ class Scanner {
   private resultType: string | null = null;
   private result: Span | null = null;
   private elements = -1;
+  private stats: Span | null = null;
   private readonly series: ScannedSeries[] = [];
   private warnings: string[] = [];
   private infos: string[] = [];
   private errorType: string | null = null;
   private error: string | null = null;
 
-  constructor(private readonly b: Uint8Array, private readonly shardLabelKey: Uint8Array) {}
+  constructor(private readonly b: Uint8Array, private readonly translatedKeys: readonly Uint8Array[]) {}
 
   answer(): ScannedAnswer {
     this.object((key) => {
@@ -91,7 +100,7 @@ class Scanner {
     this.space();
     if (this.i !== this.b.length) this.fail('data after the JSON value');
     return {
-      status: this.status, resultType: this.resultType, result: this.result, elements: this.elements, series: this.series,
+      status: this.status, resultType: this.resultType, result: this.result, elements: this.elements, stats: this.stats, series: this.series,
       warnings: this.warnings, infos: this.infos, errorType: this.errorType, error: this.error,
     };
   }
@@ -102,6 +111,7 @@ class Scanner {
     this.object((key) => {
       if (key === 'resultType') this.resultType = this.stringValue();
       else if (key === 'result') this.resultValue();
+      else if (key === 'stats') this.statsValue();
       else this.skipValue();
     });
   }
@@ -131,12 +141,19 @@ class Scanner {
     this.result = { from, to: this.i };
   }
 
+  private statsValue(): void {
+    this.space();
+    const from = this.i;
+    this.skipValue();
+    this.stats = { from, to: this.i };
+  }
+
   /** An element of the result: a series object for vectors and matrices, a number or string for scalars. */
   private element(): void {
     this.space();
     if (this.b[this.i] !== C.OpenBrace) return this.skipValue();
     let metric: Span | null = null;
-    let shardLabel: ScannedSeries['shardLabel'] = null;
+    let translated = false;
     let samples: Span | null = null;
     let compact = false;
     this.object((key) => {
@@ -144,7 +161,7 @@ class Scanner {
       const from = this.i;
       if (key === 'metric') {
         if (this.b[from] !== C.OpenBrace) throw new AnswerShapeError('"metric" is not an object');
-        shardLabel = this.metric();
+        translated = this.metric();
         metric = { from, to: this.i };
       } else if (key === 'value' || key === 'values') {
         compact = this.skipSamples();
@@ -154,29 +171,27 @@ class Scanner {
       }
     });
     if (metric === null) throw new AnswerShapeError('a series without "metric"');
-    this.series.push({ metric: metric!, shardLabel, samples, compact });
+    this.series.push({ metric: metric!, translated, samples, compact });
   }
 
-  /** A label object; returns the shard label's member if the object has one. */
-  private metric(): ScannedSeries['shardLabel'] {
-    let found: ScannedSeries['shardLabel'] = null;
+  /** A label object; returns whether it has a member the shard label rule translates. */
+  private metric(): boolean {
+    let found = false;
     this.i++; // {
     this.space();
     if (this.b[this.i] === C.CloseBrace) {
       this.i++;
-      return null;
+      return false;
     }
     for (;;) {
       this.space();
       const from = this.i;
       this.skipString();
-      const isShardLabel = this.isShardLabelKey(from, this.i);
+      if (!found) found = this.isTranslatedKey(from, this.i);
       this.colon();
       this.space();
-      const valueFrom = this.i;
-      if (this.b[valueFrom] !== C.Quote) throw new AnswerShapeError('a label value is not a string');
+      if (this.b[this.i] !== C.Quote) throw new AnswerShapeError('a label value is not a string');
       this.skipString();
-      if (isShardLabel) found = { from, to: this.i, value: this.decode(valueFrom, this.i) };
       this.space();
       const c = this.b[this.i++];
       if (c === C.CloseBrace) return found;
@@ -184,11 +199,12 @@ class Scanner {
     }
   }
 
-  /** Whether the string at [from, to) is the shard label's name: written plainly, or with escapes. */
-  private isShardLabelKey(from: number, to: number): boolean {
-    const key = this.shardLabelKey;
-    if (to - from === key.length && this.b.subarray(from, to).every((c, k) => c === key[k])) return true;
-    return this.b.subarray(from, to).includes(C.Backslash) && this.decode(from, to) === JSON.parse(Buffer.from(key).toString());
+  /** Whether the string at [from, to) is a translated label's name: written plainly, or with escapes. */
+  private isTranslatedKey(from: number, to: number): boolean {
+    const escaped = this.b.subarray(from, to).includes(C.Backslash) ? this.decode(from, to) : null;
+    return this.translatedKeys.some((key) => escaped === null
+      ? to - from === key.length && this.b.subarray(from, to).every((c, k) => c === key[k])
+      : escaped === JSON.parse(Buffer.from(key).toString()));
   }
 
   /** Whether the bytes at the cursor are `key`; if so, the cursor moves past them. */

@@ -9,13 +9,18 @@ import { EvaluationError } from '../errors.ts';
  * done, so charges only add up. Prometheus's semantics and words: past the limit, the query fails.
  */
 export class SampleBudget {
-  private held = 0;
+  private heldSamples = 0;
 
   constructor(readonly limit: number) {}
 
+  /** The samples charged so far: as charges only add up, the most the query held at once. */
+  get held(): number {
+    return this.heldSamples;
+  }
+
   charge(samples: number): void {
-    this.held += samples;
-    if (this.held > this.limit) throw new EvaluationError('query processing would load too many samples into memory in query execution');
+    this.heldSamples += samples;
+    if (this.heldSamples > this.limit) throw new EvaluationError('query processing would load too many samples into memory in query execution');
   }
 }
 

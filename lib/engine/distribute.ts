@@ -5,7 +5,7 @@
 import type { AggregateExpr, BinaryExpr, Call, Expr as Node } from '../promql/ast.ts';
 import { promqlFunction } from '../promql/function-table.ts';
 import { labelFunctionTouches, matchesOnLabel, stringArgument, unwrapParens } from '../promql/labels.ts';
-import { quote } from '../promql/strings.ts';
+import { labelNameText } from '../promql/strings.ts';
 import { valueType } from '../promql/types.ts';
 import type { AggregateOp, Grouping } from './expr.ts';
 import type { LogicalNode, Planner, Rewrite } from './logical-plan.ts';
@@ -228,7 +228,7 @@ export function hasFill(node: BinaryExpr): boolean {
 /** ` by (a, b)`, ` without (c)`, or nothing: the grouping clause as PromQL text. */
 export function groupingText(grouping: Grouping): string {
   if (!grouping.without && grouping.labels.length === 0) return '';
-  const names = grouping.labels.map((l) => (/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(l) ? l : quote(l)));
+  const names = grouping.labels.map(labelNameText);
   return ` ${grouping.without ? 'without' : 'by'} (${names.join(', ')})`;
 }
 

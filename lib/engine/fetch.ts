@@ -134,7 +134,7 @@ function checkRequestsPerShard(requests: readonly ShardRequest[], limit: number)
 
 /**
  * A leaf's series placed on the grid it was fetched on: the shards' series in order, each with the
- * shard label added where it belongs (the router's value replacing a collector's own), samples off the
+ * shard label added where it belongs (a collector's own kept as `original_<label>`), samples off the
  * grid left out. A series split over several requests (grids longer than one request takes) is one.
  */
 export function leafSeries(answers: readonly ShardAnswer[], shardLabel: string, grid: Grid, budget: SampleBudget): LeafSeries[] {
@@ -162,7 +162,7 @@ export function leafSeries(answers: readonly ShardAnswer[], shardLabel: string, 
           if (metric[LEAF_LABEL] !== tag) continue; // another leaf's series in a combined answer
           delete metric[LEAF_LABEL];
         }
-        const labels: Labels = labelsFrom(Object.entries(addLabel === null ? metric : withShardLabel(metric, shardLabel, addLabel)));
+        const labels: Labels = labelsFrom(Object.entries(addLabel === null && !s.translated ? metric : withShardLabel(metric, shardLabel, addLabel)));
         const samples = decodeSamples(body, s.samples, stepIndex);
         budget.charge(samples.values.length);
         const key = bySeries === null ? '' : JSON.stringify(labels);

@@ -90,6 +90,8 @@ export interface Grouping extends Span {
   readonly without: boolean;
   /** Label names, unquoted. */
   readonly labels: readonly string[];
+  /** Where each label name is written (as an identifier or a quoted string). */
+  readonly labelSpans: readonly Span[];
 }
 
 export interface AggregateExpr extends Span {
@@ -117,6 +119,9 @@ export interface VectorMatching {
   readonly labels: readonly string[];
   /** The labels of group_left(...)/group_right(...). */
   readonly include: readonly string[];
+  /** Where each of `labels` and `include` is written (as an identifier or a quoted string). */
+  readonly labelSpans: readonly Span[];
+  readonly includeSpans: readonly Span[];
   /** PromQL 3's fill(v), fill_left(v), fill_right(v): the value for a missing side's series. */
   readonly fillLeft: number | null;
   readonly fillRight: number | null;

@@ -362,20 +362,20 @@ class Parser {
     }
     let card: Cardinality = 'one-to-one';
     let on = false;
-    let labels: readonly string[] = [];
-    let include: readonly string[] = [];
+    let labels: Grouping | null = null;
+    let include: Grouping | null = null;
     const t = this.peek();
     if (t.type === 'ON' || t.type === 'IGNORING') {
       this.take();
       on = t.type === 'ON';
-      labels = this.groupingLabels().labels;
+      labels = this.groupingLabels();
       const group = this.peek();
       if (group.type === 'GROUP_LEFT' || group.type === 'GROUP_RIGHT') {
         this.take();
         card = group.type === 'GROUP_LEFT' ? 'many-to-one' : 'one-to-many';
         // Optional labels: `(` opens them; anything else must start the right-hand side.
         const next = this.peek().type;
-        if (next === 'LEFT_PAREN' || !this.startsExpression(next)) include = this.groupingLabels().labels;
+        if (next === 'LEFT_PAREN' || !this.startsExpression(next)) include = this.groupingLabels();
       }
     }
     // checkAST: set operators match many-to-many unless grouped (which it then refuses).
@@ -400,7 +400,13 @@ class Parser {
       }
     }
     if (fill.type === 'FILL' || fill.type === 'FILL_LEFT' || fill.type === 'FILL_RIGHT') this.sensitive();
-    return { bool, matching: { card, on, labels, include, fillLeft, fillRight } };
+    return {
+      bool,
+      matching: {
+        card, on, labels: labels?.labels ?? [], include: include?.labels ?? [], fillLeft, fillRight,
+        labelSpans: labels?.labelSpans ?? [], includeSpans: include?.labelSpans ?? [],
+      },
+    };
   }
 
   /** `(1)`, `(-1)`, `(5m)`: fill()'s value. */
@@ -423,12 +429,15 @@ class Parser {
     if (open.type !== 'LEFT_PAREN') this.unexpected(['grouping opts', '"("']);
     this.take();
     const labels: string[] = [];
+    const labelSpans: Span[] = [];
     if (this.peek().type === 'RIGHT_PAREN') {
       this.take();
-      return { without: false, labels, from: open.from, to: this.end() };
+      return { without: false, labels, labelSpans, from: open.from, to: this.end() };
     }
     for (;;) {
+      const { from, to } = this.peek();
       labels.push(this.groupingLabel());
+      labelSpans.push({ from, to });
       const t = this.peek();
       if (t.type === 'COMMA') {
         this.take();
@@ -439,7 +448,7 @@ class Parser {
       break;
     }
     this.take();
-    return { without: false, labels, from: open.from, to: this.end() };
+    return { without: false, labels, labelSpans, from: open.from, to: this.end() };
   }
 
   private groupingLabel(): string {

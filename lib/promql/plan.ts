@@ -89,7 +89,7 @@ export class QueryPlan {
     const analysis = new LabelAnalysis(this.text, this.shardLabel, (s) => (routed(s) ? shard : null));
     const addLabel = analysis.state(this.root);
     const query = rewriteQuery({
-      text: this.text, label: this.shardLabel, selectors: this.selectors, routed, materialised: analysis.materialised,
+      text: this.text, root: this.root, label: this.shardLabel, selectors: this.selectors, routed, materialised: analysis.materialised,
     });
     return { query, addLabel };
   }

@@ -1,13 +1,16 @@
 // Prints a query for one shard: shard-label matchers removed, nothing else of the text changed
 // (whitespace, comments, quoting, offsets stay as written), except the label_replace wrappers the
-// label analysis asks for. The tree's spans are exact, so the rewrite is a list of edits on the text:
-// no walk of the tree, whatever its depth.
-import type { Expr, Span, VectorSelector } from './ast.ts';
+// label analysis asks for and label names in the collectors' names (the shard label rule: the router's
+// shard label is SHARD_LABEL_ON_COLLECTORS there, `original_<label>` is the collector's `<label>`).
+// The tree's spans are exact, so the rewrite is a list of edits on the text.
+import { descendants, type Expr, type Span, type VectorSelector } from './ast.ts';
 import { hasNonEmptyMatcher } from './matchers.ts';
-import { quote } from './strings.ts';
+import { labelNameText, quote } from './strings.ts';
+import { collectorLabelName, originalLabel, SHARD_LABEL_ON_COLLECTORS } from '../shards/shard-label-names.ts';
 
 export interface RewriteInput {
   readonly text: string;
+  readonly root: Expr;
   readonly label: string;
   readonly selectors: readonly VectorSelector[];
   /** Whether the selector is routed to the shard this query is printed for. */
@@ -26,6 +29,9 @@ export function rewriteQuery(input: RewriteInput): string {
   const { text, label } = input;
   const edits: Edit[] = [];
   for (const selector of input.selectors) selectorEdits(selector, input, edits);
+  // Label names elsewhere (grouping, vector matching, label functions' arguments) only matter where
+  // the query names the shard label or its original: every such name contains the shard label's.
+  if (text.includes(label)) labelNameEdits(input, edits);
   for (const [node, value] of input.materialised) {
     // `and(x)` written without a space: parentheses keep the wrapper from fusing with the keyword
     // (`andlabel_replace`) without touching the query's own whitespace.
@@ -33,7 +39,7 @@ export function rewriteQuery(input: RewriteInput): string {
     const width = node.to - node.from;
     edits.push(
       { from: node.from, to: node.from, insert: `${fuses ? '(' : ''}label_replace(`, rank: -width },
-      { from: node.to, to: node.to, insert: `, ${quote(label)}, ${quote(value)}, "", "")${fuses ? ')' : ''}`, rank: width },
+      { from: node.to, to: node.to, insert: `, ${quote(SHARD_LABEL_ON_COLLECTORS)}, ${quote(value)}, "", "")${fuses ? ')' : ''}`, rank: width },
     );
   }
   edits.sort((a, b) => a.from - b.from || a.rank - b.rank);
@@ -46,10 +52,17 @@ export function rewriteQuery(input: RewriteInput): string {
   return out + text.slice(pos);
 }
 
-/** Removes the shard matchers from a selector's braces (see below); edits inside the braces only. */
+/**
+ * Removes the shard matchers from a selector's braces (see below) and names the shard label's original
+ * as collectors do (`original_cluster="x"` is their `cluster="x"`); edits inside the braces only.
+ */
 function selectorEdits(selector: VectorSelector, input: RewriteInput, edits: Edit[]): void {
   const { label } = input;
   const braces = selector.braces;
+  const original = originalLabel(label);
+  for (const m of selector.matchers) {
+    if (m.name === original) edits.push({ from: m.from, to: m.to, insert: `${label}${m.op}${quote(m.value)}`, rank: 0 });
+  }
   if (braces === null || !selector.matchers.some((m) => m.name === label)) return;
 
   // Every item between the braces: the matchers, and a quoted metric name written among them.
@@ -60,7 +73,8 @@ function selectorEdits(selector: VectorSelector, input: RewriteInput, edits: Edi
 
   const routed = input.routed(selector);
   // A selector not routed to this shard must select nothing here. Collectors have no series with the
-  // shard label, so `<label>!=""` matches none of theirs (and is a valid selector on its own).
+  // shard label's name on collectors, so `__prome_route_shard__!=""` matches none of theirs (and is a
+  // valid selector on its own).
   const exclude = !routed;
   const firstShardItem = items.findIndex((i) => i.shard);
   const removed = items.map((item, i) => item.shard && !(exclude && i === firstShardItem));
@@ -83,7 +97,7 @@ function selectorEdits(selector: VectorSelector, input: RewriteInput, edits: Edi
   }
   if (exclude) {
     const item = items[firstShardItem]!;
-    local.push({ from: item.from, to: item.to, insert: `${label}!=""`, rank: 0 });
+    local.push({ from: item.from, to: item.to, insert: `${SHARD_LABEL_ON_COLLECTORS}!=""`, rank: 0 });
   }
   // Prometheus rejects a selector whose matchers all match the empty string: `{cluster="a"}` alone,
   // or with `job=~".*"`. Selecting every named series keeps its meaning on the collector.
@@ -96,4 +110,46 @@ function selectorEdits(selector: VectorSelector, input: RewriteInput, edits: Edi
   // whole text they must not overlap: the `__name__` insertion at the opening comes first.
   local.sort((a, b) => a.from - b.from || a.rank - b.rank);
   edits.push(...local);
+}
+
+/** Functions whose string arguments at these positions (from the second on) are label names. */
+const LABEL_NAME_ARGUMENTS: Record<string, (index: number) => boolean> = {
+  label_replace: (i) => i === 1 || i === 3,
+  label_join: (i) => i === 1 || i >= 3,
+  sort_by_label: (i) => i >= 1,
+  sort_by_label_desc: (i) => i >= 1,
+};
+
+/**
+ * Label names outside selectors in the collectors' names: by/without lists, on/ignoring and
+ * group_left/right lists, label_replace/label_join/sort_by_label's label arguments, count_values's
+ * label. Each name is written anew where it stands (strings quoted anew); nothing else changes.
+ */
+function labelNameEdits(input: RewriteInput, edits: Edit[]): void {
+  const { label } = input;
+  const translates = (name: string) => collectorLabelName(name, label) !== name;
+  /** The names of a list (by, on, group_left, ...) that translate, each where it is written, as it is written (quoted or not). */
+  const names = (list: readonly string[], spans: readonly Span[]) => list.forEach((name, i) => {
+    if (!translates(name)) return;
+    const span = spans[i]!;
+    const translated = collectorLabelName(name, label);
+    edits.push({ from: span.from, to: span.to, insert: /["'`]/.test(input.text[span.from]!) ? quote(translated) : labelNameText(translated), rank: 0 });
+  });
+  const string = (node: Expr | null | undefined) => {
+    if (node?.kind === 'string' && translates(node.value)) {
+      edits.push({ from: node.from, to: node.to, insert: quote(collectorLabelName(node.value, label)), rank: 0 });
+    }
+  };
+  for (const node of descendants(input.root)) {
+    if (node.kind === 'aggregate') {
+      if (node.grouping !== null) names(node.grouping.labels, node.grouping.labelSpans);
+      if (node.op === 'count_values') string(node.param);
+    } else if (node.kind === 'binary') {
+      names(node.matching.labels, node.matching.labelSpans);
+      names(node.matching.include, node.matching.includeSpans);
+    } else if (node.kind === 'call') {
+      const isLabelName = LABEL_NAME_ARGUMENTS[node.name];
+      if (isLabelName !== undefined) node.args.forEach((arg, i) => isLabelName(i) && string(arg));
+    }
+  }
 }

@@ -1,25 +1,51 @@
 // The shard label in collectors' answers: the one rule for series that already carry it, and the
 // streaming editor that applies it to a query answer as the bytes go through, without parsing the
 // answer into objects (large query_range answers are the common case).
+//
+// The rule (Mimir's tenant federation's): the shard label of every series is the router's, the name
+// of the shard the series came from. A collector's own value of it (relabelling, federation,
+// kube-state-metrics with a cluster label) is kept as `original_<label>`. So `cluster="a"` selects
+// shard a's series, all of them, as a Grafana `$cluster` variable means; the collector's own label
+// stays readable and selectable as `original_cluster`. A collector's own `original_<label>` is not
+// shown (the name means the collector's `<label>`; the rule is not applied twice).
+//
+// Queries sent to collectors speak the collectors' names (lib/promql/rewrite.ts): the router's shard
+// label is SHARD_LABEL_ON_COLLECTORS there, `original_<label>` is `<label>`. Answers are translated back
+// here, so a collector computes exactly what the global Prometheus would, in its own names.
 import type { ChunkEditor } from '../collectors/checked-body.ts';
 import { sortedLabels, type LabelSet } from '../labelsets.ts';
+import { originalLabel, SHARD_LABEL_ON_COLLECTORS, translatedLabels } from '../shards/shard-label-names.ts';
 
-/**
- * The labels that stand for the shard label in a series of shard `shard`, given the value of the
- * shard label the collector's own series carries (relabelling, federation), if any. The current
- * rule, until issue 12 decides the final one: the router's value wins, the collector's is dropped.
- * Every path (streamed answers, answers the router parses, series, exemplars, alerts) applies it
- * through this function, so changing the rule is changing this function.
- */
-export function shardLabelPairs(label: string, shard: string, _collectorValue: string | undefined): [string, string][] {
-  return [[label, shard]];
+/** What a collector's label set holds of the names the rule translates. */
+export interface CollectorShardLabels {
+  /** The collector's own value of the shard label. */
+  readonly own: string | undefined;
+  /** The shard label as the collector attached it itself (SHARD_LABEL_ON_COLLECTORS). */
+  readonly attached: string | undefined;
 }
 
-/** A parsed label set with the shard label applied by the rule (shardLabelPairs), keys sorted. */
-export function withShardLabel(labels: LabelSet, label: string, shard: string): LabelSet {
-  const { [label]: collectorValue, ...others } = labels;
+/**
+ * The labels that stand, in the global Prometheus's answer, for a collector series' shard labels: the
+ * shard label (`shard`, where the router adds it, else the value the collector attached, if any), then
+ * `original_<label>` where the collector's series had a value of its own. Every path (streamed answers,
+ * unions, the engine's leaves, series, exemplars, alerts) applies the rule through this function.
+ */
+export function shardLabelPairs(label: string, shard: string | null, found: CollectorShardLabels): [string, string][] {
+  const pairs: [string, string][] = [];
+  const value = shard ?? found.attached;
+  if (value !== undefined) pairs.push([label, value]);
+  if (found.own !== undefined) pairs.push([originalLabel(label), found.own]);
+  return pairs;
+}
+
+/**
+ * A collector's parsed label set as the global Prometheus shows it (the rule: shardLabelPairs), keys
+ * sorted; `shard` is the shard label value the router adds, null where the answer is exact as is.
+ */
+export function withShardLabel(labels: LabelSet, label: string, shard: string | null): LabelSet {
+  const { [label]: own, [originalLabel(label)]: _ownOriginal, [SHARD_LABEL_ON_COLLECTORS]: attached, ...others } = labels;
   const out: LabelSet = others;
-  for (const [name, value] of shardLabelPairs(label, shard, collectorValue)) out[name] = value;
+  for (const [name, value] of shardLabelPairs(label, shard, { own, attached })) out[name] = value;
   return sortedLabels(out);
 }
 
@@ -61,13 +87,16 @@ const RESULT_TYPES = new Set(['matrix', 'vector', 'scalar', 'string']);
 /**
  * Reads a collector's query answer as it streams, for any valid JSON (whitespace anywhere, keys in any
  * order, escaped spellings): it checks the envelope's head (`status` "success", a known `resultType`,
- * `result` an array) and, given a shard, applies the shard label rule to the label set of every series
- * of `data.result`, inserting the router's pairs at the end of each `metric` object and dropping the
- * collector's own shard label. Output is views of the input around the edits: no copies of the answer.
+ * `result` an array) and, given the shard label, applies the rule to the label set of every series of
+ * `data.result`: the members it translates are left out where they stand and the rule's pairs (with
+ * the shard label value `shard` where the router adds it) go at the end of each `metric` object. The
+ * members' commas are written anew, so any member can be left out. Output is views of the input around
+ * the edits: no copies of the answer.
  */
 export class QueryAnswerEditor implements ChunkEditor {
-    /** The encoded pairs for series without a shard label of their own, the common case. */
+  /** The encoded pairs for series with none of the translated labels, the common case. */
   private readonly plainPairs: Buffer | null;
+  private readonly originalName: string | null;
   private readonly frames: Frame[] = [];
   private captureFrom = 0;
   /** Depth inside a value the editor does not look into (0: at a tracked level). */
@@ -87,15 +116,15 @@ export class QueryAnswerEditor implements ChunkEditor {
   private structureProblem: string | null = null;
 
   // The label set being edited (the innermost `metric` object).
+  /** Members of the label set passed on so far. */
   private members = 0;
-  private lastWasComma = false;
-  private collectorValue: string | undefined;
-  /** A key of the label set is being read and held back until it is known not to be the shard label. */
+  private found: { own: string | undefined; attached: string | undefined } = { own: undefined, attached: undefined };
+  /** A key of the label set is being read and held back until it is known not to be translated. */
   private holding = false;
   private held: Buffer[] = [];
   private holdStart = 0;
-  /** The collector's shard label member is being dropped, up to and including its comma. */
-  private dropping = false;
+  /** A translated member is being left out (its key's name), up to its comma. */
+  private dropping: string | null = null;
 
   // The chunk being read.
   private chunk: Buffer = Buffer.alloc(0);
@@ -105,9 +134,11 @@ export class QueryAnswerEditor implements ChunkEditor {
   /** The longest key worth capturing: the shard label with every character escaped (`\\u0063`) still fits. */
   private readonly keyLimit: number;
 
+  /** `label`: the shard label (null: check the head only); `shard`: the value the router adds, if any. */
   constructor(private readonly label: string | null, private readonly shard: string | null) {
-    this.keyLimit = Math.max(MAX_CAPTURE, 12 * (label?.length ?? 0));
-    this.plainPairs = label === null || shard === null ? null : encodePairs(shardLabelPairs(label, shard, undefined));
+    this.originalName = label === null ? null : originalLabel(label);
+    this.keyLimit = Math.max(MAX_CAPTURE, 12 * Math.max(this.originalName?.length ?? 0, SHARD_LABEL_ON_COLLECTORS.length));
+    this.plainPairs = label === null ? null : encodePairs(shardLabelPairs(label, shard, NOTHING_FOUND));
   }
 
   /** Whether it edits the answer (given a shard), or only checks its head. */
@@ -173,7 +204,7 @@ export class QueryAnswerEditor implements ChunkEditor {
     }
     if (this.holding) {
       this.held.push(Buffer.from(chunk.subarray(this.holdStart)));
-    } else if (!this.dropping && this.emitFrom < n) {
+    } else if (this.dropping === null && this.emitFrom < n) {
       this.out.push(chunk.subarray(this.emitFrom));
     }
     return this.out;
@@ -194,7 +225,7 @@ export class QueryAnswerEditor implements ChunkEditor {
     // Keys of tracked objects, and the values of the few members the editor reads.
     const wanted = isKey || (frame !== undefined && (
       (frame.role === 'envelope' && frame.key === 'status') || (frame.role === 'data' && frame.key === 'resultType') ||
-      (frame.role === 'metric' && this.dropping)));
+      (frame.role === 'metric' && this.dropping !== null)));
     this.capturing = wanted;
     this.captured = [];
     this.capturedLength = 0;
@@ -251,14 +282,17 @@ export class QueryAnswerEditor implements ChunkEditor {
       frame.key = text;
       frame.expectKey = false;
       if (frame.role === 'metric' && this.holding) {
-        if (text === this.label) this.startDropping();
+        if (text !== null && translatedLabels(this.label!).includes(text)) this.startDropping(text);
         else this.release();
       }
       return;
     }
     if (frame.role === 'envelope' && frame.key === 'status') this.status = text ?? '';
     else if (frame.role === 'data' && frame.key === 'resultType') this.resultType = text ?? '';
-    else if (frame.role === 'metric' && this.dropping) this.collectorValue = text ?? undefined;
+    else if (frame.role === 'metric' && this.dropping !== null) {
+      if (this.dropping === this.label) this.found.own = text ?? undefined;
+      else if (this.dropping === SHARD_LABEL_ON_COLLECTORS) this.found.attached = text ?? undefined;
+    }
   }
 
   private valueStarts(frame: Frame | undefined, kind: 'string' | 'object' | 'array' | 'scalar'): void {
@@ -280,8 +314,7 @@ export class QueryAnswerEditor implements ChunkEditor {
     }
     if (role === 'metric') {
       this.members = 0;
-      this.lastWasComma = false;
-      this.collectorValue = undefined;
+      this.found = { own: undefined, attached: undefined };
     }
     this.frames.push({ role, object, expectKey: object, key: null });
   }
@@ -289,8 +322,8 @@ export class QueryAnswerEditor implements ChunkEditor {
   private close(frame: Frame | undefined, i: number): void {
     if (frame === undefined) return;
     if (frame.role === 'metric' && this.plainPairs !== null) {
-      if (this.dropping) {
-        this.dropping = false;
+      if (this.dropping !== null) {
+        this.dropping = null;
         this.emitFrom = i;
       }
       this.insertPairs(i);
@@ -304,14 +337,12 @@ export class QueryAnswerEditor implements ChunkEditor {
       frame.expectKey = true;
       frame.key = null;
     }
-    if (frame.role !== 'metric') return;
-    if (this.dropping) {
-      // The dropped member's comma goes with it.
-      this.dropping = false;
-      this.emitFrom = i + 1;
-      return;
-    }
-    this.lastWasComma = true;
+    if (frame.role !== 'metric' || this.plainPairs === null) return;
+    // Commas between members are written anew before the next member passed on (release): a member
+    // left out takes none with it, wherever it stands.
+    if (this.dropping === null) this.emit(i);
+    this.dropping = null;
+    this.emitFrom = i + 1;
   }
 
   // --- the edits ------------------------------------------------------------------------------------
@@ -322,32 +353,35 @@ export class QueryAnswerEditor implements ChunkEditor {
     this.emitFrom = i;
   }
 
-  /** A held-back key is not the shard label: out it goes, and the member counts as kept. */
+  /** A held-back key is not translated: out it goes after a comma where it follows another member. */
   private release(): void {
     this.holding = false;
+    if (this.members > 0) this.out.push(COMMA_BYTES);
     for (const piece of this.held) this.out.push(piece);
     this.held = [];
     this.emitFrom = this.holdStart;
     this.members++;
-    this.lastWasComma = false;
   }
 
-  /** A held-back key is the shard label: it, its value and its comma are left out. */
-  private startDropping(): void {
+  /** A held-back key is translated: it and its value are left out (the value read for the rule). */
+  private startDropping(name: string): void {
     this.holding = false;
     this.held = [];
-    this.dropping = true;
+    this.dropping = name;
   }
 
   /** The rule's pairs before the label set's closing brace, with a comma where one is needed. */
   private insertPairs(i: number): void {
     this.emit(i);
-    const pairs = this.collectorValue === undefined
+    const found = this.found;
+    const pairs = found.own === undefined && found.attached === undefined
       ? this.plainPairs!
-      : encodePairs(shardLabelPairs(this.label!, this.shard!, this.collectorValue));
-    if (this.members > 0 && !this.lastWasComma) this.out.push(COMMA_BYTES);
-    this.out.push(pairs);
-    this.collectorValue = undefined;
+      : encodePairs(shardLabelPairs(this.label!, this.shard, found));
+    if (pairs.length > 0) {
+      if (this.members > 0) this.out.push(COMMA_BYTES);
+      this.out.push(pairs);
+    }
+    this.found = { own: undefined, attached: undefined };
   }
 
   // --- values the editor does not look into ---------------------------------------------------------
@@ -400,6 +434,7 @@ export class QueryAnswerEditor implements ChunkEditor {
 }
 
 const COMMA_BYTES = Buffer.from(',');
+const NOTHING_FOUND: CollectorShardLabels = { own: undefined, attached: undefined };
 
 function encodePairs(pairs: readonly [string, string][]): Buffer {
   return Buffer.from(pairs.map(([name, value]) => `${JSON.stringify(name)}:${JSON.stringify(value)}`).join(','));

@@ -5,7 +5,8 @@
 import type { QueryAnswer } from '../collectors/client.ts';
 import type { ScannedSeries } from '../collectors/json-scan.ts';
 import { EvaluationError } from '../errors.ts';
-import { shardLabelPairs, withShardLabel } from './edit.ts';
+import type { LabelSet } from '../labelsets.ts';
+import { withShardLabel } from './edit.ts';
 
 export interface UnionPart {
   readonly answer: QueryAnswer;
@@ -14,12 +15,13 @@ export interface UnionPart {
 }
 
 /**
- * The success envelope with every part's series, in part order. Where a series carries the shard label
- * itself, the rule of every path applies (shardLabelPairs); where label sets can meet (a value
- * replaced, or a part whose series get no label), two series of one label set are Prometheus's
- * "same labelset" error at a step both have a sample.
+ * The success envelope with every part's series, in part order. Where a series carries labels the
+ * shard label rule translates (its own shard label), the rule of every path applies (withShardLabel);
+ * where label sets can meet (such series, or a part whose series get no label), two series of one
+ * label set are Prometheus's "same labelset" error at a step both have a sample. `stats`: the answer's
+ * `data.stats` where the caller asked for statistics (lib/api/query-stats.ts).
  */
-export function unionAnswer(parts: readonly UnionPart[], shardLabel: string, resultType: 'vector' | 'matrix', warnings: readonly string[]): Buffer[] {
+export function unionAnswer(parts: readonly UnionPart[], shardLabel: string, resultType: 'vector' | 'matrix', warnings: readonly string[], stats?: unknown): Buffer[] {
   checkDistinct(parts, shardLabel, resultType);
   const out: Buffer[] = [Buffer.from(`{"status":"success","data":{"resultType":${JSON.stringify(resultType)},"result":[`)];
   let first = true;
@@ -28,23 +30,25 @@ export function unionAnswer(parts: readonly UnionPart[], shardLabel: string, res
     if (!first) out.push(COMMA);
     first = false;
     let from = answer.result!.from + 1; // inside the list's brackets
-    if (addLabel !== null) {
-      for (const s of answer.series) {
-        const open = s.metric.from + 1;
+    const pair = addLabel === null ? null : Buffer.from(`${JSON.stringify(shardLabel)}:${JSON.stringify(addLabel)}`);
+    for (const s of answer.series) {
+      if (s.translated) {
+        // Rare (a collector's own shard label): the label set written anew by the rule.
+        const metric = withShardLabel(JSON.parse(body.toString('utf8', s.metric.from, s.metric.to)) as LabelSet, shardLabel, addLabel);
+        out.push(body.subarray(from, s.metric.from), Buffer.from(JSON.stringify(metric)));
+        from = s.metric.to;
+      } else if (pair !== null) {
+        // The router's pair at the end of the set (as the streamed single-shard answers have it).
         const close = s.metric.to - 1;
-        // The set's members without the collector's own shard label, if it had one, then the rule's pairs
-        // at the end (as the streamed single-shard answers have them).
-        const members = s.shardLabel === null ? [body.subarray(open, close)] : withoutMember(body, open, close, s.shardLabel);
-        const pairs = Buffer.from(shardLabelPairs(shardLabel, addLabel, s.shardLabel?.value).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(','));
-        out.push(body.subarray(from, open), ...members);
-        if (members.some((piece) => !isBlank(piece))) out.push(COMMA);
-        out.push(pairs);
+        out.push(body.subarray(from, close));
+        if (!isBlank(body.subarray(s.metric.from + 1, close))) out.push(COMMA);
+        out.push(pair);
         from = close;
       }
     }
     out.push(body.subarray(from, answer.result!.to - 1));
   }
-  out.push(Buffer.from(warnings.length > 0 ? `]},"warnings":${JSON.stringify(warnings)}}` : ']}}'));
+  out.push(Buffer.from(`]${stats === undefined ? '' : `,"stats":${JSON.stringify(stats)}`}}${warnings.length > 0 ? `,"warnings":${JSON.stringify(warnings)}` : ''}}`));
   return out;
 }
 
@@ -58,28 +62,17 @@ function isBlank(piece: Buffer): boolean {
   return piece.every(isSpace);
 }
 
-/** The members between `open` and `close` without `member` and the comma that joined it to a neighbour. */
-function withoutMember(body: Buffer, open: number, close: number, member: { from: number; to: number }): Buffer[] {
-  let after = member.to;
-  while (isSpace(body[after])) after++;
-  if (body[after] === 0x2c) return [body.subarray(open, member.from), body.subarray(after + 1, close)];
-  let before = member.from - 1;
-  while (before >= open && isSpace(body[before])) before--;
-  if (before >= open && body[before] === 0x2c) return [body.subarray(open, before), body.subarray(member.to, close)];
-  return [body.subarray(open, member.from), body.subarray(member.to, close)];
-}
-
 /**
- * Label sets can only meet where a part's series get no shard label, or keep one of their own that the
- * router's replaces: decode those parts' sets (and, for matrices, their timestamps) and look.
+ * Label sets can only meet where a part's series get no shard label, or carry translated labels of
+ * their own: decode those parts' sets (and, for matrices, their timestamps) and look.
  */
 function checkDistinct(parts: readonly UnionPart[], shardLabel: string, resultType: 'vector' | 'matrix'): void {
-  if (parts.every((p) => p.addLabel !== null && p.answer.answer.series.every((s) => s.shardLabel === null))) return;
+  if (parts.every((p) => p.addLabel !== null && p.answer.answer.series.every((s) => !s.translated))) return;
   const seen = new Map<string, Set<number> | null>();
   for (const { answer: { body, answer }, addLabel } of parts) {
     for (const s of answer.series) {
       const parsed = JSON.parse(body.toString('utf8', s.metric.from, s.metric.to)) as Record<string, string>;
-      const metric = addLabel === null ? parsed : withShardLabel(parsed, shardLabel, addLabel);
+      const metric = withShardLabel(parsed, shardLabel, addLabel);
       const key = JSON.stringify(Object.entries(metric).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       const times = resultType === 'matrix' && s.samples !== null
         ? new Set((JSON.parse(body.toString('utf8', s.samples.from, s.samples.to)) as [number, string][]).map(([t]) => t))

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeSamples, SampleShapeError } from '../../lib/collectors/decode.ts';
 import { AnswerShapeError, JsonSyntaxError, scanAnswer, type Span } from '../../lib/collectors/json-scan.ts';
+import { translatedLabels } from '../../lib/shards/shard-label-names.ts';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 2000);
 const SEED = process.env.PROPERTY_RUNS === undefined ? 20261203 : undefined;
@@ -90,12 +91,13 @@ describe('scanAnswer accepts exactly what JSON.parse accepts', () => {
 });
 
 describe('scanAnswer finds the parts of a query answer', () => {
-  const labels = fc.dictionary(fc.string({ minLength: 1 }), fc.string());
+  const translated = translatedLabels('cluster');
+  const labels = fc.dictionary(fc.oneof(fc.string({ minLength: 1 }), fc.constantFrom(...translated)), fc.string());
   const point = fc.tuple(fc.double({ noNaN: true, min: 0, max: 4e9 }), fc.double()).map(([t, v]) => [t, String(v)] as const);
   const matrix = fc.array(fc.record({ metric: labels, values: fc.array(point, { maxLength: 5 }) }), { maxLength: 6 });
   const vector = fc.array(fc.record({ metric: labels, value: point }), { maxLength: 6 });
 
-  it('matrices and vectors: every series, its labels and samples, the shard label where it has one', () => {
+  it('matrices and vectors: every series, its labels and samples, whether it has labels the shard label rule translates', () => {
     fc.assert(fc.property(fc.oneof(matrix.map((r) => ['matrix', r] as const), vector.map((r) => ['vector', r] as const)), whitespace,
       fc.array(fc.string(), { maxLength: 2 }), ([resultType, result], spaces, warnings) => {
         const envelope = { status: 'success', data: { resultType, result }, ...(warnings.length > 0 ? { warnings } : {}) };
@@ -110,8 +112,7 @@ describe('scanAnswer finds the parts of a query answer', () => {
           const expected = result[i]!;
           expect(JSON.parse(slice(body, s.metric))).toEqual(expected.metric);
           expect(JSON.parse(slice(body, s.samples!))).toEqual('values' in expected ? expected.values : expected.value);
-          expect(s.shardLabel?.value ?? null).toBe(expected.metric.cluster ?? null);
-          if (s.shardLabel !== null) expect(JSON.parse(`{${slice(body, s.shardLabel)}}`)).toEqual({ cluster: expected.metric.cluster });
+          expect(s.translated).toBe(Object.keys(expected.metric).some((name) => translated.includes(name)));
         });
       }), params);
   });
@@ -132,9 +133,13 @@ describe('scanAnswer finds the parts of a query answer', () => {
     expect(slice(body, s.samples!)).toBe('[ 1 , "2" ]');
   });
 
-  it('a shard label written with escapes is still the shard label', () => {
-    const body = Buffer.from('{"status":"success","data":{"resultType":"vector","result":[{"metric":{"clus\\u0074er":"x"},"value":[1,"1"]}]}}');
-    expect(scanAnswer(body, 'cluster').series[0]!.shardLabel?.value).toBe('x');
+  it('a translated label written with escapes is still one', () => {
+    for (const key of ['clus\\u0074er', 'original_clus\\u0074er', '__prome_route_s\\u0068ard__']) {
+      const body = Buffer.from(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"${key}":"x"},"value":[1,"1"]}]}}`);
+      expect(scanAnswer(body, 'cluster').series[0]!.translated, key).toBe(true);
+    }
+    const plain = Buffer.from('{"status":"success","data":{"resultType":"vector","result":[{"metric":{"clusters":"x"},"value":[1,"1"]}]}}');
+    expect(scanAnswer(plain, 'cluster').series[0]!.translated).toBe(false);
   });
 });
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { parsePromQL } from '../../lib/promql/parse.ts';
 import { diffAnswers, type ApiAnswer } from './compare.ts';
 import { EVAL_TIME, RANGE } from './harness/generate.ts';
-import { startCluster, writeShardMap, type Cluster } from './harness/prometheus.ts';
+import { startCluster, writeShardMap, type Cluster, type StartClusterOptions } from './harness/prometheus.ts';
 import { callApi, startRouter, type RunningRouter } from './router.ts';
 
 export const SHARDS = ['a', 'b', 'c'];
@@ -15,11 +15,14 @@ export interface Session {
   readonly router: RunningRouter;
 }
 
-/** Starts the cluster and the router before the file's tests and stops them after. */
-export function useSession(): Session {
+/**
+ * Starts the cluster and the router before the file's tests and stops them after; `options` (called
+ * in beforeAll: it may prepare data) says which cluster, by default the generated data on SHARDS.
+ */
+export function useSession(options: () => StartClusterOptions | Promise<StartClusterOptions> = () => ({ shards: SHARDS })): Session {
   const session = {} as { cluster: Cluster; router: RunningRouter };
   beforeAll(async () => {
-    session.cluster = await startCluster({ shards: SHARDS });
+    session.cluster = await startCluster(await options());
     const mapFile = path.join(session.cluster.dataDir, 'shards.json');
     await writeShardMap(mapFile, session.cluster.shards);
     session.router = await startRouter(mapFile);

@@ -100,6 +100,8 @@ export interface EventCase {
 export async function expectCoreAnswer(result: HttpResult, c: EventCase, core: Router): Promise<void> {
   expect(result.headers['content-encoding']).toBe(c.gzip ? 'gzip' : undefined);
   expect(result.isBase64Encoded).toBe(c.gzip);
+  // The core's Server-Timing header reaches the platform's result: the router's time and each shard asked.
+  expect(result.headers['server-timing']).toMatch(/^router;dur=\d+(\.\d)?(, shard-[a-c];dur=\d+(\.\d)?)+$/);
   const answer = resultAnswer(result);
   expect(answer.body).toMatchObject({ status: 'success' });
   expect(answer).toEqual(await askCore(core, c.call));

@@ -86,12 +86,12 @@ describe('rewriting', () => {
   it('makes selectors routed elsewhere select nothing', () => {
     const plan = route('up{cluster="a"} or up{cluster="zz", job="x"}');
     expect(plan.shards).toEqual(['a']);
-    expect(plan.forShard('a').query).toBe('label_replace(up{}, "cluster", "a", "", "") or up{cluster!="", job="x"}');
+    expect(plan.forShard('a').query).toBe('label_replace(up{}, "__prome_route_shard__", "a", "", "") or up{__prome_route_shard__!="", job="x"}');
   });
 
   it('keeps a modifier with the selector it follows, as Prometheus binds it', () => {
     const plan = route('sum(up{cluster="a"}) - up{cluster="a"} offset 1h');
-    expect(plan.forShard('a')).toEqual({ query: 'sum(up{}) - label_replace(up{} offset 1h, "cluster", "a", "", "")', addLabel: null });
+    expect(plan.forShard('a')).toEqual({ query: 'sum(up{}) - label_replace(up{} offset 1h, "__prome_route_shard__", "a", "", "")', addLabel: null });
   });
 
   it('routes what only one major has: the collector judges it', () => {
@@ -161,18 +161,35 @@ describe('where the shard label goes back (label provenance)', () => {
 
   it('attaches the label on the collector where an operator depends on it', () => {
     const materialised: [string, string][] = [
-      ['up{cluster="a"} or vector(1)', 'label_replace(up{}, "cluster", "a", "", "") or vector(1)'],
-      ['up{cluster="a"} + on(cluster) vector(1)', 'label_replace(up{}, "cluster", "a", "", "") + on(cluster) vector(1)'],
-      ['label_replace(up{cluster="a"}, "cluster", "x", "", "")', 'label_replace(label_replace(up{}, "cluster", "a", "", ""), "cluster", "x", "", "")'],
-      ['label_join(rate(up{cluster="a"}[5m]), "x", ",", "cluster", "job")', 'label_join(label_replace(rate(up{}[5m]), "cluster", "a", "", ""), "x", ",", "cluster", "job")'],
-      ['vector(1) or(up{cluster="a"})', 'vector(1) or(label_replace((up{}), "cluster", "a", "", ""))'],
-      ['up{cluster="a"} == bool absent(nothing{cluster="b"})', 'label_replace(up{}, "cluster", "a", "", "") == bool label_replace(absent(nothing{cluster!=""}), "cluster", "b", "", "")'],
+      ['up{cluster="a"} or vector(1)', 'label_replace(up{}, "__prome_route_shard__", "a", "", "") or vector(1)'],
+      ['up{cluster="a"} + on(cluster) vector(1)', 'label_replace(up{}, "__prome_route_shard__", "a", "", "") + on(__prome_route_shard__) vector(1)'],
+      ['label_replace(up{cluster="a"}, "cluster", "x", "", "")', 'label_replace(label_replace(up{}, "__prome_route_shard__", "a", "", ""), "__prome_route_shard__", "x", "", "")'],
+      ['label_join(rate(up{cluster="a"}[5m]), "x", ",", "cluster", "job")', 'label_join(label_replace(rate(up{}[5m]), "__prome_route_shard__", "a", "", ""), "x", ",", "__prome_route_shard__", "job")'],
+      ['vector(1) or(up{cluster="a"})', 'vector(1) or(label_replace((up{}), "__prome_route_shard__", "a", "", ""))'],
+      ['up{cluster="a"} == bool absent(nothing{cluster="b"})', 'label_replace(up{}, "__prome_route_shard__", "a", "", "") == bool label_replace(absent(nothing{__prome_route_shard__!=""}), "__prome_route_shard__", "b", "", "")'],
     ];
     for (const [query, expected] of materialised) {
       const { query: rewritten, addLabel } = forOnlyShard(query);
       expect(rewritten, query).toBe(expected);
       expect(addLabel, query).toBeNull();
     }
+  });
+});
+
+describe('label names as collectors know them (a collector\'s own shard label is original_cluster)', () => {
+  it.each([
+    // original_cluster is the collector's own cluster; the router's shard label is a name no collector has.
+    ['up{cluster="a", original_cluster="x"}', 'up{cluster="x"}'],
+    ['up{cluster="a", original_cluster=~"x|y", job="j"}', 'up{cluster=~"x|y", job="j"}'],
+    ['sum by (cluster, original_cluster, job) (up{cluster="a"})', 'sum by (__prome_route_shard__, cluster, job) (up{})'],
+    ['sum without ("original_cluster") (up{cluster="a"})', 'sum without ("cluster") (up{})'],
+    ['up{cluster="a"} * on(instance, original_cluster) group_left(cluster) up{cluster="a"}', 'up{} * on(instance, cluster) group_left(__prome_route_shard__) up{}'],
+    ['label_replace(up{cluster="a"}, "original_cluster", "$1", "job", "(.*)")', 'label_replace(up{}, "cluster", "$1", "job", "(.*)")'],
+    ['count_values("original_cluster", up{cluster="a"})', 'count_values("cluster", up{})'],
+    // Names that only look alike, and values, stay as written.
+    ['sum by (clusters) (up{cluster="a", job="original_cluster"})', 'sum by (clusters) (up{job="original_cluster"})'],
+  ])('%s', (query, expected) => {
+    expect(forOnlyShard(query).query).toBe(expected);
   });
 });
 

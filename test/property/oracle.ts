@@ -310,6 +310,39 @@ export function literalErrors(text: string): string[] {
 // --- normalisation for "the rest of the text is untouched" ----------------------------------------
 
 /**
+ * A query sent to a shard with the name collectors know the shard label by (the router's reserved
+ * `__prome_route_shard__`, in label_replace wrappers, exclusions and label-name positions) read as the
+ * shard label again. Exact for queries that do not name `original_cluster` (whose matchers and label
+ * names the router sends as `cluster`): the properties skip those.
+ */
+export function asShardLabel(query: string): string {
+  return query.replaceAll('__prome_route_shard__', SHARD_LABEL);
+}
+
+/**
+ * Every string literal that spells the shard label (`"cluster"`, `'cl\u0075ster'`, ...) written as
+ * `"cluster"`: where the router translates a label name written as a string, it writes it anew.
+ */
+export function plainShardLabelStrings(text: string): string {
+  const cuts: { from: number; to: number }[] = [];
+  for (const node of nodesOfType(lezerTree(text), 'StringLiteral')) {
+    try {
+      if (decodeLiteral(text.slice(node.from, node.to)).text === SHARD_LABEL) cuts.push({ from: node.from, to: node.to });
+    } catch {
+      // Not a literal Prometheus accepts: property 3's business.
+    }
+  }
+  let out = text;
+  for (const c of cuts.sort((a, b) => b.from - a.from)) out = `${out.slice(0, c.from)}${JSON.stringify(SHARD_LABEL)}${out.slice(c.to)}`;
+  return out;
+}
+
+/** Whether a query names the shard label's original (`original_cluster`), which the router renames for collectors. */
+export function namesOriginal(text: string): boolean {
+  return text.includes(`original_${SHARD_LABEL}`);
+}
+
+/**
  * Removes the router's `label_replace(X, "cluster", "<v>", "", "")` wrappers (exactly as it prints
  * them) from a query, keeping X.
  */

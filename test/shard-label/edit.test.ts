@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest';
 import type { LabelSet } from '../../lib/labelsets.ts';
 import { QueryAnswerEditor, withShardLabel } from '../../lib/shard-label/edit.ts';
 
-function edit(text: string, chunkSize: number, shard: string | null = 'a', label = 'cluster'): { out: string; editor: QueryAnswerEditor } {
+/** `label` null: the editor only checks the head; `shard` null: it translates without adding the label. */
+function edit(text: string, chunkSize: number, shard: string | null = 'a', label: string | null = 'cluster'): { out: string; editor: QueryAnswerEditor } {
   const bytes = Buffer.from(text);
-  const editor = new QueryAnswerEditor(shard === null ? null : label, shard);
+  const editor = new QueryAnswerEditor(label, shard);
   const out: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += chunkSize) out.push(...editor.push(bytes.subarray(i, i + chunkSize)));
   out.push(editor.end());
@@ -18,7 +19,7 @@ function edit(text: string, chunkSize: number, shard: string | null = 'a', label
 interface Answer { status: string; data: { resultType: string; result: { metric: LabelSet; [k: string]: unknown }[] }; [k: string]: unknown }
 
 /** The answer as the rule says the router must pass it on: every series' labels through withShardLabel. */
-function expected(answer: Answer, shard: string, label = 'cluster'): Answer {
+function expected(answer: Answer, shard: string | null, label = 'cluster'): Answer {
   const copy = structuredClone(answer);
   for (const s of copy.data.result) s.metric = withShardLabel(s.metric, label, shard);
   return copy;
@@ -70,7 +71,7 @@ describe('QueryAnswerEditor', () => {
     }
   });
 
-  it('applies one rule to series that carry the shard label already: the router value, the key once', () => {
+  it('applies one rule to series that carry the shard label already: the router value, theirs as original_cluster, each key once', () => {
     const own: Answer = {
       status: 'success',
       data: {
@@ -89,12 +90,26 @@ describe('QueryAnswerEditor', () => {
       for (const size of CHUNK_SIZES) {
         const { out } = edit(text, size);
         const parsed = JSON.parse(out) as Answer;
-        expect(parsed, `${size}: ${text}`).toEqual(expected(own, 'a'));
+        expect(parsed, `${size}: ${text}`).toEqual(expected(JSON.parse(text) as Answer, 'a'));
         // JSON.parse keeps the last of duplicate keys: count them in the text itself.
-        for (const piece of out.split('"metric"').slice(1)) expect(piece.split('}')[0]!.match(/"cluster"/g)).toHaveLength(1);
+        for (const piece of out.split('"metric"').slice(1)) {
+          expect(piece.split('}')[0]!.match(/"cluster"/g)).toHaveLength(1);
+          expect(piece.split('}')[0]!.match(/"original_cluster"/g)).toHaveLength(1);
+        }
       }
     }
-    expect(withShardLabel({ cluster: 'collector', job: 'x' }, 'cluster', 'a')).toEqual({ cluster: 'a', job: 'x' });
+  });
+
+  it('the rule: the router\'s value, the collector\'s own kept as original_cluster, its own original_cluster not shown', () => {
+    expect(withShardLabel({ cluster: 'collector', job: 'x' }, 'cluster', 'a')).toEqual({ cluster: 'a', job: 'x', original_cluster: 'collector' });
+    expect(withShardLabel({ job: 'x' }, 'cluster', 'a')).toEqual({ cluster: 'a', job: 'x' });
+    expect(withShardLabel({ original_cluster: 'older', job: 'x' }, 'cluster', 'a')).toEqual({ cluster: 'a', job: 'x' });
+    expect(withShardLabel({ cluster: 'own', original_cluster: 'older' }, 'cluster', 'a')).toEqual({ cluster: 'a', original_cluster: 'own' });
+    // Where the router adds no label (the answer is exact as the collector computed it): the label the
+    // collector attached under the router's name is the shard label, its own cluster the original.
+    expect(withShardLabel({ __prome_route_shard__: 'b', cluster: 'own' }, 'cluster', null)).toEqual({ cluster: 'b', original_cluster: 'own' });
+    expect(withShardLabel({ cluster: 'own', job: 'x' }, 'cluster', null)).toEqual({ job: 'x', original_cluster: 'own' });
+    expect(withShardLabel({ job: 'x' }, 'cluster', null)).toEqual({ job: 'x' });
   });
 
   it('escapes the value as JSON', () => {
@@ -115,7 +130,10 @@ describe('QueryAnswerEditor', () => {
     ['{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":1},"value":[1,"1"]}]}}', 'a label value is not a string'],
     ['[1]', 'the answer is not a JSON object'],
   ])('finds what is wrong with %s', (text, problem) => {
-    for (const shard of ['a', null]) expect(edit(text, 4, shard).editor.problem).toBe(problem);
+    for (const shard of ['a', null]) {
+      expect(edit(text, 4, shard).editor.problem).toBe(problem);
+      expect(edit(text, 4, shard, null).editor.problem).toBe(problem);
+    }
   });
 
   it('is not done with the head until it has the status, the result type and the result', () => {
@@ -126,7 +144,7 @@ describe('QueryAnswerEditor', () => {
 });
 
 // Any label sets, serialised with any whitespace and any escaping, chunked anyhow.
-const labelName = fc.oneof(fc.constantFrom('cluster', '__name__', 'job', 'metric', 'value'), fc.string({ maxLength: 6 }));
+const labelName = fc.oneof(fc.constantFrom('cluster', 'original_cluster', '__prome_route_shard__', '__name__', 'job', 'metric', 'value'), fc.string({ maxLength: 6 }));
 const labelSet = fc.dictionary(labelName, fc.string({ maxLength: 8 }), { maxKeys: 5 });
 const answer = fc.record({
   resultType: fc.constantFrom('vector', 'matrix'),
@@ -152,16 +170,16 @@ function serialise(value: unknown, spaces: () => string, escape: () => boolean):
 
 describe('QueryAnswerEditor on generated answers', () => {
   it('passes on valid JSON with the rule applied, whatever the whitespace, escapes and chunking', () => {
-    fc.assert(fc.property(answer, fc.array(fc.constantFrom('', ' ', '\n', '\t', '\r\n  '), { minLength: 1 }), fc.array(fc.boolean(), { minLength: 1 }), fc.integer({ min: 1, max: 40 }),
-      ({ resultType, metrics, order }, ws, escapes, chunkSize) => {
+    fc.assert(fc.property(answer, fc.array(fc.constantFrom('', ' ', '\n', '\t', '\r\n  '), { minLength: 1 }), fc.array(fc.boolean(), { minLength: 1 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom('a', null),
+      ({ resultType, metrics, order }, ws, escapes, chunkSize, shard) => {
         const result = metrics.map((metric, i) => (resultType === 'vector' ? { metric, value: [i, String(i)] } : { metric, values: [[i, String(i)]] }));
         const data = { resultType, result };
         const doc: Answer = order === 'status-first' ? { status: 'success', data } : { data, status: 'success' } as Answer;
         let w = 0;
         let e = 0;
         const text = serialise(doc, () => ws[w++ % ws.length]!, () => escapes[e++ % escapes.length]!);
-        const { out, editor } = edit(text, chunkSize);
-        expect(JSON.parse(out)).toEqual(expected(JSON.parse(text) as Answer, 'a'));
+        const { out, editor } = edit(text, chunkSize, shard);
+        expect(JSON.parse(out)).toEqual(expected(JSON.parse(text) as Answer, shard));
         expect(editor.problem).toBeNull();
         expect(editor.headChecked).toBe(true);
       }), { numRuns: Number(process.env.PROPERTY_RUNS ?? 300), ...(process.env.PROPERTY_RUNS === undefined ? { seed: 20261203 } : {}) });

@@ -42,14 +42,20 @@ const union = (parts: UnionPart[], type: 'vector' | 'matrix', warnings: string[]
     status: string; data: { resultType: string; result: { metric: Record<string, string> }[] }; warnings?: string[];
   };
 
+/** The shard label rule (lib/shard-label/edit.ts), written out: the router's value, theirs as original_cluster. */
+function ruled(metric: Record<string, string>, shard: string): Record<string, string> {
+  const { cluster: own, original_cluster: _hidden, ...others } = metric;
+  return { ...others, cluster: shard, ...(own === undefined ? {} : { original_cluster: own }) };
+}
+
 describe('unionAnswer', () => {
-  const labelName = fc.constantFrom('__name__', 'job', 'instance', 'cluster', 'a', 'zz', 'é');
+  const labelName = fc.constantFrom('__name__', 'job', 'instance', 'cluster', 'original_cluster', 'a', 'zz', 'é');
   const metric = fc.dictionary(labelName, fc.string({ minLength: 1, maxLength: 4 }), { maxKeys: 4 });
   const whitespace = fc.array(fc.constantFrom('', ' ', '\n', '\t '), { minLength: 1, maxLength: 5 });
 
-  it('is the union of the shards\' series, each with its shard label, the router\'s value replacing theirs', () => {
+  it('is the union of the shards\' series, each with its shard label, theirs kept as original_cluster', () => {
     const shardAnswer = fc.record({
-      series: fc.uniqueArray(metric, { maxLength: 4, selector: (m) => JSON.stringify(Object.entries(m).filter(([k]) => k !== 'cluster').sort()) }),
+      series: fc.uniqueArray(metric, { maxLength: 4, selector: (m) => JSON.stringify(Object.entries(ruled(m, '')).sort()) }),
       spaces: whitespace,
     });
     fc.assert(fc.property(fc.array(shardAnswer, { minLength: 1, maxLength: 3 }), (shards) => {
@@ -57,7 +63,7 @@ describe('unionAnswer', () => {
         status: 'success',
         data: { resultType: 'vector', result: s.series.map((m) => ({ metric: m, value: [1, '1'] })) },
       }, s.spaces, `s${i}`));
-      const expected = shards.flatMap((s, i) => s.series.map((m) => ({ metric: { ...m, cluster: `s${i}` }, value: [1, '1'] })));
+      const expected = shards.flatMap((s, i) => s.series.map((m) => ({ metric: ruled(m, `s${i}`), value: [1, '1'] })));
       const got = union(parts, 'vector');
       expect(got.status).toBe('success');
       expect(got.data.resultType).toBe('vector');
@@ -77,8 +83,8 @@ describe('unionAnswer', () => {
   });
 
   it('refuses label sets that meet at a step, as Prometheus does', () => {
-    // Two series of one shard that differ only in their own shard label collide once the router's replaces it.
-    const collide = part({ status: 'success', data: { resultType: 'vector', result: [{ metric: { cluster: 'x', job: 'j' }, value: [1, '1'] }, { metric: { cluster: 'y', job: 'j' }, value: [1, '2'] }] } }, [''], 'a');
+    // Two series of one shard that differ only in their own original_cluster (which the rule does not show) collide.
+    const collide = part({ status: 'success', data: { resultType: 'vector', result: [{ metric: { cluster: 'x', original_cluster: 'p', job: 'j' }, value: [1, '1'] }, { metric: { cluster: 'x', original_cluster: 'q', job: 'j' }, value: [1, '2'] }] } }, [''], 'a');
     expect(() => unionAnswer([collide], 'cluster', 'vector', [])).toThrow(EvaluationError);
     // Parts without the label (a leaf that drops it): the same set from two shards.
     const bare = (t: number) => part({ status: 'success', data: { resultType: 'matrix', result: [{ metric: { job: 'j' }, values: [[t, '1']] }] } }, [''], null);

@@ -63,7 +63,7 @@ export interface DatasetStats {
  * `groups` pairs extra labels (e.g. `{cluster: "a"}`) with series. Families are written contiguously,
  * as OpenMetrics requires, each under its `# TYPE` line; `stats` is filled in while iterating.
  */
-function* openMetricsChunks(groups: [extra: Record<string, string>, series: Series[]][], stats: DatasetStats): Generator<string> {
+export function* openMetricsChunks(groups: [extra: Record<string, string>, series: Series[]][], stats: DatasetStats): Generator<string> {
   const families = new Map<string, { type: string; parts: [Record<string, string>, Series][] }>();
   for (const [extra, list] of groups) {
     for (const s of list) {
