@@ -17,11 +17,13 @@ Usage:
   prome-route serve --shards FILE [--listen HOST:PORT] [--timeout SECONDS]
                     [--max-samples N] [--max-collector-bytes N]
                     [--cache memory|off|redis://HOST:PORT/DB] [--cache-bytes N] [--cache-freshness SECONDS]
+                    [--cache-timeout MS]
       Serve the Prometheus HTTP API. FILE is a shard map (JSON or YAML) or the upstream
       proxy's YAML config. Default listen address: its http.listen_addr, else 127.0.0.1:9091.
       Reloads FILE on SIGHUP. The limits' defaults suit a 512 MB function (1500000 samples,
       33554432 bytes of collector answers read whole per request). Range query answers are
-      cached by extents (default: in memory, 67108864 bytes; the last 600 s never).
+      cached by extents (default: in memory, 67108864 bytes; the last 600 s never); a cache call
+      slower than --cache-timeout (default 200 ms) is given up and the answer computed.
   prome-route explain --shards FILE 'QUERY'
       Print the shards a query goes to and the query each of them is sent.
 ${SHARDS_USAGE}${TENANTS_USAGE}${CHECK_USAGE}  prome-route --version
@@ -45,6 +47,7 @@ async function main(argv: string[]): Promise<void> {
       shards: { type: 'string' }, listen: { type: 'string' }, timeout: { type: 'string' },
       'max-samples': { type: 'string' }, 'max-collector-bytes': { type: 'string' },
       cache: { type: 'string' }, 'cache-bytes': { type: 'string' }, 'cache-freshness': { type: 'string' },
+      'cache-timeout': { type: 'string' },
     },
     allowPositionals: true,
   });
@@ -58,6 +61,7 @@ async function main(argv: string[]): Promise<void> {
     ...(values.cache === undefined ? {} : { url: values.cache }),
     ...(values['cache-bytes'] === undefined ? {} : { maxBytes: positiveInteger('--cache-bytes', values['cache-bytes']) }),
     ...(values['cache-freshness'] === undefined ? {} : { freshnessMs: 1000 * nonNegativeInteger('--cache-freshness', values['cache-freshness']) }),
+    ...(values['cache-timeout'] === undefined ? {} : { timeoutMs: positiveInteger('--cache-timeout', values['cache-timeout']) }),
   };
   const { map, listen } = await loadShardMapFile(values.shards);
 

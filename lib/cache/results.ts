@@ -17,8 +17,11 @@ import { assemble, seriesWithin, splitAnswer, type SeriesBytes } from './series.
 export const DEFAULT_FRESHNESS_MS = 10 * 60_000;
 /** Stored extents expire after a week (a backend evicts least recently used ones before that when full). */
 export const DEFAULT_TTL_SECONDS = 7 * 24 * 3600;
-/** The longest one backend call may take: a cache in the same VPC answers in about a millisecond. */
-export const DEFAULT_CACHE_TIMEOUT_MS = 100;
+/**
+ * The longest one backend call may take: a cache in the same VPC answers in about a millisecond, and
+ * a pipeline of a dashboard's extents in a few; past this the cache is slower than asking the shards.
+ */
+export const DEFAULT_CACHE_TIMEOUT_MS = 200;
 /** After a failed call the backend is left alone this long: an outage costs one timeout, not one per request. */
 const COOLDOWN_MS = 5_000;
 
