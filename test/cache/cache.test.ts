@@ -76,7 +76,7 @@ describe('stored entries', () => {
 
   it('are refused when garbled, cut short, or read under another key', () => {
     const flipped = Buffer.from(entry);
-    flipped[flipped.length - 3] ^= 1;
+    flipped[flipped.length - 3] = flipped[flipped.length - 3]! ^ 1;
     for (const value of [Buffer.from('garbage'), entry.subarray(0, entry.length - 1), flipped, Buffer.alloc(0)]) {
       expect(decodeEntry('k:1', value)).toBeNull();
     }
