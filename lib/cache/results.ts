@@ -31,6 +31,7 @@ export interface ResultsCacheOptions {
   readonly ttlSeconds?: number;
   readonly timeoutMs?: number;
   readonly log?: (entry: Record<string, unknown>) => void;
+  /** The time the freshness window is measured back from (tests move it; time limits use the clock). */
   readonly now?: () => number;
 }
 
@@ -70,6 +71,34 @@ interface Run {
   readonly first: number;
   readonly last: number;
   readonly range: StepRange;
+}
+
+/**
+ * A run's answer: widened to whole extents where it may be stored, or, when the widened query fails
+ * (steps outside the request can fail where the request's own do not: a label set met twice, a
+ * sample limit), the request's own part of it, which is then not stored. An error there is the error
+ * the whole request gives.
+ */
+async function computeRun(run: Run, range: StepRange, gridEnd: number, compute: ComputeRange): Promise<ComputedRun> {
+  const wanted = { start: Math.max(run.range.start, range.start), end: Math.min(run.range.end, gridEnd), step: range.step };
+  const widened = run.range.start !== wanted.start || run.range.end !== wanted.end;
+  if (!widened) return { run, wanted, whole: true, widened, body: await compute(wanted) };
+  try {
+    return { run, wanted, whole: true, widened, body: await compute(run.range) };
+  } catch {
+    return { run, wanted, whole: false, widened: false, body: await compute(wanted) };
+  }
+}
+
+interface ComputedRun {
+  readonly run: Run;
+  /** The request's own part of the run. */
+  readonly wanted: StepRange;
+  /** The answer covers the whole run (its extents may be stored). */
+  readonly whole: boolean;
+  /** The answer covers more than `wanted`. */
+  readonly widened: boolean;
+  readonly body: Buffer | null;
 }
 
 export class ResultsCache {
@@ -133,20 +162,19 @@ export class ResultsCache {
 
     const runs = this.runs(layout, range, gridEnd, first, last, (i) => pieces.has(extentRange(layout, i).start), storable);
     const writes: StoredEntry[] = [];
-    const computed = await Promise.all(runs.map(async (run) => ({ run, body: await compute(run.range) })));
-    for (const { run, body } of computed) {
+    const computed = await Promise.all(runs.map((run) => computeRun(run, range, gridEnd, compute)));
+    for (const { run, wanted, whole: complete, widened, body } of computed) {
       const series = body === null ? null : splitAnswer(body);
       if (series === null) {
         // The one part computed is the request itself: its answer is the answer, as computed.
-        const whole = body !== null && runs.length === 1 && pieces.size === 0 && run.range.start === range.start && run.range.end === gridEnd;
+        const whole = body !== null && runs.length === 1 && pieces.size === 0 && wanted.start === range.start && wanted.end === gridEnd && !widened;
         return whole ? [body] : null;
       }
-      for (let i = run.first; i <= run.last; i++) {
+      for (let i = run.first; complete && i <= run.last; i++) {
         if (!storable(i)) break;
         writes.push({ key: keyOf(i), value: encodeEntry(keyOf(i), seriesWithin(series, extentRange(layout, i))) });
       }
-      const wanted = { start: Math.max(run.range.start, range.start), end: Math.min(run.range.end, gridEnd), step: range.step };
-      pieces.set(run.range.start, run.range.start === wanted.start && run.range.end === wanted.end ? series : seriesWithin(series, wanted));
+      pieces.set(wanted.start, widened ? seriesWithin(series, wanted) : series);
     }
     use.outcome = runs.length === 0 ? 'hit' : use.extentsHit > 0 ? 'partial' : 'miss';
     await this.write(writes, request.deadline, use);
@@ -200,7 +228,7 @@ export class ResultsCache {
 
   /** One backend call within its time limit; null when the backend is being left alone. */
   private async call<T>(what: string, deadline: number, run: (timeoutMs: number) => Promise<T>): Promise<T | null> {
-    const now = this.now();
+    const now = Date.now();
     if (now < this.skipUntil) return null;
     const timeoutMs = Math.min(this.timeoutMs, deadline - now);
     if (timeoutMs < 1) return null;
@@ -211,7 +239,7 @@ export class ResultsCache {
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs))),
       ]);
     } catch (err) {
-      this.skipUntil = this.now() + COOLDOWN_MS;
+      this.skipUntil = Date.now() + COOLDOWN_MS;
       this.log({ level: 'warn', msg: `results cache ${what} failed; skipping the cache for ${COOLDOWN_MS / 1000} s`, backend: this.backend.kind, error: (err as Error).message });
       throw err;
     } finally {

@@ -6,6 +6,7 @@ import { decodeEntry, encodeEntry } from '../../lib/cache/entry.ts';
 import { extentIndex, extentRange, layoutOf } from '../../lib/cache/extents.ts';
 import { extentKeyPrefix } from '../../lib/cache/key.ts';
 import { MemoryBackend } from '../../lib/cache/memory.ts';
+import { ResultsCache, unusedCache } from '../../lib/cache/results.ts';
 import { assemble, pointsWithin, seriesWithin, splitAnswer } from '../../lib/cache/series.ts';
 import { parsePromQL } from '../../lib/promql/parse.ts';
 import { parseShardMap } from '../../lib/shards/schema.ts';
@@ -140,5 +141,46 @@ describe('extent keys', () => {
     ]) {
       expect(extentKeyPrefix({ ...parts, ...other }), JSON.stringify(other)).not.toBe(base);
     }
+  });
+});
+
+describe('the results cache', () => {
+  /** An answer of one series with a point at every step of `range`, its value the step's time: as any range query writes it. */
+  const stepAnswer = (range: { start: number; end: number; step: number }) => {
+    const values: [number, string][] = [];
+    for (let t = range.start; t <= range.end; t += range.step) values.push([t / 1000, String(t / 1000)]);
+    return answer([{ metric: A, values }]);
+  };
+  const range = { start: 3_600_000 + 7 * 15_000, end: 3_600_000 + 200 * 15_000, step: 15_000 };
+  const request = { keyPrefix: 'test:', layout: layoutOf(range), range, deadline: Date.now() + 10_000 };
+
+  it('computes the request alone, and stores nothing, when the widened query fails', async () => {
+    const backend = new MemoryBackend();
+    const cache = new ResultsCache({ backend, now: () => 10 ** 13 });
+    const asked: { start: number; end: number }[] = [];
+    const use = unusedCache();
+    const body = await cache.answer(request, async (part) => {
+      asked.push({ start: part.start, end: part.end });
+      if (part.start < range.start || part.end > range.end) throw new Error('a step outside the request fails');
+      return stepAnswer(part);
+    }, use);
+    expect(Buffer.concat(body!).equals(stepAnswer(range))).toBe(true);
+    expect(asked.at(-1)).toEqual({ start: range.start, end: range.end });
+    expect(backend.bytes).toBe(0);
+  });
+
+  it('answers the same bytes from stored extents, then from stored and computed ones', async () => {
+    const cache = new ResultsCache({ backend: new MemoryBackend(), now: () => 10 ** 13 });
+    const compute = async (part: { start: number; end: number; step: number }) => stepAnswer(part);
+    const cold = unusedCache();
+    expect(Buffer.concat((await cache.answer(request, compute, cold))!).equals(stepAnswer(range))).toBe(true);
+    const warm = unusedCache();
+    expect(Buffer.concat((await cache.answer(request, async () => { throw new Error('nothing to compute'); }, warm))!).equals(stepAnswer(range))).toBe(true);
+    expect([cold.outcome, warm.outcome]).toEqual(['miss', 'hit']);
+    const moved = { ...range, start: range.start + 100 * 15_000, end: range.end + 100 * 15_000 };
+    const partial = unusedCache();
+    const answered = await cache.answer({ ...request, layout: layoutOf(moved), range: moved }, compute, partial);
+    expect(Buffer.concat(answered!).equals(stepAnswer(moved))).toBe(true);
+    expect(partial.outcome).toBe('partial');
   });
 });
