@@ -85,9 +85,11 @@ export function directUrl(c: DashboardCase, shards: Readonly<Record<string, stri
   return c.direct === 'global' ? globalUrl : shards[c.direct]!;
 }
 
-/** The form body of one panel query. */
-export function rangeForm(query: string): string {
-  return new URLSearchParams({ query, start: String(WINDOW.start), end: String(WINDOW.end), step: String(WINDOW.step) }).toString();
+export interface Window { readonly start: number; readonly end: number; readonly step: number }
+
+/** The form body of one panel query (over WINDOW, or the window given: a refresh moves it). */
+export function rangeForm(query: string, window: Window = WINDOW): string {
+  return new URLSearchParams({ query, start: String(window.start), end: String(window.end), step: String(window.step) }).toString();
 }
 
 export interface LoadResult {
@@ -104,7 +106,7 @@ export interface LoadResult {
  * own HTTP client keeps the client's CPU low on this shared machine; connections are kept alive, as
  * a browser keeps them.
  */
-export async function runLoad(baseUrl: string, queries: readonly string[], inFlight = IN_FLIGHT): Promise<LoadResult> {
+export async function runLoad(baseUrl: string, queries: readonly string[], inFlight = IN_FLIGHT, window: Window = WINDOW): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: inFlight });
   const headers = { 'content-type': 'application/x-www-form-urlencoded' };
   let next = 0;
@@ -113,7 +115,7 @@ export async function runLoad(baseUrl: string, queries: readonly string[], inFli
   const worker = async () => {
     while (next < queries.length) {
       const query = queries[next++]!;
-      const answer = await exchange(agent, baseUrl, { method: 'POST', path: '/api/v1/query_range', headers, body: rangeForm(query) });
+      const answer = await exchange(agent, baseUrl, { method: 'POST', path: '/api/v1/query_range', headers, body: rangeForm(query, window) });
       bytes += answer.bytes;
       if (answer.status !== 200) failures.push(`HTTP ${answer.status} ${query}: ${answer.head}`);
     }

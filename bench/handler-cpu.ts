@@ -19,7 +19,7 @@ export const HANDLER_TARGET = 1.2;
 export async function handlerCpu(ctx: BenchContext): Promise<string> {
   const cases = dashboardCases();
   const eventsFile = path.join(ctx.workDir, 'handler-events.json');
-  await writeFile(eventsFile, JSON.stringify(Object.fromEntries(cases.map((c) => [c.name, eventsFor(c.routerQueries.map(rangeForm))]))));
+  await writeFile(eventsFile, JSON.stringify(Object.fromEntries(cases.map((c) => [c.name, eventsFor(c.routerQueries.map((q) => rangeForm(q)))]))));
   const runner = await startHandlerRunner(AWS_BUNDLE, eventsFile, ctx.shardMapFile, ctx.workDir);
   const serve = await startRouterCli(ctx.shardMapFile, ctx.workDir, 'router-handler-cpu');
   const machine = new LoadSampler();

@@ -37,9 +37,13 @@ async function startListening(inUse: RegExp, start: (port: number) => Promise<Pr
  * to a file in `workDir` (as it would to a log collector; a pipe read by this process would tie the
  * two together).
  */
-export function startRouterCli(shardMapFile: string, workDir: string, name = 'router', nodeFlags: readonly string[] = []): Promise<Server> {
+/**
+ * `prome-route serve`; without the results cache unless `serveArgs` say otherwise: the other parts
+ * measure the router computing answers, and repeat the same queries.
+ */
+export function startRouterCli(shardMapFile: string, workDir: string, name = 'router', nodeFlags: readonly string[] = [], serveArgs: readonly string[] = ['--cache', 'off']): Promise<Server> {
   return startListening(/address already in use/, (port) => startProcess(
-    process.execPath, [...nodeFlags, 'dist/cli.mjs', 'serve', '--shards', shardMapFile, '--listen', `127.0.0.1:${port}`],
+    process.execPath, [...nodeFlags, 'dist/cli.mjs', 'serve', '--shards', shardMapFile, '--listen', `127.0.0.1:${port}`, ...serveArgs],
     { cwd: REPO_ROOT, logFile: path.join(workDir, `${name}-${port}.log`) },
   ));
 }
@@ -55,12 +59,12 @@ export function startNodeFloor(upstream: string, workDir: string): Promise<Serve
 /**
  * bench/handler-runner.mjs: one warm instance of a bundled cloud handler, invoked in its own process
  * with the events in `eventsFile`, with only PATH and SHARD_MAP_FILE in its environment (as in
- * bench/cold-start.ts); its log lines (the function's stdout) go to a file, as Lambda's go to CloudWatch.
+ * bench/cold-start.ts) and RESULTS_CACHE_URL=off (as serve above); its log lines (the function's stdout) go to a file, as Lambda's go to CloudWatch.
  */
 export function startHandlerRunner(bundle: string, eventsFile: string, shardMapFile: string, workDir: string): Promise<Server> {
   return startListening(/EADDRINUSE/, (port) => startProcess(
     process.execPath, ['bench/handler-runner.mjs', String(port), bundle, eventsFile],
-    { cwd: REPO_ROOT, logFile: path.join(workDir, `handler-runner-${port}.log`), env: { PATH: process.env.PATH ?? '', SHARD_MAP_FILE: shardMapFile } },
+    { cwd: REPO_ROOT, logFile: path.join(workDir, `handler-runner-${port}.log`), env: { PATH: process.env.PATH ?? '', SHARD_MAP_FILE: shardMapFile, RESULTS_CACHE_URL: 'off' } },
   ));
 }
 

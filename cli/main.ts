@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { PromQLSyntaxError } from '../lib/promql/parse.ts';
 import { loadShardMapFile } from '../lib/shards/file.ts';
 import { ShardMapError } from '../lib/shards/schema.ts';
+import { CacheSettingsError } from '../lib/cache/config.ts';
 import { VERSION } from '../lib/version.ts';
 import { CHECK_USAGE, checkCommand } from './check.ts';
 import { explain } from './explain.ts';
@@ -15,10 +16,14 @@ const USAGE = `prome-route ${VERSION}: one Prometheus API in front of per-cluste
 Usage:
   prome-route serve --shards FILE [--listen HOST:PORT] [--timeout SECONDS]
                     [--max-samples N] [--max-collector-bytes N]
+                    [--cache memory|off|redis://HOST:PORT/DB] [--cache-bytes N] [--cache-freshness SECONDS]
+                    [--cache-timeout MS]
       Serve the Prometheus HTTP API. FILE is a shard map (JSON or YAML) or the upstream
       proxy's YAML config. Default listen address: its http.listen_addr, else 127.0.0.1:9091.
       Reloads FILE on SIGHUP. The limits' defaults suit a 512 MB function (1500000 samples,
-      33554432 bytes of collector answers read whole per request).
+      33554432 bytes of collector answers read whole per request). Range query answers are
+      cached by extents (default: in memory, 67108864 bytes; the last 600 s never); a cache call
+      slower than --cache-timeout (default 200 ms) is given up and the answer computed.
   prome-route explain --shards FILE 'QUERY'
       Print the shards a query goes to and the query each of them is sent.
 ${SHARDS_USAGE}${TENANTS_USAGE}${CHECK_USAGE}  prome-route --version
@@ -41,6 +46,8 @@ async function main(argv: string[]): Promise<void> {
     options: {
       shards: { type: 'string' }, listen: { type: 'string' }, timeout: { type: 'string' },
       'max-samples': { type: 'string' }, 'max-collector-bytes': { type: 'string' },
+      cache: { type: 'string' }, 'cache-bytes': { type: 'string' }, 'cache-freshness': { type: 'string' },
+      'cache-timeout': { type: 'string' },
     },
     allowPositionals: true,
   });
@@ -49,6 +56,12 @@ async function main(argv: string[]): Promise<void> {
   const limits = {
     ...(values['max-samples'] === undefined ? {} : { maxSamples: positiveInteger('--max-samples', values['max-samples']) }),
     ...(values['max-collector-bytes'] === undefined ? {} : { maxCollectorBytes: positiveInteger('--max-collector-bytes', values['max-collector-bytes']) }),
+  };
+  const cache = {
+    ...(values.cache === undefined ? {} : { url: values.cache }),
+    ...(values['cache-bytes'] === undefined ? {} : { maxBytes: positiveInteger('--cache-bytes', values['cache-bytes']) }),
+    ...(values['cache-freshness'] === undefined ? {} : { freshnessMs: 1000 * nonNegativeInteger('--cache-freshness', values['cache-freshness']) }),
+    ...(values['cache-timeout'] === undefined ? {} : { timeoutMs: positiveInteger('--cache-timeout', values['cache-timeout']) }),
   };
   const { map, listen } = await loadShardMapFile(values.shards);
 
@@ -60,7 +73,13 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'serve') {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const { host, port } = parseListenAddress(values.listen ?? listen ?? '127.0.0.1:9091');
-    const serving = await serve({ map, host, port, timeoutMs, limits });
+    let serving;
+    try {
+      serving = await serve({ map, host, port, timeoutMs, limits, cache });
+    } catch (err) {
+      if (err instanceof CacheSettingsError) throw new UsageError(err.message);
+      throw err;
+    }
     const { server, address } = serving;
     console.log(JSON.stringify({
       level: 'info', msg: 'prome-route listening', address: `${address.address}:${address.port}`,
@@ -77,8 +96,14 @@ async function main(argv: string[]): Promise<void> {
 }
 
 function positiveInteger(option: string, value: string): number {
+  const n = nonNegativeInteger(option, value, 'a positive integer');
+  if (n <= 0) throw new UsageError(`${option} must be a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function nonNegativeInteger(option: string, value: string, what = 'an integer of at least 0'): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${option} must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new UsageError(`${option} must be ${what}, got ${JSON.stringify(value)}`);
   return n;
 }
 

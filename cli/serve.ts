@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { authFromEnv } from '../lib/api/auth.ts';
 import type { Limits } from '../lib/api/limits.ts';
 import { batchedJsonLogger } from '../lib/api/log.ts';
+import { createResultsCache, type CacheSettings } from '../lib/cache/config.ts';
 import { createRouter } from '../lib/api/router.ts';
 import { loadShardMapFile } from '../lib/shards/file.ts';
 import type { ShardMap } from '../lib/shards/schema.ts';
@@ -16,6 +17,8 @@ export interface ServeOptions {
   readonly port: number;
   readonly timeoutMs?: number;
   readonly limits?: Partial<Limits>;
+  /** The results cache for range queries (default: in memory). */
+  readonly cache?: CacheSettings;
 }
 
 export interface Serving {
@@ -29,19 +32,23 @@ export interface Serving {
 export function serve(options: ServeOptions): Promise<Serving> {
   let map = options.map;
   let loadedAt = Date.now();
+  const log = batchedJsonLogger();
+  const cache = createResultsCache(options.cache ?? {}, log);
   const router = createRouter({
     shardMap: async () => map,
     shardMapAge: () => Date.now() - loadedAt,
     timeoutMs: options.timeoutMs,
     limits: options.limits,
     auth: authFromEnv(process.env),
-    log: batchedJsonLogger(),
+    log,
+    ...(cache === null ? {} : { cache }),
   });
   const replaceMap = (next: ShardMap) => {
     map = next;
     loadedAt = Date.now();
   };
   const server = createAdaptorServer({ fetch: router }) as Server;
+  if (cache !== null) server.once('close', () => void cache.backend.close());
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const where = `${options.host}:${options.port}`;

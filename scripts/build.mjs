@@ -9,6 +9,7 @@ const node = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warn
 
 // Chunk names carry a content hash: without this, every build would leave the old ones behind.
 await rm('dist/chunks', { recursive: true, force: true });
+await Promise.all(['dist/aws/node_modules', 'dist/aliyun/node_modules'].map((dir) => rm(dir, { recursive: true, force: true })));
 
 await Promise.all([
   build({
@@ -43,7 +44,7 @@ await Promise.all([
     mainFields: ['module', 'main'],
     banner: { js: requireShim },
     minify: true,
-    external: ['ali-oss', '@alicloud/*'],
+    external: ['ali-oss', '@alicloud/*', '@redis/client'],
   }),
   // FC 3.0, nodejs20: `handler: index.handler` in dist/aliyun. FC loads a .js handler as CommonJS.
   // ali-oss and @alicloud/pop-core (OOS) are bundled for the same reason as the AWS SDK above (FC's
@@ -56,9 +57,22 @@ await Promise.all([
     outfile: 'dist/aliyun/index.js',
     format: 'cjs',
     minify: true,
-    external: ['@aws-sdk/*', 'proxy-agent'],
+    external: ['@aws-sdk/*', 'proxy-agent', '@redis/client'],
   }),
+  // The Redis client of the results cache, beside each function bundle rather than in it: loaded only
+  // when RESULTS_CACHE_URL names a Redis, so the cold start of every other deployment does not parse
+  // it (half a megabyte). One minified file each, in node_modules where Node resolves it from the bundle.
+  ...['dist/aws', 'dist/aliyun'].map((dir) => build({
+    ...node,
+    entryPoints: ['node_modules/@redis/client/dist/index.js'],
+    outfile: `${dir}/node_modules/@redis/client/index.js`,
+    format: 'cjs',
+    minify: true,
+  })),
 ]);
+for (const dir of ['dist/aws', 'dist/aliyun']) {
+  await writeFile(`${dir}/node_modules/@redis/client/package.json`, '{ "name": "@redis/client", "main": "index.js" }\n');
+}
 
 // The package's bin: executable, as `npm link` and direct runs expect (esbuild's splitting leaves it 0644).
 await chmod('dist/cli.mjs', 0o755);

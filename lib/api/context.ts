@@ -11,6 +11,7 @@ import { ApiError } from '../errors.ts';
 import type { Limits } from './limits.ts';
 import type { StatsSum } from './query-stats.ts';
 import type { RequestTrace } from './trace.ts';
+import type { CacheUse, ResultsCache } from '../cache/results.ts';
 
 /** What every endpoint handler gets: the shard map in force, the merged parameters, the deadline. */
 export interface RequestContext {
@@ -31,6 +32,12 @@ export interface RequestContext {
   readonly limits: Limits;
   /** What the request may still read of collector answers parsed whole (limits.maxCollectorBytes). */
   readonly answerBytes: AnswerBytes;
+  /** The tenant whose view of the map `map` is; null for the router-wide view. */
+  readonly tenant: string | null;
+  /** The results cache for range queries; null: none configured. */
+  readonly cache: ResultsCache | null;
+  /** What the cache did for this request (log line, metrics, X-Cache header). */
+  readonly cacheUse: CacheUse;
 }
 
 /** A success envelope for an answer the router built, refused when it outgrows the response limit. */

@@ -1,5 +1,6 @@
 // One structured JSON line per request. On AWS the same line carries CloudWatch embedded metric
 // format (EMF) fields, so CloudWatch extracts latency, errors and bytes as metrics from the log.
+import type { CacheUse } from '../cache/results.ts';
 import type { RequestTrace } from './trace.ts';
 
 export type Logger = (entry: Record<string, unknown>) => void;
@@ -37,6 +38,8 @@ export interface RequestRecord {
   readonly errorType?: string;
   readonly durationMs: number;
   readonly trace: RequestTrace;
+  /** What the results cache did; outcome `bypass` (not used) leaves the line as it was. */
+  readonly cache: CacheUse;
   readonly mapAgeMs: number | null;
 }
 
@@ -55,6 +58,7 @@ export function requestEntry(record: RequestRecord, emf: boolean): Record<string
     // Shards in name order, not in the order they happened to answer: log lines compare line by line.
     shards: Object.fromEntries([...record.trace.shards].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     bytes: record.trace.bytes,
+    ...(record.cache.outcome === 'bypass' && record.cache.errors === 0 ? {} : { cache: { ...record.cache } }),
     mapAgeMs: record.mapAgeMs,
   };
   if (!emf) return entry;
@@ -64,6 +68,10 @@ export function requestEntry(record: RequestRecord, emf: boolean): Record<string
     Errors: record.status >= 500 ? 1 : 0,
     ShardsAsked: record.trace.shards.size,
     CollectorBytes: record.trace.bytes,
+    CacheExtentsHit: record.cache.extentsHit,
+    CacheExtentsMissed: record.cache.extentsMissed,
+    CacheBytesRead: record.cache.bytesRead,
+    CacheErrors: record.cache.errors,
     _aws: {
       Timestamp: Date.now(),
       CloudWatchMetrics: [{
@@ -74,6 +82,10 @@ export function requestEntry(record: RequestRecord, emf: boolean): Record<string
           { Name: 'Errors', Unit: 'Count' },
           { Name: 'ShardsAsked', Unit: 'Count' },
           { Name: 'CollectorBytes', Unit: 'Bytes' },
+          { Name: 'CacheExtentsHit', Unit: 'Count' },
+          { Name: 'CacheExtentsMissed', Unit: 'Count' },
+          { Name: 'CacheBytesRead', Unit: 'Bytes' },
+          { Name: 'CacheErrors', Unit: 'Count' },
         ],
       }],
     },

@@ -2,12 +2,14 @@
 // collector's answer back with the shard label added where a global Prometheus would show it.
 import { checkedBody } from '../collectors/checked-body.ts';
 import { QueryAnswerEditor } from '../shard-label/edit.ts';
+import type { QueryPlan } from '../promql/plan.ts';
+import { answerRangeCached } from './cached-range.ts';
 import { askShard, withAnyShard, type RequestContext } from './context.ts';
 import { answerAcrossShards } from './distributed.ts';
 import { rawJsonResponse } from './envelope.ts';
 import { pick } from './params.ts';
-import { planParam, shardQuery } from './plans.ts';
-import { parseRangeParams } from './time.ts';
+import { planParam, shardQuery, type ErrorPrefix } from './plans.ts';
+import { parseRangeParams, type RangeParams } from './time.ts';
 
 export type QueryPath = '/api/v1/query' | '/api/v1/query_range';
 
@@ -23,6 +25,14 @@ export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise
   const range = path === '/api/v1/query_range' ? parseRangeParams(ctx.params) : null;
   const prefix = range === null ? 'invalid parameter "query": ' : '';
   const plan = planParam(ctx.params.get('query') ?? '', ctx.map, prefix);
+  if (range !== null && ctx.cache !== null) {
+    return answerRangeCached(ctx, plan, range, (part, partRange) => computeQuery(part, path, plan, partRange, prefix));
+  }
+  return computeQuery(ctx, path, plan, range, prefix);
+}
+
+/** The answer for the request's window (`range`, null for an instant query), computed whole. */
+function computeQuery(ctx: RequestContext, path: QueryPath, plan: QueryPlan, range: RangeParams | null, prefix: ErrorPrefix): Promise<Response> {
   if (plan.shards.length > 1) return answerAcrossShards(ctx, plan, range, prefix);
   const ask = async (shard: string): Promise<Response> => {
     const { query, addLabel } = shardQuery(plan, shard, prefix);

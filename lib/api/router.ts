@@ -19,6 +19,7 @@ import { handleAlerts, handleRules } from './rules.ts';
 import { handleSeries } from './series.ts';
 import { serverTiming } from './server-timing.ts';
 import { RequestTrace } from './trace.ts';
+import { unusedCache, type ResultsCache } from '../cache/results.ts';
 
 export interface RouterOptions {
   /** The shard map in force; called once per request, so it can be refreshed behind the scenes. */
@@ -42,6 +43,8 @@ export interface RouterOptions {
   readonly shardMapAge?: () => number | null;
   /** Bounds on requests (defaults: DEFAULT_LIMITS). */
   readonly limits?: Partial<Limits>;
+  /** The results cache for range queries (none by default). */
+  readonly cache?: ResultsCache;
 }
 
 export const DEFAULT_TIMEOUT_MS = 25_000;
@@ -81,6 +84,7 @@ export function createRouter(options: RouterOptions): Router {
     if (health !== null) return health === 'ready' ? ready(options) : text(200, 'prome-route is Healthy.\n');
 
     const trace = new RequestTrace();
+    const cacheUse = unusedCache();
     let endpointName = 'unknown';
     let tenant: string | null = null;
     let response: Response;
@@ -111,6 +115,9 @@ export function createRouter(options: RouterOptions): Router {
         trace,
         limits,
         answerBytes: new AnswerBytes(limits.maxCollectorBytes),
+        tenant,
+        cache: options.cache ?? null,
+        cacheUse,
       };
       response = await endpoint.handle(ctx, pathArg);
     } catch (err) {
@@ -119,6 +126,8 @@ export function createRouter(options: RouterOptions): Router {
       }
       response = failure(err instanceof ApiError ? err : new ApiError('internal', `internal error: ${(err as Error)?.message ?? String(err)}`));
     }
+    // How much of a range query's answer came from the cache, as Thanos's and Varnish's X-Cache say it.
+    if (cacheUse.outcome !== 'bypass' && response.ok) response.headers.set('x-cache', cacheUse.outcome);
     const status = response.status;
     response.headers.set('server-timing', serverTiming(performance.now() - startedPrecisely, trace));
     const logRequest = () => log(requestEntry({
@@ -129,6 +138,7 @@ export function createRouter(options: RouterOptions): Router {
       status,
       durationMs: Date.now() - started,
       trace,
+      cache: cacheUse,
       mapAgeMs: options.shardMapAge?.() ?? null,
     }, options.metrics === 'emf'));
     // A streamed answer is logged once it has gone through, with the collector bytes it carried.

@@ -1,6 +1,8 @@
 // The core as the cloud functions run it: one router per cold start, fed by the deployment's shard
 // map source and credentials, with a deadline that fits the function's timeout.
 import { authFromEnv } from '../api/auth.ts';
+import { jsonLogger } from '../api/log.ts';
+import { cacheSettingsFromEnv, createResultsCache } from '../cache/config.ts';
 import { createRouter, type Router, type RouterOptions } from '../api/router.ts';
 import type { AlibabaCredentials } from '../shards/alibaba.ts';
 import { shardMapFromEnv } from '../shards/env.ts';
@@ -21,6 +23,9 @@ export function routerPerColdStart(env: Environment, options: PlatformOptions = 
   const credentials = options.credentials === undefined ? {} : { credentials: options.credentials };
   const loader = shardMapFromEnv(env, credentials);
   const auth = authFromEnv(env, credentials);
+  // In memory by default: a warm instance answers its dashboards' refreshes from it. RESULTS_CACHE_URL
+  // names a Redis/Valkey that every instance shares.
+  const cache = createResultsCache(cacheSettingsFromEnv(env), jsonLogger);
   let router: Router | undefined;
   return (functionTimeMs) => router ??= createRouter({
     shardMap: () => loader.get(),
@@ -28,5 +33,6 @@ export function routerPerColdStart(env: Environment, options: PlatformOptions = 
     auth,
     metrics: options.metrics,
     timeoutMs: routerTimeoutMs(env, functionTimeMs),
+    ...(cache === null ? {} : { cache }),
   });
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { askShards, remoteFor, respond, respondPieces, shardNamed, withAnyShard, type RequestContext } from '../../lib/api/context.ts';
 import { DEFAULT_LIMITS, type Limits } from '../../lib/api/limits.ts';
 import { RequestTrace } from '../../lib/api/trace.ts';
+import { unusedCache } from '../../lib/cache/results.ts';
 import { AnswerBytes } from '../../lib/collectors/answer-bytes.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { parseShardMap, type ShardMap } from '../../lib/shards/schema.ts';
@@ -27,6 +28,7 @@ function context(options: { strict?: boolean; limits?: Partial<Limits> } = {}): 
   return {
     map, params: new URLSearchParams(), deadline: Date.now() + 10_000, strict: options.strict ?? false, shardConcurrency: 2,
     pushDown: true, trace: new RequestTrace(), limits, answerBytes: new AnswerBytes(limits.maxCollectorBytes),
+    tenant: null, cache: null, cacheUse: unusedCache(),
   };
 }
 

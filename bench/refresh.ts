@@ -1,0 +1,124 @@
+// Issue 14's refresh: a dashboard loaded, its window moved 30 s, loaded again, as Grafana's auto-refresh
+// does. The refresh through `prome-route serve` with its results cache in memory (bounded) against the
+// same refresh straight to the server holding the data: shard a's collector for one cluster, the
+// global Prometheus for all clusters. The data is historical, so "now" is set at its end through the
+// freshness window (--cache-freshness = age of the data's end + 600 s): the last 10 minutes of every
+// window are computed again on each refresh, as they would be on a live dashboard. Each round moves the
+// window on by a minute, so no refresh finds its own window stored; loads alternate which side goes
+// first; CPU of every process from /proc, as bench/dashboards.ts reads it.
+import { readFile } from 'node:fs/promises';
+import { END_S } from '../test/e2e/harness/generate.ts';
+import { dashboardCases, directUrl, IN_FLIGHT, runLoad, WINDOW, type LoadResult, type Window } from './dashboard-load.ts';
+import { startRouterCli } from './servers.ts';
+import { cpuDuring, LoadSampler, Markdown, median, procStatusBytes, type BenchContext } from './support.ts';
+
+const ROUNDS = Number(process.env.BENCH_REFRESH_ROUNDS ?? 5);
+/** The in-memory cache's bound for this part (the default); the loads write more than that in all, so the bound is what holds. */
+const CACHE_BYTES = Number(process.env.BENCH_REFRESH_CACHE_BYTES ?? 64 * 1024 * 1024);
+const REFRESH_S = 30;
+/** Issue 14: the router's refresh at most this fraction of the direct server's. */
+const TARGET = 0.3;
+
+interface Measured extends LoadResult {
+  readonly cpu: Readonly<Record<string, number>>;
+}
+
+const shifted = (w: Window, s: number): Window => ({ start: w.start + s, end: w.end + s, step: w.step });
+const seconds = (ms: number) => (ms / 1000).toFixed(2);
+const times = (x: number) => `${x.toFixed(2)}x`;
+
+export async function refresh(ctx: BenchContext): Promise<string> {
+  const live = await refreshes(ctx, 'live', Math.ceil(Date.now() / 1000 - END_S) + 600);
+  const past = await refreshes(ctx, 'past', 600);
+  return [
+    live,
+    'The same with "now" as it is (the data months old): every extent may be stored, and a refresh computes only the extent its new end falls in.',
+    '',
+    past,
+  ].join('\n');
+}
+
+/** The refresh rounds with the given freshness window; `name` for the router's log file. */
+async function refreshes(ctx: BenchContext, name: string, freshnessS: number): Promise<string> {
+  const cases = dashboardCases().filter((c) => c.name !== 'two clusters');
+  const router = await startRouterCli(ctx.shardMapFile, ctx.workDir, `router-refresh-${name}`, [],
+    ['--cache', 'memory', '--cache-bytes', String(CACHE_BYTES), '--cache-freshness', String(freshnessS)]);
+  const machine = new LoadSampler();
+  const results = new Map(cases.map((c) => [c, { router: [] as Measured[], direct: [] as Measured[] }]));
+  let rss = 0;
+  let hwm = 0;
+  try {
+    const pids: Record<string, number> = { router: router.proc.pid, ...ctx.pids };
+    const names = Object.keys(pids);
+    const measure = async (url: string, queries: readonly string[], window: Window): Promise<Measured> => {
+      const { result, cpuMs } = await cpuDuring(names.map((n) => pids[n]!), () => runLoad(url, queries, IN_FLIGHT, window));
+      return { ...result, cpu: Object.fromEntries(names.map((n, i) => [n, cpuMs[i]!])) };
+    };
+    // Warm-up (JIT, connections), on a window no round uses.
+    for (const c of cases) {
+      await runLoad(router.url, c.routerQueries, IN_FLIGHT, shifted(WINDOW, -3600));
+      await runLoad(directUrl(c, ctx.shards, ctx.globalUrl), c.directQueries, IN_FLIGHT, shifted(WINDOW, -3600));
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      machine.sample();
+      // Windows end before the data's end ("now"), a minute further on each round.
+      const loaded = shifted(WINDOW, -(ROUNDS - round) * 60 - REFRESH_S);
+      const refreshed = shifted(loaded, REFRESH_S);
+      for (const c of cases) {
+        const direct = directUrl(c, ctx.shards, ctx.globalUrl);
+        await runLoad(router.url, c.routerQueries, IN_FLIGHT, loaded); // the dashboard opened
+        await runLoad(direct, c.directQueries, IN_FLIGHT, loaded);
+        const sides = { router: () => measure(router.url, c.routerQueries, refreshed), direct: () => measure(direct, c.directQueries, refreshed) };
+        const order = round % 2 === 0 ? (['router', 'direct'] as const) : (['direct', 'router'] as const);
+        for (const side of order) results.get(c)![side].push(await sides[side]());
+      }
+    }
+    machine.sample();
+    rss = procStatusBytes(router.proc.pid, 'VmRSS');
+    hwm = procStatusBytes(router.proc.pid, 'VmHWM');
+  } finally {
+    await router.stop();
+  }
+  const written = await cacheBytesWritten(router.proc.logFile);
+
+  const md = new Markdown();
+  md.text(
+    `refresh: the dashboards' ${cases[0]!.routerQueries.length} queries (bench/dashboard-load.ts: 4 h at ${WINDOW.step} s, POST, ${IN_FLIGHT} in flight) `
+      + `loaded, then loaded again with the window moved ${REFRESH_S} s; the second load measured. \`prome-route serve --cache memory --cache-bytes ${CACHE_BYTES} `
+      + `--cache-freshness ${freshnessS}\`${name === 'live' ? ': "now" at the data\'s end, the last 600 s of a window never stored' : ''}, against the same refresh on the server holding the data. `
+      + `${ROUNDS} rounds, each a minute further on; medians; ratios within each round, then their median. CPU = utime + stime from /proc. ${machine.summary()}.`,
+  );
+  const summary = cases.map((c) => {
+    const { router: r, direct: d } = results.get(c)!;
+    const perRound = (f: (x: Measured, y: Measured) => number) => median(r.map((l, i) => f(l, d[i]!)));
+    const wall = perRound((x, y) => x.wallMs / y.wallMs);
+    return {
+      c, wall,
+      row: [
+        c.name, c.directName, seconds(median(r.map((l) => l.wallMs))), seconds(median(d.map((l) => l.wallMs))), `**${times(wall)}**`,
+        seconds(median(r.map((l) => l.cpu.router!))), seconds(median(r.map((l) => Object.keys(ctx.shards).reduce((sum, s) => sum + l.cpu[s]!, 0)))),
+        seconds(median(d.map((l) => l.cpu[c.direct]!))), times(perRound((x, y) => x.cpu.router! / y.cpu[c.direct]!)),
+      ],
+    };
+  });
+  md.table(['load', 'direct', 'router refresh wall (s)', 'direct refresh wall (s)', 'router / direct wall', 'router CPU (s)', "collectors' CPU during the router's refresh (s)",
+    'direct server CPU (s)', 'router CPU / direct server CPU'], summary.map((s) => s.row));
+  const failures = cases.flatMap((c) => [...results.get(c)!.router, ...results.get(c)!.direct].flatMap((l) => l.failures));
+  if (failures.length > 0) md.text(`**${failures.length} queries failed**:`, ...[...new Set(failures)].slice(0, 10).map((f) => `- ${f}`));
+  md.text(`memory: the cache wrote ${(written / 2 ** 20).toFixed(1)} MiB of extents in all, bounded at ${(CACHE_BYTES / 2 ** 20).toFixed(0)} MiB; `
+    + `the router's resident memory at the end ${(rss / 2 ** 20).toFixed(0)} MiB, peak ${(hwm / 2 ** 20).toFixed(0)} MiB.`);
+  md.text(`target (issue 14): ${summary.map(({ c, wall }) => `${c.name}: ${times(wall)} (<= ${TARGET}x: ${wall <= TARGET ? 'met' : 'missed'})`).join('; ')}.`);
+  return md.toString();
+}
+
+/** The extent bytes the router's request log says it stored. */
+async function cacheBytesWritten(logFile: string): Promise<number> {
+  let total = 0;
+  for (const line of (await readFile(logFile, 'utf8')).split('\n')) {
+    if (!line.includes('"bytesWritten"')) continue;
+    try {
+      total += (JSON.parse(line) as { cache?: { bytesWritten?: number } }).cache?.bytesWritten ?? 0;
+    } catch { /* not a log line */ }
+  }
+  return total;
+}

@@ -1,0 +1,19 @@
+// Where extents are stored: in this process (bounded in bytes) or in Redis/Valkey, shared by every
+// router instance. The results cache treats any backend as unreliable: each call has a time limit,
+// and whatever fails is a miss.
+
+export interface CacheBackend {
+  /** `memory` or `redis`, for log lines. */
+  readonly kind: string;
+  /** The stored values of `keys`, in order; null where a key holds nothing. Rejects when it cannot tell. */
+  get(keys: readonly string[], timeoutMs: number): Promise<(Buffer | null)[]>;
+  /** Stores the entries, each kept for at most `ttlSeconds`. */
+  set(entries: readonly StoredEntry[], ttlSeconds: number, timeoutMs: number): Promise<void>;
+  /** Lets go of connections (the process may then exit). */
+  close(): Promise<void>;
+}
+
+export interface StoredEntry {
+  readonly key: string;
+  readonly value: Buffer;
+}

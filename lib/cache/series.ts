@@ -1,0 +1,124 @@
+// A range query's answer as the cache handles it: series of bytes (the label set as the answer wrote
+// it, the points as the answer wrote them), cut by time and put together again without ever decoding
+// a sample. The cache works on answers the router produced, whatever path produced them (a collector's
+// answer streamed with the shard label added, a union of shards' answers, the router's own engine), so
+// an assembled answer has every series and point exactly as computing the whole range writes them.
+import { AnswerShapeError, JsonSyntaxError, scanAnswer } from '../collectors/json-scan.ts';
+import { compareLabelSets, sortedLabels, type LabelSet } from '../labelsets.ts';
+import type { StepRange } from './extents.ts';
+
+export interface SeriesBytes {
+  /** The label set, keys sorted, as JSON: the same series in another piece has the same key. */
+  readonly key: string;
+  /** The `metric` object as the answer wrote it. */
+  readonly metric: Buffer;
+  /** The points, `[t,"v"],[t,"v"]`: the inside of the `values` list, in time order. */
+  readonly points: Buffer;
+}
+
+const HEAD = '{"status":"success","data":{"resultType":"matrix","result":[';
+
+/**
+ * The series of a success answer of resultType matrix, or null where the answer is anything the cache
+ * must not take apart: warnings or infos (a partial answer), another result type, native histograms,
+ * or any spelling other than the compact one that `assemble` writes (then the pieces would not put
+ * together into the bytes computing the whole range gives). The check is the strictest there is: the
+ * answer rebuilt from its pieces must be the answer, byte for byte.
+ */
+export function splitAnswer(body: Buffer): SeriesBytes[] | null {
+  let scanned;
+  try {
+    scanned = scanAnswer(body, '');
+  } catch (err) {
+    if (err instanceof JsonSyntaxError || err instanceof AnswerShapeError) return null;
+    throw err;
+  }
+  if (scanned.status !== 'success' || scanned.resultType !== 'matrix' || scanned.warnings.length > 0 || scanned.infos.length > 0) return null;
+  const series: SeriesBytes[] = [];
+  for (const s of scanned.series) {
+    if (s.samples === null || !s.compact) return null;
+    const metric = body.subarray(s.metric.from, s.metric.to);
+    series.push({ key: labelKey(metric), metric, points: body.subarray(s.samples.from + 1, s.samples.to - 1) });
+  }
+  const rebuilt = Buffer.concat(writeAnswer(series));
+  return rebuilt.equals(body) ? series : null;
+}
+
+function labelKey(metric: Buffer): string {
+  return JSON.stringify(sortedLabels(JSON.parse(metric.toString('utf8')) as LabelSet));
+}
+
+/** The points of `points` (in time order) with timestamps in [from, to], as a view of the same bytes. */
+export function pointsWithin(points: Buffer, from: number, to: number): Buffer {
+  let first = -1;
+  let last = -1;
+  let at = 0;
+  while (at < points.length) {
+    // Compact pairs: `[<number>,"<value>"]`, the value without brackets or escapes (splitAnswer checked).
+    const comma = points.indexOf(0x2c, at);
+    const close = points.indexOf(0x5d, comma);
+    const t = Math.round(Number(points.toString('latin1', at + 1, comma)) * 1000);
+    if (t > to) break;
+    if (t >= from) {
+      if (first < 0) first = at;
+      last = close + 1;
+    }
+    at = close + 2; // past `],`
+  }
+  return first < 0 ? EMPTY : points.subarray(first, last);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The series of `series` restricted to the grid timestamps of `range`; series left without points go. */
+export function seriesWithin(series: readonly SeriesBytes[], range: StepRange): SeriesBytes[] {
+  const out: SeriesBytes[] = [];
+  for (const s of series) {
+    const points = pointsWithin(s.points, range.start, range.end);
+    if (points.length > 0) out.push({ ...s, points });
+  }
+  return out;
+}
+
+/**
+ * One answer from pieces covering consecutive, disjoint parts of the grid, in time order: each series'
+ * points joined across pieces, the series in Prometheus's order for range query answers (labels.Compare
+ * over the sorted label set, as the global Prometheus sorts its matrix).
+ */
+export function assemble(pieces: readonly (readonly SeriesBytes[])[]): Buffer[] {
+  const joined = new Map<string, { metric: Buffer; labels: LabelSet; points: Buffer[] }>();
+  for (const piece of pieces) {
+    for (const s of piece) {
+      const entry = joined.get(s.key);
+      if (entry === undefined) joined.set(s.key, { metric: s.metric, labels: JSON.parse(s.key) as LabelSet, points: [s.points] });
+      else entry.points.push(s.points);
+    }
+  }
+  const sorted = [...joined.values()].sort((a, b) => compareLabelSets(a.labels, b.labels));
+  return writeAnswer(sorted.map((s) => ({ key: '', metric: s.metric, points: s.points.length === 1 ? s.points[0]! : join(s.points) })));
+}
+
+function join(parts: readonly Buffer[]): Buffer {
+  const out: Buffer[] = [];
+  for (const p of parts) {
+    if (out.length > 0) out.push(COMMA);
+    out.push(p);
+  }
+  return Buffer.concat(out);
+}
+
+const COMMA = Buffer.from(',');
+const SERIES_OPEN = Buffer.from('{"metric":');
+const VALUES = Buffer.from(',"values":[');
+const SERIES_CLOSE = Buffer.from(']}');
+
+/** Prometheus's compact success envelope of a matrix, as pieces of bytes. */
+function writeAnswer(series: readonly SeriesBytes[]): Buffer[] {
+  const out: Buffer[] = [Buffer.from(HEAD)];
+  series.forEach((s, i) => {
+    if (i > 0) out.push(COMMA);
+    out.push(SERIES_OPEN, s.metric, VALUES, s.points, SERIES_CLOSE);
+  });
+  out.push(Buffer.from(']}}'));
+  return out;
+}

@@ -1,0 +1,186 @@
+// The results cache's parts on their own: extents, answers as bytes, stored entries, the memory
+// backend's bound, what makes a query depend on its window, and what its key holds.
+import { describe, expect, it } from 'vitest';
+import { windowDependence } from '../../lib/cache/cacheable.ts';
+import { decodeEntry, encodeEntry } from '../../lib/cache/entry.ts';
+import { extentIndex, extentRange, layoutOf } from '../../lib/cache/extents.ts';
+import { extentKeyPrefix } from '../../lib/cache/key.ts';
+import { MemoryBackend } from '../../lib/cache/memory.ts';
+import { ResultsCache, unusedCache } from '../../lib/cache/results.ts';
+import { assemble, pointsWithin, seriesWithin, splitAnswer } from '../../lib/cache/series.ts';
+import { parsePromQL } from '../../lib/promql/parse.ts';
+import { parseShardMap } from '../../lib/shards/schema.ts';
+
+/** A matrix answer in Prometheus's compact JSON, for series given as label sets and [seconds, value] points. */
+function answer(series: { metric: Record<string, string>; values: [number, string][] }[]): Buffer {
+  return Buffer.from(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: series } }));
+}
+
+const A = { __name__: 'up', job: 'a' };
+const B = { __name__: 'up', job: 'b' };
+const whole = answer([
+  { metric: A, values: [[60, '1'], [120, '1'], [180, '0'], [240, '1']] },
+  { metric: B, values: [[180, '2'], [240, '+Inf']] },
+]);
+
+describe('extents', () => {
+  it('are aligned to absolute time on the grid, whatever the window', () => {
+    const layout = layoutOf({ start: 1_000_000 + 15_000 * 7, end: 2_000_000, step: 15_000 });
+    expect(layout.stepsPerExtent).toBe(60);
+    expect(layout.phase).toBe(1_000_000 % 15_000);
+    const i = extentIndex(layout, 1_105_000);
+    const extent = extentRange(layout, i);
+    expect(extent.start <= 1_105_000 && 1_105_000 <= extent.end).toBe(true);
+    expect((extent.start - layout.phase) % (15_000 * 60)).toBe(0);
+    expect((extent.end - extent.start) / 15_000).toBe(59);
+    expect(layoutOf({ start: 0, end: 1, step: 1 }).stepsPerExtent).toBe(1_000);
+    expect(layoutOf({ start: 0, end: 1, step: 3_600_000 }).stepsPerExtent).toBe(30);
+  });
+});
+
+describe('answers as bytes', () => {
+  it('split into series and put together again give the same bytes, cut at any step', () => {
+    const series = splitAnswer(whole)!;
+    expect(series.map((s) => s.key)).toEqual([JSON.stringify(A), JSON.stringify(B)]);
+    expect(Buffer.concat(assemble([series])).equals(whole)).toBe(true);
+    for (const cut of [60_000, 120_000, 180_000, 240_000]) {
+      const early = seriesWithin(series, { start: 0, end: cut - 1, step: 60_000 });
+      const late = seriesWithin(series, { start: cut, end: 300_000, step: 60_000 });
+      expect(Buffer.concat(assemble([early, late])).toString()).toBe(whole.toString());
+    }
+  });
+
+  it('keep only the points of a window', () => {
+    const points = splitAnswer(whole)![0]!.points;
+    expect(pointsWithin(points, 100_000, 200_000).toString()).toBe('[120,"1"],[180,"0"]');
+    expect(pointsWithin(points, 300_000, 400_000).length).toBe(0);
+  });
+
+  it('are never taken apart when they carry warnings, histograms, or another spelling', () => {
+    const withWarnings = JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [] }, warnings: ['shard "b" is missing'] });
+    const histograms = JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [{ metric: A, histograms: [[60, { count: '1' }]] }] } });
+    const both = JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [{ metric: A, values: [[60, '1']], histograms: [[60, { count: '1' }]] }] } });
+    for (const body of [withWarnings, histograms, both, JSON.stringify(JSON.parse(whole.toString()), null, 1), '{"status":"success","data":{"resultType":"vector","result":[]}}', 'nonsense']) {
+      expect(splitAnswer(Buffer.from(body)), body).toBeNull();
+    }
+  });
+});
+
+describe('stored entries', () => {
+  const series = splitAnswer(whole)!;
+  const entry = encodeEntry('k:1', series);
+
+  it('decode to the series they were made of', () => {
+    const decoded = decodeEntry('k:1', entry)!;
+    expect(Buffer.concat(assemble([decoded])).equals(whole)).toBe(true);
+  });
+
+  it('are refused when garbled, cut short, or read under another key', () => {
+    const flipped = Buffer.from(entry);
+    flipped[flipped.length - 3] = flipped[flipped.length - 3]! ^ 1;
+    for (const value of [Buffer.from('garbage'), entry.subarray(0, entry.length - 1), flipped, Buffer.alloc(0)]) {
+      expect(decodeEntry('k:1', value)).toBeNull();
+    }
+    expect(decodeEntry('k:2', entry)).toBeNull();
+  });
+});
+
+describe('the memory backend', () => {
+  it('holds at most its bound in bytes, dropping the least recently used first', async () => {
+    const memory = new MemoryBackend(10_000);
+    const value = Buffer.alloc(3_000, 1);
+    await memory.set([{ key: 'a', value }, { key: 'b', value }, { key: 'c', value }], 60);
+    await memory.get(['a']); // a is now the most recently used
+    await memory.set([{ key: 'd', value }], 60);
+    expect(memory.bytes).toBeLessThanOrEqual(10_000);
+    expect((await memory.get(['a', 'b', 'c', 'd'])).map((v) => v !== null)).toEqual([true, false, true, true]);
+    await memory.set([{ key: 'huge', value: Buffer.alloc(20_000) }], 60);
+    expect(await memory.get(['huge'])).toEqual([null]);
+    expect(memory.bytes).toBeLessThanOrEqual(10_000);
+  });
+
+  it('forgets entries past their time', async () => {
+    let now = 0;
+    const memory = new MemoryBackend(10_000, () => now);
+    await memory.set([{ key: 'a', value: Buffer.from('x') }], 60);
+    now = 61_000;
+    expect(await memory.get(['a'])).toEqual([null]);
+    expect(memory.bytes).toBe(0);
+  });
+});
+
+describe('queries whose steps depend on the window', () => {
+  it.each([
+    ['sum(up @ end())', '@ end()'],
+    ['rate(up[5m] @ start())', '@ start()'],
+    ['max_over_time(sum(up)[10m:1m] @ end())', '@ end()'],
+    ['up', null],
+    ['up @ 1700000000', null],
+    ['max_over_time(sum(up)[10m:1m] offset 5m)', null],
+    ['time() - timestamp(up)', null],
+    ['rate(up[range()])', 'range()'],
+    ['up offset -range()', 'range()'],
+    ['max_over_time(up[step()*2])', null],
+  ])('%s', (query, reason) => {
+    expect(windowDependence(parsePromQL(query))).toBe(reason);
+  });
+});
+
+describe('extent keys', () => {
+  const map = parseShardMap({ shards: { a: { urls: ['http://127.0.0.1:9090'] }, b: { urls: ['http://127.0.0.1:9091'] } } });
+  const layout = layoutOf({ start: 0, end: 3_600_000, step: 15_000 });
+  const parts = { tenant: null, map, query: 'up', shards: ['a', 'b'], layout, params: {}, pushDown: true };
+
+  it('differ for every part that changes an answer, and not otherwise', () => {
+    const base = extentKeyPrefix(parts);
+    expect(extentKeyPrefix({ ...parts })).toBe(base);
+    const moved = parseShardMap({ shards: { a: { urls: ['http://127.0.0.1:9092'] }, b: { urls: ['http://127.0.0.1:9091'] } } });
+    for (const other of [
+      { tenant: 'team-a' }, { map: moved }, { query: 'up ' }, { shards: ['a'] }, { layout: layoutOf({ start: 1_000, end: 3_600_000, step: 15_000 }) },
+      { layout: layoutOf({ start: 0, end: 3_600_000, step: 30_000 }) }, { params: { lookback_delta: '1m' } }, { pushDown: false },
+    ]) {
+      expect(extentKeyPrefix({ ...parts, ...other }), JSON.stringify(other)).not.toBe(base);
+    }
+  });
+});
+
+describe('the results cache', () => {
+  /** An answer of one series with a point at every step of `range`, its value the step's time: as any range query writes it. */
+  const stepAnswer = (range: { start: number; end: number; step: number }) => {
+    const values: [number, string][] = [];
+    for (let t = range.start; t <= range.end; t += range.step) values.push([t / 1000, String(t / 1000)]);
+    return answer([{ metric: A, values }]);
+  };
+  const range = { start: 3_600_000 + 7 * 15_000, end: 3_600_000 + 200 * 15_000, step: 15_000 };
+  const request = { keyPrefix: 'test:', layout: layoutOf(range), range, deadline: Date.now() + 3_600_000 };
+
+  it('computes the request alone, and stores nothing, when the widened query fails', async () => {
+    const backend = new MemoryBackend();
+    const cache = new ResultsCache({ backend, now: () => 10 ** 13 });
+    const asked: { start: number; end: number }[] = [];
+    const use = unusedCache();
+    const body = await cache.answer(request, async (part) => {
+      asked.push({ start: part.start, end: part.end });
+      if (part.start < range.start || part.end > range.end) throw new Error('a step outside the request fails');
+      return stepAnswer(part);
+    }, use);
+    expect(Buffer.concat(body!).equals(stepAnswer(range))).toBe(true);
+    expect(asked.at(-1)).toEqual({ start: range.start, end: range.end });
+    expect(backend.bytes).toBe(0);
+  });
+
+  it('answers the same bytes from stored extents, then from stored and computed ones', async () => {
+    const cache = new ResultsCache({ backend: new MemoryBackend(), now: () => 10 ** 13 });
+    const compute = async (part: { start: number; end: number; step: number }) => stepAnswer(part);
+    const cold = unusedCache();
+    expect(Buffer.concat((await cache.answer(request, compute, cold))!).equals(stepAnswer(range))).toBe(true);
+    const warm = unusedCache();
+    expect(Buffer.concat((await cache.answer(request, async () => { throw new Error('nothing to compute'); }, warm))!).equals(stepAnswer(range))).toBe(true);
+    expect([cold.outcome, warm.outcome]).toEqual(['miss', 'hit']);
+    const moved = { ...range, start: range.start + 100 * 15_000, end: range.end + 100 * 15_000 };
+    const partial = unusedCache();
+    const answered = await cache.answer({ ...request, layout: layoutOf(moved), range: moved }, compute, partial);
+    expect(Buffer.concat(answered!).equals(stepAnswer(moved))).toBe(true);
+    expect(partial.outcome).toBe('partial');
+  });
+});
