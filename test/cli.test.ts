@@ -39,7 +39,8 @@ describe('prome-route explain', () => {
     expect(stdout).toBe([
       'query:  sum by (cluster) (rate(http_requests_total{cluster="b", job="api"}[5m]))',
       'shards: b',
-      'b: sum by (cluster) (rate(http_requests_total{job="api"}[5m]))',
+      // The shard label as collectors know it (a collector's own cluster label is original_cluster).
+      'b: sum by (__prome_route_shard__) (rate(http_requests_total{job="api"}[5m]))',
       '   (adds cluster="b" to every series)',
       '',
     ].join('\n'));

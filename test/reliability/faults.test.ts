@@ -165,10 +165,10 @@ describe('a collector answering pretty-printed JSON whose series carry the shard
     return result.map((s) => s.metric).filter((m) => m.cluster === 'a').map((m) => JSON.stringify(sortedLabels(m))).sort();
   };
 
-  it('gets the same rule on the single-shard and the cross-shard path: the router value, the key once', async () => {
+  it('gets the same rule on the single-shard and the cross-shard path: the router value, theirs as original_cluster, each key once', async () => {
     const direct = await fetch(`${cluster.shards.a}/api/v1/query?query=demo_num_cpus&time=${EVAL_TIME}`);
     const expected = ((await direct.json()) as { data: { result: { metric: Record<string, string> }[] } }).data.result
-      .map((s) => JSON.stringify(sortedLabels({ ...s.metric, cluster: 'a' }))).sort();
+      .map((s) => JSON.stringify(sortedLabels({ ...s.metric, cluster: 'a', original_cluster: 'own' }))).sort();
     expect(expected.length).toBeGreaterThan(0);
     expect(await shardA('demo_num_cpus{cluster="a"}')).toEqual(expected);
     expect(await shardA('demo_num_cpus')).toEqual(expected);
