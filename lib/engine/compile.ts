@@ -195,6 +195,8 @@ class Compiler {
   /**
    * absent(v) is empty when v has series on any shard. The shards need only say whether they have any:
    * `count(v)`, a row per shard at most. Labels come from the selector's matchers as in Prometheus.
+   * Over a range, last_over_time keeps each series' labels whole: count_over_time would drop the
+   * metric name and fail where metrics share their other labels, which absent_over_time never does.
    */
   private absent(fn: string, arg: Node | undefined): Expr {
     if (arg === undefined) throw new UnsupportedQueryError(`${fn}() needs an argument`);
@@ -202,7 +204,7 @@ class Compiler {
     const info = this.info(arg);
     if (!info.constant && info.separable) {
       const inner = withClosable(this.source(arg));
-      const probe = fn === 'absent' ? `count(${inner})` : `count(count_over_time(${inner}))`;
+      const probe = fn === 'absent' ? `count(${inner})` : `count(last_over_time(${inner}))`;
       return { kind: 'absent', expr: { kind: 'leaf', leaf: this.leaf(probe, true) }, labels };
     }
     return { kind: 'absent', expr: this.compile(arg), labels };
@@ -247,13 +249,9 @@ class Compiler {
       case 'topk': case 'bottomk':
         return { kind: 'aggregate', op, grouping, param, expr: partial(op) };
       case 'avg':
-        return {
-          kind: 'binary', op: '/', bool: false, matching: { card: 'one-to-one', on: false, labels: [], include: [] },
-          lhs: { kind: 'aggregate', op: 'sum', grouping: ANY_LABELS, param: null, expr: partial('sum') },
-          rhs: { kind: 'aggregate', op: 'sum', grouping: ANY_LABELS, param: null, expr: partial('count') },
-        };
+        return { kind: 'mergeMoments', op, count: partial('count'), mean: partial('avg'), other: partial('sum') };
       case 'stddev': case 'stdvar':
-        return { kind: 'mergeVariance', op, count: partial('count'), mean: partial('avg'), variance: partial('stdvar') };
+        return { kind: 'mergeMoments', op, count: partial('count'), mean: partial('avg'), other: partial('stdvar') };
       default:
         // quantile needs every value: the shards send the series, the router aggregates.
         return { kind: 'aggregate', op, grouping, param, expr: { kind: 'leaf', leaf: this.leaf(body, false) } };

@@ -54,8 +54,11 @@ export type Expr =
   /** absent()/absent_over_time(): `labels` are derived from the argument's matchers, as Prometheus does. */
   | { readonly kind: 'absent'; readonly expr: Expr; readonly labels: Labels }
   | { readonly kind: 'aggregate'; readonly op: AggregateOp; readonly grouping: Grouping; readonly param: Expr | null; readonly expr: Expr }
-  /** stddev/stdvar combined from per-shard count, mean and variance rows (Chan et al.'s parallel algorithm). */
-  | { readonly kind: 'mergeVariance'; readonly op: 'stddev' | 'stdvar'; readonly count: Expr; readonly mean: Expr; readonly variance: Expr }
+  /**
+   * avg, stddev and stdvar combined from per-shard count and mean rows, with `other` the per-shard sums
+   * (avg) or variances (stddev/stdvar).
+   */
+  | { readonly kind: 'mergeMoments'; readonly op: 'avg' | 'stddev' | 'stdvar'; readonly count: Expr; readonly mean: Expr; readonly other: Expr }
   | { readonly kind: 'binary'; readonly op: BinaryOp; readonly lhs: Expr; readonly rhs: Expr; readonly bool: boolean; readonly matching: Matching }
   | { readonly kind: 'negate'; readonly expr: Expr }
   | { readonly kind: 'subquery'; readonly expr: Expr; readonly rangeMs: number; readonly stepMs: number | null; readonly offsetMs: number; readonly at: At | null };

@@ -62,7 +62,7 @@ function walkGrids(expr: Expr, grid: Grid, times: QueryTimes, visit: (expr: Expr
       if (expr.param !== null) walk(expr.param);
       walk(expr.expr);
       break;
-    case 'mergeVariance': for (const e of [expr.count, expr.mean, expr.variance]) walk(e); break;
+    case 'mergeMoments': for (const e of [expr.count, expr.mean, expr.other]) walk(e); break;
     case 'binary': walk(expr.lhs); walk(expr.rhs); break;
     case 'leaf': case 'number': case 'string': break;
   }

@@ -10,7 +10,7 @@ import type { ExecutionContext, MatrixOperator, Operator, ScalarOperator, Vector
 import { StepCursor } from './operator.ts';
 import { SeriesTable } from './series-table.ts';
 import { AbsentOperator, RangeFunctionOperator, SubqueryOperator } from './subquery.ts';
-import { MergeVarianceOperator, NegateScalar, NegateVector } from './unary.ts';
+import { MergeMomentsOperator, NegateScalar, NegateVector } from './unary.ts';
 import { RANGE_FUNCTIONS } from '../functions/range.ts';
 
 /** A leaf's series placed on the grid it is evaluated on (the query's, or an enclosing subquery's). */
@@ -38,7 +38,7 @@ class Builder {
       case 'negate': return this.negate(expr, grid, times);
       case 'absent': return this.absent(expr, grid, times);
       case 'aggregate': return this.aggregate(expr, grid, times);
-      case 'mergeVariance': return this.mergeVariance(expr, grid, times);
+      case 'mergeMoments': return this.mergeMoments(expr, grid, times);
       case 'binary': return this.binary(expr, grid, times);
       case 'call': return this.call(expr, grid, times);
       case 'subquery': return this.subquery(expr, grid, times);
@@ -68,9 +68,9 @@ class Builder {
     return new AggregateOperator(expr.op, vector(this.build(expr.expr, grid, times)), expr.grouping, scalarParam, valueLabel);
   }
 
-  private mergeVariance(expr: Of<'mergeVariance'>, grid: Grid, times: readonly number[]): Operator {
+  private mergeMoments(expr: Of<'mergeMoments'>, grid: Grid, times: readonly number[]): Operator {
     const part = (e: Expr) => vector(this.build(e, grid, times));
-    return new MergeVarianceOperator(expr.op, part(expr.count), part(expr.mean), part(expr.variance));
+    return new MergeMomentsOperator(expr.op, part(expr.count), part(expr.mean), part(expr.other));
   }
 
   private binary(expr: Of<'binary'>, grid: Grid, times: readonly number[]): Operator {
