@@ -38,6 +38,7 @@ function render(expr: Expr): string {
     case 'number': return String(expr.value);
     case 'string': return JSON.stringify(expr.value);
     case 'leaf': return `#${expr.leaf.id}`;
+    case 'rangeLeaf': return `#${expr.leaf.id} cut into ${expr.rangeMs / 1000}s windows`;
     case 'call': return `${expr.name}(${expr.args.map(render).join(', ')})`;
     case 'absent': return `absent(${render(expr.expr)})`;
     case 'aggregate':

@@ -8,8 +8,10 @@ import type { CollectorAnswer } from '../collectors/http.ts';
 import { inBatchesPer } from '../collectors/batches.ts';
 import { isShardFailure, partialWarnings, throwIfFailed } from '../collectors/failures.ts';
 import { ApiError, rawJsonResponse, successEnvelope } from './envelope.ts';
+import type { Major } from '../promql/functions.ts';
 import type { Limits } from './limits.ts';
 import type { RequestTrace } from './trace.ts';
+import type { ShardVersions } from './versions.ts';
 
 /** What every endpoint handler gets: the shard map in force, the merged parameters, the deadline. */
 export interface RequestContext {
@@ -30,6 +32,10 @@ export interface RequestContext {
   readonly limits: Limits;
   /** What the request may still read of collector answers parsed whole (limits.maxCollectorBytes). */
   readonly answerBytes: AnswerBytes;
+  /** Each shard's Prometheus major (cached across requests). */
+  readonly versions: ShardVersions;
+  /** The major whose regexes pick shards by their names (see versions.ts). */
+  readonly shardRegexMajor: Major;
 }
 
 /** A success envelope for an answer the router built, refused when it outgrows the response limit. */

@@ -17,6 +17,7 @@ import { handleQuery } from './query.ts';
 import { handleAlerts, handleRules } from './rules.ts';
 import { handleSeries } from './series.ts';
 import { RequestTrace } from './trace.ts';
+import { shardRegexMajor, ShardVersions } from './versions.ts';
 
 export interface RouterOptions {
   /** The shard map in force; called once per request, so it can be refreshed behind the scenes. */
@@ -40,6 +41,8 @@ export interface RouterOptions {
   readonly shardMapAge?: () => number | null;
   /** Bounds on requests (defaults: DEFAULT_LIMITS). */
   readonly limits?: Partial<Limits>;
+  /** How long each shard's build info (its Prometheus version) is kept: the shard map's TTL (default 30 s). */
+  readonly shardVersionTtlMs?: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 25_000;
@@ -71,6 +74,7 @@ export function createRouter(options: RouterOptions): Router {
   const log = options.log ?? jsonLogger;
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const rate = new RateLimiter(limits.requestsPerSecond);
+  const versions = new ShardVersions(options.shardVersionTtlMs);
   return async (request) => {
     const started = Date.now();
     const url = new URL(request.url);
@@ -108,6 +112,8 @@ export function createRouter(options: RouterOptions): Router {
         trace,
         limits,
         answerBytes: new AnswerBytes(limits.maxCollectorBytes),
+        versions,
+        shardRegexMajor: await shardRegexMajor(versions, access.map),
       };
       response = await endpoint.handle(ctx, pathArg);
     } catch (err) {

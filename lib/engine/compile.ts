@@ -5,10 +5,11 @@
 // and stddev/stdvar from their parts), so only small answers cross the network.
 import {
   descendants, literalDurationMs, type AggregateExpr, type BinaryExpr, type Call, type DurationValue, type Expr as Node,
-  type SubqueryExpr, type VectorSelector,
+  type MatrixSelector, type SubqueryExpr, type VectorSelector,
 } from '../promql/ast.ts';
 import { promqlFunction, type Major } from '../promql/functions.ts';
 import { absentSelector, labelFunctionTouches, stringArgument, UnsupportedQueryError } from '../promql/labels.ts';
+import { PromQLSyntaxError, type Experimental } from '../promql/parse.ts';
 import { planQuery, type QueryPlan } from '../promql/plan.ts';
 import { quote } from '../promql/strings.ts';
 import { valueType } from '../promql/types.ts';
@@ -42,8 +43,25 @@ export interface CompiledQuery {
 export interface CompileOptions {
   /** Push decomposable aggregations down as partial aggregates (default). Off: shards send all series. */
   readonly pushDown?: boolean;
-  /** The shards' Prometheus major, whose rules the query must meet (default 2, the collectors' here). */
+  /**
+   * The Prometheus major whose semantics the router's part follows (default 2): what it pushes down
+   * (3.x-only aggregations only to 3.x shards).
+   */
   readonly major?: Major;
+  /** The majors the shards the query reads run: the query must be valid for each (default: `major`). */
+  readonly shardMajors?: readonly Major[];
+  /** The 3.x experimental features the query may use (default none, as a 3.x Prometheus by default). */
+  readonly experimental?: Experimental;
+  /**
+   * Where the query is split: at the largest subtrees each shard can evaluate (default), or at its
+   * selectors, the shards only selecting series and the router evaluating everything above them.
+   */
+  readonly splitAt?: 'subtrees' | 'selectors';
+  /**
+   * The query's range (end - start, 0 for an instant query): how much further back than their own
+   * range the raw samples of a range selector the router evaluates are asked for.
+   */
+  readonly spanMs?: number;
 }
 
 /**
@@ -56,8 +74,20 @@ export function compileQuery(plan: QueryPlan, shardNames: readonly string[], opt
       throw new UnsupportedQueryError(`unknown function ${JSON.stringify(node.name)}: the router cannot evaluate it across shards`);
     }
   }
-  plan.checkFor(options.major ?? 2);
-  const compiler = new Compiler(plan, shardNames, options.pushDown ?? true);
+  const major = options.major ?? 2;
+  const majors = options.shardMajors ?? [major];
+  for (const m of majors) {
+    try {
+      plan.checkFor(m, options.experimental);
+    } catch (err) {
+      // One major's refusal where the shards run two: no single Prometheus would refuse it so, a 422.
+      if (majors.length < 2 || !(err instanceof PromQLSyntaxError)) throw err;
+      throw new UnsupportedQueryError(`the query reads shards of Prometheus ${majors.map((x) => `${x}.x`).join(' and ')}, and ${m}.x refuses it: ${err.message}`);
+    }
+  }
+  const splitAt = options.splitAt ?? 'subtrees';
+  const pushDown = (options.pushDown ?? true) && splitAt === 'subtrees';
+  const compiler = new Compiler(plan, shardNames, pushDown, major, splitAt, options.spanMs ?? 0);
   compiler.classifyAll(plan.root);
   const expr = compiler.compile(plan.root);
   return { expr, leaves: compiler.leaves };
@@ -68,6 +98,8 @@ class Compiler {
   private readonly infos = new Map<Node, Info>();
   /** How many subqueries enclose the node being compiled: their leaves run on the subquery's own grid. */
   private subqueryDepth = 0;
+  /** How far the grid the node being compiled is evaluated on may reach back beyond its own steps. */
+  private spanMs: number;
   private readonly text: string;
   private readonly label: string;
 
@@ -75,14 +107,21 @@ class Compiler {
     private readonly plan: QueryPlan,
     private readonly shardNames: readonly string[],
     private readonly pushDown: boolean,
+    private readonly major: Major,
+    private readonly splitAt: 'subtrees' | 'selectors',
+    spanMs: number,
   ) {
     this.text = plan.text;
     this.label = plan.shardLabel;
+    this.spanMs = spanMs;
   }
 
   compile(node: Node): Expr {
     const info = this.info(node);
-    if (!info.constant && info.separable) return { kind: 'leaf', leaf: this.leaf(this.source(node), false) };
+    // A range vector is never a leaf of its own: the router evaluates the function over it. Split at
+    // the selectors, timestamp(<selector>) stays whole: only the shards know their samples' times.
+    const leafHere = valueType(node) !== 'matrix' && (this.splitAt === 'subtrees' || node.kind === 'vectorSelector' || isTimestampOfSelector(node));
+    if (!info.constant && info.separable && leafHere) return { kind: 'leaf', leaf: this.leaf(this.source(node), false) };
     switch (node.kind) {
       case 'number': return { kind: 'number', value: node.value };
       case 'string': return { kind: 'string', value: node.value };
@@ -95,6 +134,7 @@ class Compiler {
       case 'aggregate': return this.aggregate(node);
       case 'binary': return this.binary(node);
       case 'subquery': return this.subquery(node);
+      case 'matrixSelector': return this.rangeLeaf(node);
       default:
         throw new UnsupportedQueryError(`cannot evaluate ${JSON.stringify(this.source(node))} across shards`);
     }
@@ -178,18 +218,27 @@ class Compiler {
       throw new UnsupportedQueryError(`cannot evaluate function ${JSON.stringify(name)} across shards`);
     }
     const compiled: Expr[] = [];
-    for (const arg of args) compiled.push(this.compileArgument(arg));
+    for (const arg of args) compiled.push(this.compile(arg));
     return { kind: 'call', name, args: compiled };
   }
 
-  /** Range-vector arguments evaluated by the router must be subqueries; anything else compiles as usual. */
-  private compileArgument(node: Node): Expr {
-    if (valueType(node) === 'matrix' && unwrapParens(node).kind === 'matrixSelector') {
-      throw new UnsupportedQueryError(
-        `cannot evaluate ${JSON.stringify(this.source(node))} across shards when the function's other arguments read series`,
-      );
+  /**
+   * A range selector whose function the router evaluates: the shards send its raw samples, asked once
+   * for the whole grid (the range plus the grid's reach back), and the router cuts the windows.
+   */
+  private rangeLeaf(node: MatrixSelector): Expr {
+    const { selector } = node;
+    if (selector.anchored || selector.smoothed) {
+      throw new UnsupportedQueryError(`cannot evaluate the anchored or smoothed selector ${JSON.stringify(this.source(node))} across shards`);
     }
-    return this.compile(node);
+    const rangeMs = duration('range', node.range, this.text);
+    const offsetMs = selector.offset === null ? 0 : duration('offset', selector.offset.value, this.text);
+    const at: At | null = selector.at === null ? null : selector.at.kind === 'time' ? { kind: 'time', ms: selector.at.ms } : { kind: selector.at.kind };
+    // With `@`, every step's window is the same one.
+    const askedMs = rangeMs + (at === null ? this.spanMs : 0);
+    const modifiers = [selector.offset, selector.at].filter((m) => m !== null).map((m) => ` ${this.source(m)}`).join('');
+    const text = `${this.source(selector)}[${askedMs}ms]${modifiers}`;
+    return { kind: 'rangeLeaf', leaf: this.leaf(text, false, true), rangeMs, offsetMs, at };
   }
 
   /**
@@ -202,7 +251,7 @@ class Compiler {
     if (arg === undefined) throw new UnsupportedQueryError(`${fn}() needs an argument`);
     const labels = this.absentLabels(arg);
     const info = this.info(arg);
-    if (!info.constant && info.separable) {
+    if (!info.constant && info.separable && this.pushDown) {
       const inner = withClosable(this.source(arg));
       const probe = fn === 'absent' ? `count(${inner})` : `count(last_over_time(${inner}))`;
       return { kind: 'absent', expr: { kind: 'leaf', leaf: this.leaf(probe, true) }, labels };
@@ -227,11 +276,7 @@ class Compiler {
   }
 
   private aggregate(node: AggregateExpr): Expr {
-    const { op: written, param: paramNode, expr: vector } = node;
-    if (written === 'limitk' || written === 'limit_ratio') {
-      throw new UnsupportedQueryError(`cannot evaluate ${written}() across shards`);
-    }
-    const op: AggregateOp = written;
+    const { op, param: paramNode, expr: vector } = node;
     const grouping = groupingOf(node);
     const params = paramNode === null ? [] : [paramNode];
     const inner = this.info(vector);
@@ -248,12 +293,17 @@ class Compiler {
     switch (op) {
       case 'topk': case 'bottomk':
         return { kind: 'aggregate', op, grouping, param, expr: partial(op) };
+      // Each shard's first k in label order include the global first k (3.x shards only: 2.x has no limitk).
+      case 'limitk':
+        if (this.major === 3) return { kind: 'aggregate', op, grouping, param, expr: partial(op) };
+        return { kind: 'aggregate', op, grouping, param, expr: { kind: 'leaf', leaf: this.leaf(body, false) } };
       case 'avg':
         return { kind: 'mergeMoments', op, count: partial('count'), mean: partial('avg'), other: partial('sum') };
       case 'stddev': case 'stdvar':
         return { kind: 'mergeMoments', op, count: partial('count'), mean: partial('avg'), other: partial('stdvar') };
       default:
-        // quantile needs every value: the shards send the series, the router aggregates.
+        // quantile needs every value, limit_ratio the labels with the shard label (its hash): the shards
+        // send the series, the router aggregates.
         return { kind: 'aggregate', op, grouping, param, expr: { kind: 'leaf', leaf: this.leaf(body, false) } };
     }
   }
@@ -285,13 +335,18 @@ class Compiler {
   private subquery(node: SubqueryExpr): Expr {
     const offsetMs = node.offset === null ? 0 : duration('offset', node.offset.value, this.text);
     const at: At | null = node.at === null ? null : node.at.kind === 'time' ? { kind: 'time', ms: node.at.ms } : { kind: node.at.kind };
+    const rangeMs = duration('range', node.range, this.text);
+    const outerSpan = this.spanMs;
     this.subqueryDepth++;
+    // The subquery's grid reaches back its range beyond the outer one's (its alignment only shortens it).
+    this.spanMs = at === null ? outerSpan + rangeMs : rangeMs;
     const inner = this.compile(node.expr);
+    this.spanMs = outerSpan;
     this.subqueryDepth--;
     return {
       kind: 'subquery',
       expr: inner,
-      rangeMs: duration('range', node.range, this.text),
+      rangeMs,
       stepMs: node.step === null ? null : duration('step', node.step, this.text),
       offsetMs,
       at,
@@ -300,19 +355,19 @@ class Compiler {
 
   // --- helpers ---------------------------------------------------------------------------------------
 
-  private leaf(text: string, partial: boolean): Leaf {
-    const plan = planQuery(text, this.label, this.shardNames);
+  private leaf(text: string, partial: boolean, raw = false): Leaf {
+    const plan = planQuery(text, this.label, this.shardNames, this.major);
     // A leaf inside a subquery is asked for on the subquery's grid, where `@ start()` and `@ end()`
     // would name that grid's ends instead of the query's.
     if (this.subqueryDepth > 0 && usesStartOrEnd(plan.root)) {
       throw new UnsupportedQueryError(`cannot evaluate @ start() or @ end() inside a subquery across shards (${JSON.stringify(text)})`);
     }
-    const leaf: Leaf = { id: this.leaves.length, plan, shards: plan.shards, partial };
+    const leaf: Leaf = { id: this.leaves.length, plan, shards: plan.shards, partial, ...(raw ? { raw } : {}) };
     this.leaves.push(leaf);
     return leaf;
   }
 
-  private source(node: Node): string {
+  private source(node: { readonly from: number; readonly to: number }): string {
     return this.text.slice(node.from, node.to);
   }
 }
@@ -335,6 +390,10 @@ function groupingOf(node: AggregateExpr): Grouping {
 
 function hasFill(node: BinaryExpr): boolean {
   return node.matching.fillLeft !== null || node.matching.fillRight !== null;
+}
+
+function isTimestampOfSelector(node: Node): boolean {
+  return node.kind === 'call' && node.name === 'timestamp' && node.args[0] !== undefined && unwrapParens(node.args[0]).kind === 'vectorSelector';
 }
 
 function unwrapParens(node: Node): Node {

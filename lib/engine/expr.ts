@@ -4,7 +4,7 @@ import type { Labels } from './types.ts';
 
 export type AggregateOp =
   | 'sum' | 'avg' | 'count' | 'min' | 'max' | 'group' | 'stddev' | 'stdvar'
-  | 'topk' | 'bottomk' | 'quantile' | 'count_values';
+  | 'topk' | 'bottomk' | 'quantile' | 'count_values' | 'limitk' | 'limit_ratio';
 
 /** `sum(x)` is `{ without: false, labels: [] }`. */
 export interface Grouping {
@@ -41,6 +41,11 @@ export interface Leaf {
    * set is expected, not Prometheus's "same labelset" error.
    */
   readonly partial: boolean;
+  /**
+   * The query is a range selector (`x[R] offset o`) asked as an instant query at the end of the leaf's
+   * grid: its answer is raw samples, which the router cuts into each step's window itself.
+   */
+  readonly raw?: boolean;
 }
 
 /** `@ <time>`, `@ start()`, `@ end()` on a subquery evaluated by the router. */
@@ -50,6 +55,8 @@ export type Expr =
   | { readonly kind: 'number'; readonly value: number }
   | { readonly kind: 'string'; readonly value: string }
   | { readonly kind: 'leaf'; readonly leaf: Leaf }
+  /** A range selector's windows, cut by the router from the raw samples of a raw leaf. */
+  | { readonly kind: 'rangeLeaf'; readonly leaf: Leaf; readonly rangeMs: number; readonly offsetMs: number; readonly at: At | null }
   | { readonly kind: 'call'; readonly name: string; readonly args: readonly Expr[] }
   /** absent()/absent_over_time(): `labels` are derived from the argument's matchers, as Prometheus does. */
   | { readonly kind: 'absent'; readonly expr: Expr; readonly labels: Labels }

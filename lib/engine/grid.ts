@@ -1,4 +1,5 @@
 // Evaluation timestamps: a query's step grid, and the grids of the subqueries the router evaluates.
+import type { Major } from '../promql/functions.ts';
 import type { At, Expr } from './expr.ts';
 
 /** Timestamps start, start+step, ... <= end, in epoch ms. An instant evaluation has start === end. */
@@ -14,6 +15,11 @@ export interface QueryTimes {
   readonly end: number;
   /** The step of subqueries written without one (`[5m:]`): Prometheus's evaluation interval. */
   readonly defaultSubqueryStepMs: number;
+  /**
+   * The Prometheus major whose semantics the router's own evaluation follows: 3.x opens range windows
+   * and subquery grids at their start, `(t - range, t]`, where 2.x closes them, `[t - range, t]`.
+   */
+  readonly major: Major;
 }
 
 export function gridTimes(grid: Grid): number[] {
@@ -30,16 +36,18 @@ export function resolveAt(at: At, times: QueryTimes): number {
 
 /**
  * The timestamps at which a subquery evaluates its expression for outer timestamps from `outer`:
- * multiples of its step (Prometheus aligns them to absolute time) in [start - offset - range, end - offset].
+ * multiples of its step (Prometheus aligns them to absolute time) in [start - offset - range, end - offset]
+ * (2.x), or in (start - offset - range, end - offset] with `end` the outer grid's last step (3.x).
  */
 export function subqueryGrid(sub: Extract<Expr, { kind: 'subquery' }>, outer: Grid, times: QueryTimes): Grid {
   const step = sub.stepMs ?? times.defaultSubqueryStepMs;
   const start = sub.at === null ? outer.start : resolveAt(sub.at, times);
-  const end = sub.at === null ? outer.end : resolveAt(sub.at, times);
+  let end = sub.at === null ? outer.end : resolveAt(sub.at, times);
+  if (times.major === 3 && sub.at === null && outer.step > 0) end = outer.start + Math.floor((end - outer.start) / outer.step) * outer.step;
   const lowest = start - sub.offsetMs - sub.rangeMs;
-  // Go's integer division truncates toward zero; the first aligned time not before `lowest`.
+  // Go's integer division truncates toward zero; the first aligned time after (3.x) or not before (2.x) `lowest`.
   let first = Math.trunc(lowest / step) * step;
-  if (first < lowest) first += step;
+  if (first < lowest || (times.major === 3 && first === lowest)) first += step;
   return { start: first, end: end - sub.offsetMs, step };
 }
 
@@ -64,15 +72,22 @@ function walkGrids(expr: Expr, grid: Grid, times: QueryTimes, visit: (expr: Expr
       break;
     case 'mergeMoments': for (const e of [expr.count, expr.mean, expr.other]) walk(e); break;
     case 'binary': walk(expr.lhs); walk(expr.rhs); break;
-    case 'leaf': case 'number': case 'string': break;
+    case 'leaf': case 'rangeLeaf': case 'number': case 'string': break;
   }
 }
 
-/** The grid each leaf must be fetched on, given the query's grid. */
+/**
+ * The grid each leaf must be fetched on, given the query's grid: a raw leaf (a range selector's
+ * samples, asked for as far back as the whole grid needs) once, at the grid's last step.
+ */
 export function leafGrids(expr: Expr, grid: Grid, times: QueryTimes): Map<number, Grid> {
   const out = new Map<number, Grid>();
   walkGrids(expr, grid, times, (e, g) => {
     if (e.kind === 'leaf') out.set(e.leaf.id, g);
+    if (e.kind === 'rangeLeaf') {
+      const last = g.step > 0 ? g.start + Math.floor((g.end - g.start) / g.step) * g.step : g.start;
+      out.set(e.leaf.id, { start: last, end: last, step: 0 });
+    }
   });
   return out;
 }

@@ -3,7 +3,7 @@
 import { authFromEnv } from '../api/auth.ts';
 import { createRouter, type Router, type RouterOptions } from '../api/router.ts';
 import type { AlibabaCredentials } from '../shards/alibaba.ts';
-import { shardMapFromEnv } from '../shards/env.ts';
+import { shardMapFromEnv, ttlFromEnv } from '../shards/env.ts';
 import { routerTimeoutMs, type Environment } from './settings.ts';
 
 export interface PlatformOptions {
@@ -21,6 +21,12 @@ export function routerPerColdStart(env: Environment, options: PlatformOptions = 
   const credentials = options.credentials === undefined ? {} : { credentials: options.credentials };
   const loader = shardMapFromEnv(env, credentials);
   const auth = authFromEnv(env, credentials);
+  let versionTtlMs: number | undefined;
+  try {
+    versionTtlMs = ttlFromEnv(env);
+  } catch {
+    // A bad TTL is the shard map loader's to report (every request answers 503 saying so).
+  }
   let router: Router | undefined;
   return (functionTimeMs) => router ??= createRouter({
     shardMap: () => loader.get(),
@@ -28,5 +34,6 @@ export function routerPerColdStart(env: Environment, options: PlatformOptions = 
     auth,
     metrics: options.metrics,
     timeoutMs: routerTimeoutMs(env, functionTimeMs),
+    ...(versionTtlMs === undefined ? {} : { shardVersionTtlMs: versionTtlMs }),
   });
 }

@@ -4,7 +4,7 @@ import { vectorSelectors, type Expr, type Query, type VectorSelector } from './a
 import { checkQuery, emptySelector } from './check.ts';
 import type { Major } from './functions.ts';
 import { LabelAnalysis, type LabelState } from './labels.ts';
-import { parseQuery } from './parse.ts';
+import { parseQuery, type Experimental } from './parse.ts';
 import { rewriteQuery } from './rewrite.ts';
 import { selectedShards } from './selectors.ts';
 
@@ -18,8 +18,8 @@ export interface ShardQuery {
 export class QueryPlan {
   /** forShard's answers: a plan may be reused (cached) for many requests. */
   private readonly byShard = new Map<string, ShardQuery>();
-  /** The majors the query passed checkQuery for. */
-  private readonly checkedFor = new Set<Major>();
+  /** The majors (and 3.x experimental features) the query passed checkQuery for. */
+  private readonly checkedFor = new Set<string>();
 
   constructor(
     readonly query: Query,
@@ -57,11 +57,15 @@ export class QueryPlan {
     return this.routes.get(selector) ?? [];
   }
 
-  /** Checks the query as a Prometheus of that major would (once per plan); throws PromQLSyntaxError. */
-  checkFor(major: Major): void {
-    if (this.checkedFor.has(major)) return;
-    checkQuery(this.query, { major });
-    this.checkedFor.add(major);
+  /**
+   * Checks the query as a Prometheus of that major (with those 3.x experimental features) would, once
+   * per plan; throws PromQLSyntaxError.
+   */
+  checkFor(major: Major, experimental?: Experimental): void {
+    const key = `${major}${JSON.stringify(experimental ?? {})}`;
+    if (this.checkedFor.has(key)) return;
+    checkQuery(this.query, experimental === undefined ? { major } : { major, experimental });
+    this.checkedFor.add(key);
   }
 
   /**
@@ -87,15 +91,16 @@ export class QueryPlan {
 
 /**
  * Parses a query (the union of PromQL 2.x and 3.x) and works out which shards each of its selectors
- * touches. Throws PromQLSyntaxError for what every Prometheus refuses.
+ * touches, shard-label regexes matched as Prometheus of `major` matches them. Throws PromQLSyntaxError
+ * for what every Prometheus refuses.
  */
-export function planQuery(text: string, shardLabel: string, shardNames: readonly string[]): QueryPlan {
+export function planQuery(text: string, shardLabel: string, shardNames: readonly string[], major: Major = 2): QueryPlan {
   const query = parseQuery(text);
   const selectors = vectorSelectors(query.expr);
   const routes = new Map<VectorSelector, readonly string[]>();
   const touched = new Set<string>();
   for (const s of selectors) {
-    const shards = selectedShards(s, shardLabel, shardNames);
+    const shards = selectedShards(s, shardLabel, shardNames, major);
     routes.set(s, shards);
     for (const name of shards) touched.add(name);
   }

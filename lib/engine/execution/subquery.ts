@@ -2,7 +2,7 @@
 // (multiples of its step, aligned to absolute time as Prometheus aligns them), its points kept per
 // series, and each outer step sees the points of its window.
 import type { Expr } from '../expr.ts';
-import { keepsMetricName, rangeArgumentIndex } from '../../promql/functions.ts';
+import { keepsMetricName, rangeArgumentIndex, type Major } from '../../promql/functions.ts';
 import { RANGE_FUNCTIONS, type ScalarArgs } from '../functions/range.ts';
 import { resolveAt, type QueryTimes } from '../grid.ts';
 import { dropMetricName } from '../labels.ts';
@@ -39,20 +39,7 @@ export class SubqueryOperator implements MatrixOperator {
     const points = (this.points ??= await this.collect());
     const times = this.cursor.batch();
     if (times === null) return null;
-    const { sub } = this;
-    return times.map((t): RangeStep => {
-      const at = sub.at === null ? t : resolveAt(sub.at, this.queryTimes);
-      const end = at - sub.offsetMs;
-      const lowest = end - sub.rangeMs;
-      const windows: { id: number; points: Point[] }[] = [];
-      for (let id = 0; id < points.length; id++) {
-        const series = points[id]!;
-        const from = firstAtOrAfter(series, lowest);
-        const to = firstAtOrAfter(series, end + 1);
-        if (to > from) windows.push({ id, points: series.slice(from, to) });
-      }
-      return { t, at, offsetMs: sub.offsetMs, rangeMs: sub.rangeMs, windows };
-    });
+    return times.map((t) => rangeStep(points, t, this.sub, this.queryTimes));
   }
 
   private async collect(): Promise<Point[][]> {
@@ -67,6 +54,60 @@ export class SubqueryOperator implements MatrixOperator {
     // Series that had no point at all still have an id: give them an empty list.
     for (let id = 0; id < this.inner.series.size; id++) points[id] ??= [];
     return points;
+  }
+}
+
+/**
+ * Each series' window at step `t`: its points in `(end - range, end]` (3.x) or `[end - range, end]`
+ * (2.x), with `end` the step's time (or the `@` time) less the offset. Series with none are left out.
+ */
+function rangeStep(points: readonly (readonly Point[])[], t: number, window: Window, times: QueryTimes): RangeStep {
+  const at = window.at === null ? t : resolveAt(window.at, times);
+  const end = at - window.offsetMs;
+  const lowest = end - window.rangeMs + (times.major === 3 ? 1 : 0);
+  const windows: { id: number; points: Point[] }[] = [];
+  for (let id = 0; id < points.length; id++) {
+    const series = points[id]!;
+    const from = firstAtOrAfter(series, lowest);
+    const to = firstAtOrAfter(series, end + 1);
+    if (to > from) windows.push({ id, points: series.slice(from, to) });
+  }
+  return { t, at, offsetMs: window.offsetMs, rangeMs: window.rangeMs, windows };
+}
+
+/** What decides a step's window: a subquery's or a range selector's range, offset and `@`. */
+interface Window {
+  readonly rangeMs: number;
+  readonly offsetMs: number;
+  readonly at: Extract<Expr, { kind: 'subquery' }>['at'];
+}
+
+/**
+ * A range selector the router evaluates a function over: the raw samples the shards sent for the
+ * whole grid, each step's window cut from them (stale markers are not among them: Prometheus leaves
+ * them out of range selectors' answers).
+ */
+export class RangeLeafOperator implements MatrixOperator {
+  readonly type = 'matrix';
+  private readonly cursor: StepCursor;
+  private readonly points: Point[][];
+
+  constructor(
+    readonly series: SeriesTable,
+    points: Point[][],
+    private readonly window: Window,
+    times: readonly number[],
+    private readonly queryTimes: QueryTimes,
+    ctx: ExecutionContext,
+  ) {
+    this.points = points;
+    this.cursor = new StepCursor(times, ctx.batchSteps);
+  }
+
+  async next(): Promise<RangeStep[] | null> {
+    const times = this.cursor.batch();
+    if (times === null) return null;
+    return times.map((t) => rangeStep(this.points, t, this.window, this.queryTimes));
   }
 }
 
@@ -93,7 +134,7 @@ export class RangeFunctionOperator implements VectorOperator {
   private readonly relabel: Relabel;
   private readonly matrix: MatrixOperator;
 
-  constructor(private readonly name: string, private readonly args: readonly Operator[]) {
+  constructor(private readonly name: string, private readonly args: readonly Operator[], private readonly major: Major) {
     const matrix = args[rangeArgumentIndex(name)];
     if (matrix?.type !== 'matrix') {
       throw new EvaluationError(`expected a range vector in call to function "${name}"`, 'bad_data');
@@ -112,7 +153,8 @@ export class RangeFunctionOperator implements VectorOperator {
     return steps.map((step, i) => {
       for (let a = 0; a < columns.length; a++) scalars[a] = columns[a]?.[i];
       const endMs = step.at - step.offsetMs;
-      const window = { evalMs: step.at, startMs: endMs - step.rangeMs, endMs, rangeMs: step.rangeMs };
+      // predict_linear extrapolates to the step's own time, `@` or not (Prometheus's enh.Ts).
+      const window = { evalMs: step.t, startMs: endMs - step.rangeMs, endMs, rangeMs: step.rangeMs, major: this.major };
       const out = new StepVector(step.t);
       this.relabel.startStep();
       for (const w of step.windows) {

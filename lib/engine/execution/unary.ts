@@ -1,4 +1,6 @@
 // Unary minus and the merge of per-shard mean and variance partials.
+import type { Major } from '../../promql/functions.ts';
+import { kahanSumInc } from '../functions/range.ts';
 import { dropMetricName } from '../labels.ts';
 import type { ScalarOperator, VectorOperator } from './operator.ts';
 import { Relabel } from './binary.ts';
@@ -72,6 +74,8 @@ export class MergeMomentsOperator implements VectorOperator {
     private readonly mean: VectorOperator,
     /** Per-shard sums (avg) or variances (stddev/stdvar). */
     private readonly other: VectorOperator,
+    /** 3.x adds the shards' sums with Kahan compensation, as it sums values. */
+    private readonly major: Major = 2,
   ) {}
 
   async next(): Promise<StepVector[] | null> {
@@ -93,7 +97,7 @@ export class MergeMomentsOperator implements VectorOperator {
       const out = new StepVector(step.t);
       for (const [g, list] of parts) {
         if (this.op === 'avg') {
-          out.push(g, mergedMean(list));
+          out.push(g, mergedMean(list, this.major));
         } else {
           const variance = mergedVariance(list);
           out.push(g, this.op === 'stddev' ? Math.sqrt(variance) : variance);
@@ -125,14 +129,14 @@ export class MergeMomentsOperator implements VectorOperator {
 
 const isInfinite = (v: number) => v === Infinity || v === -Infinity;
 
-function mergedMean(parts: readonly Part[]): number {
-  let sum = 0;
-  let n = 0;
+function mergedMean(parts: readonly Part[], major: Major): number {
+  let [sum, c, n] = [0, 0, 0];
   for (const p of parts) {
-    sum += p.other;
+    if (major === 2) sum += p.other;
+    else [sum, c] = kahanSumInc(p.other, sum, c, 3);
     n += p.n;
   }
-  if (Number.isFinite(sum)) return sum / n;
+  if (Number.isFinite(sum)) return (sum + c) / n;
   // Prometheus's incremental mean, a shard's mean standing for its n values: an infinite mean stays
   // as it is when the same infinity or a finite mean joins it (the formula would give Inf - Inf).
   let mean = parts[0]!.mean;
