@@ -40,11 +40,12 @@ function render(expr: Expr): string {
     case 'number': return String(expr.value);
     case 'string': return JSON.stringify(expr.value);
     case 'leaf': return `#${expr.leaf.id}`;
+    case 'rangeLeaf': return `#${expr.leaf.id} cut into ${expr.rangeMs / 1000}s windows`;
     case 'call': return `${expr.name}(${expr.args.map(render).join(', ')})`;
     case 'absent': return `absent(${render(expr.expr)})`;
     case 'aggregate':
       return `${expr.op}${groupingText(expr.grouping)} (${expr.param === null ? '' : `${render(expr.param)}, `}${render(expr.expr)})`;
-    case 'mergeVariance': return `${expr.op} from (${render(expr.count)}, ${render(expr.mean)}, ${render(expr.variance)})`;
+    case 'mergeMoments': return `${expr.op} from (${render(expr.count)}, ${render(expr.mean)}, ${render(expr.other)})`;
     case 'binary': return `(${render(expr.lhs)} ${expr.op}${expr.bool ? ' bool' : ''} ${render(expr.rhs)})`;
     case 'negate': return `-${render(expr.expr)}`;
     case 'subquery': return `${render(expr.expr)}[${expr.rangeMs / 1000}s:${expr.stepMs === null ? '' : `${expr.stepMs / 1000}s`}]`;

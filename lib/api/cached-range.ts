@@ -27,7 +27,9 @@ export async function answerRangeCached(ctx: RequestContext, plan: QueryPlan, ra
     const value = ctx.params.get(name);
     if (value !== null && value !== '') params[name] = value;
   }
-  const keyPrefix = extentKeyPrefix({ tenant: ctx.tenant, map: ctx.map, query: plan.text, shards: plan.shards, layout, params, pushDown: ctx.pushDown });
+  const known = await ctx.versions.majors(ctx.map);
+  const majors = plan.shards.map((shard) => known.get(shard) ?? null);
+  const keyPrefix = extentKeyPrefix({ tenant: ctx.tenant, map: ctx.map, query: plan.text, shards: plan.shards, layout, params, pushDown: ctx.pushDown, majors });
   const computePart = async (part: StepRange) => bodyOf(ctx, await compute(withRange(ctx, part), part));
   const body = await cache.answer({ keyPrefix, layout, range, deadline: ctx.deadline }, computePart, ctx.cacheUse);
   if (body === null) {

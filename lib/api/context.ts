@@ -8,10 +8,12 @@ import type { CollectorAnswer } from '../collectors/http.ts';
 import { fanOut, partialWarnings } from '../collectors/failures.ts';
 import { rawJsonResponse, successEnvelope } from './envelope.ts';
 import { ApiError } from '../errors.ts';
+import type { Major } from '../promql/function-table.ts';
 import type { Limits } from './limits.ts';
 import type { StatsSum } from './query-stats.ts';
 import type { RequestTrace } from './trace.ts';
 import type { CacheUse, ResultsCache } from '../cache/results.ts';
+import type { ShardVersions } from './versions.ts';
 
 /** What every endpoint handler gets: the shard map in force, the merged parameters, the deadline. */
 export interface RequestContext {
@@ -38,6 +40,10 @@ export interface RequestContext {
   readonly cache: ResultsCache | null;
   /** What the cache did for this request (log line, metrics, X-Cache header). */
   readonly cacheUse: CacheUse;
+  /** Each shard's Prometheus major (cached across requests). */
+  readonly versions: ShardVersions;
+  /** The major whose regexes pick shards by their names (see versions.ts). */
+  readonly shardRegexMajor: Major;
 }
 
 /** A success envelope for an answer the router built, refused when it outgrows the response limit. */

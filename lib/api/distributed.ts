@@ -4,7 +4,7 @@ import { compileQuery, ENGINE_MAJOR } from '../engine/compile.ts';
 import { SampleBudget, timeSlicer } from '../engine/budget.ts';
 import { buildOperator } from '../engine/execution/build.ts';
 import { collectInstant, collectRange } from '../engine/execution/run.ts';
-import { fetchLeaves, leafSeries } from '../engine/fetch.ts';
+import { fetchLeaves, leafSeries, rawSeries } from '../engine/fetch.ts';
 import { gridTimes, leafGrids, subquerySteps, type Grid, type QueryTimes } from '../engine/grid.ts';
 import { answerData } from '../engine/answer-data.ts';
 import { unionAnswer } from '../shard-label/union.ts';
@@ -15,6 +15,7 @@ import { valueType } from '../promql/types.ts';
 import { remoteFor, respond, respondPieces, type RequestContext } from './context.ts';
 import { StatsSum } from './query-stats.ts';
 import { checkFanOut } from './limits.ts';
+import { semanticsOf } from './versions.ts';
 import type { ErrorPrefix } from './plans.ts';
 import { parseTimeParam, type RangeParams } from './time.ts';
 
@@ -39,11 +40,18 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
     const t = parseTimeParam('time', ctx.params.get('time'), Date.now());
     grid = { start: t, end: t, step: 0 };
   }
-  const times: QueryTimes = { start: grid.start, end: grid.end, defaultSubqueryStepMs: DEFAULT_SUBQUERY_STEP_MS };
+  // The router's part follows the semantics of the shards' Prometheus major (versions.ts); the query
+  // must be valid for the major of every shard it reads (a shard of unknown version counts as that one).
+  const majors = await ctx.versions.majors(ctx.map);
+  const semantics = semanticsOf(majors);
+  const shardMajors = [...new Set(plan.shards.map((s) => majors.get(s) ?? semantics.major))].sort();
+  const times: QueryTimes = { start: grid.start, end: grid.end, defaultSubqueryStepMs: DEFAULT_SUBQUERY_STEP_MS, major: semantics.major };
 
   try {
-    plan.checkFor(ENGINE_MAJOR);
-    const { expr, leaves } = compileQuery(plan, [...ctx.map.shards.keys()], { pushDown: ctx.pushDown });
+    plan.checkForMajors(shardMajors);
+    const { expr, leaves } = compileQuery(plan, [...ctx.map.shards.keys()], {
+      pushDown: ctx.pushDown, major: semantics.major, spanMs: grid.end - grid.start,
+    });
     // Refused before anything is fetched when the subqueries alone would hold too many steps
     // (`max_over_time(sum(up)[1d:1ms])`: 86.4 million), as Prometheus refuses them.
     const budget = new SampleBudget(ctx.limits.maxSamples);
@@ -67,12 +75,15 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
     const yieldPoint = timeSlicer();
     const root = buildOperator(expr, grid, {
       leaves: (leaf, leafGrid) => leafSeries(fetched.leaves.get(leaf.id) ?? [], remote.shardLabel, leafGrid, budget),
+      rawLeaves: (leaf) => rawSeries(fetched.leaves.get(leaf.id) ?? [], remote.shardLabel, budget),
       times,
       ctx: { batchSteps: BATCH_STEPS, times, yieldPoint, budget },
     });
     const answer = range !== null ? await collectRange(root, gridTimes(grid), yieldPoint, budget) : await collectInstant(root, grid.start);
     const data = answerData(answer);
-    return respond(ctx, stats === null ? data : { ...data, stats: stats.result(grid, budget.held) }, fetched.warnings);
+    // Semantics said only where the router evaluated something itself: a union is each shard's own answer.
+    const warnings = semantics.warning === null ? fetched.warnings : [...fetched.warnings, semantics.warning];
+    return respond(ctx, stats === null ? data : { ...data, stats: stats.result(grid, budget.held) }, warnings);
   } catch (err) {
     if (err instanceof EvaluationError) throw new ApiError(err.errorType, err.message);
     if (err instanceof PromQLSyntaxError) throw new ApiError('bad_data', `${prefix}${err.message}`);

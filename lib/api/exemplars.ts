@@ -9,7 +9,7 @@ import { pick } from './params.ts';
 import { planParam, shardQuery } from './plans.ts';
 
 export async function handleExemplars(ctx: RequestContext): Promise<Response> {
-  const plan = planParam(ctx.params.get('query') ?? '', ctx.map, '');
+  const plan = planParam(ctx.params.get('query') ?? '', ctx.map, '', ctx.shardRegexMajor);
   checkFanOut(plan.shards.length, ctx.limits);
   const { answers, warnings } = await askShards(ctx, plan.shards.map((shard) => {
     const params = pick(ctx.params, ['start', 'end']);

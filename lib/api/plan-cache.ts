@@ -1,6 +1,7 @@
 // Grafana asks the same expressions again and again (every panel on every refresh, only the time
 // changes), so plans are kept per shard map: a repeated query skips parsing and analysis. Plans are
 // immutable; a new shard map (a refresh) starts a new cache.
+import type { Major } from '../promql/function-table.ts';
 import { planQuery, type QueryPlan } from '../promql/plan.ts';
 import type { ShardMap } from '../shards/schema.ts';
 
@@ -11,19 +12,20 @@ export const MAX_CACHED_PLANS = 1000;
 
 const caches = new WeakMap<ShardMap, Map<string, QueryPlan>>();
 
-/** planQuery for the map's shards, from the cache when the same text was planned recently. */
-export function cachedPlan(text: string, map: ShardMap): QueryPlan {
-  if (text.length > MAX_CACHED_QUERY_LENGTH) return planQuery(text, map.shardLabel, [...map.shards.keys()]);
+/** planQuery for the map's shards, from the cache when the same text was planned recently for the major. */
+export function cachedPlan(text: string, map: ShardMap, major: Major): QueryPlan {
+  if (text.length > MAX_CACHED_QUERY_LENGTH) return planQuery(text, map.shardLabel, [...map.shards.keys()], major);
   let cache = caches.get(map);
   if (cache === undefined) caches.set(map, (cache = new Map()));
-  let plan = cache.get(text);
+  const key = `${major}${text}`;
+  let plan = cache.get(key);
   if (plan !== undefined) {
     // A Map iterates in insertion order: re-inserting makes it the most recently used.
-    cache.delete(text);
+    cache.delete(key);
   } else {
-    plan = planQuery(text, map.shardLabel, [...map.shards.keys()]);
+    plan = planQuery(text, map.shardLabel, [...map.shards.keys()], major);
     if (cache.size >= MAX_CACHED_PLANS) cache.delete(cache.keys().next().value!);
   }
-  cache.set(text, plan);
+  cache.set(key, plan);
   return plan;
 }

@@ -1,4 +1,5 @@
 // Turns request parameters into routing plans, with Prometheus's own error wording.
+import type { Major } from '../promql/function-table.ts';
 import { PromQLSyntaxError } from '../promql/parse.ts';
 import type { QueryPlan, ShardQuery } from '../promql/plan.ts';
 import type { ShardMap } from '../shards/schema.ts';
@@ -17,8 +18,8 @@ export type ErrorPrefix = '' | 'invalid parameter "query": ' | 'invalid paramete
 const EMPTY_SELECTOR = 'vector selector must contain at least one non-empty matcher';
 
 /** Plans a query; a syntax error, or a selector every matcher of which matches "", is a 400. */
-export function planParam(text: string, map: ShardMap, prefix: ErrorPrefix): QueryPlan {
-  const plan = planned(text, map, prefix);
+export function planParam(text: string, map: ShardMap, prefix: ErrorPrefix, major: Major): QueryPlan {
+  const plan = planned(text, map, prefix, major);
   const empty = plan.emptySelector;
   if (empty !== null) throw new ApiError('bad_data', `${prefix}${new PromQLSyntaxError(empty.from, EMPTY_SELECTOR, text).message}`);
   return plan;
@@ -36,17 +37,17 @@ export function shardQuery(plan: QueryPlan, shard: string, prefix: ErrorPrefix):
     if (!(err instanceof UnsupportedQueryError)) throw err;
     try {
       plan.checkFor(2);
-    } catch (syntax) {
-      if (syntax instanceof PromQLSyntaxError) throw new ApiError('bad_data', `${prefix}${syntax.message}`);
-      throw syntax;
+    } catch (refusal) {
+      if (refusal instanceof PromQLSyntaxError) throw new ApiError('bad_data', `${prefix}${refusal.message}`);
+      if (!(refusal instanceof UnsupportedQueryError)) throw refusal;
     }
     throw new ApiError('execution', err.message);
   }
 }
 
-function planned(text: string, map: ShardMap, prefix: ErrorPrefix): QueryPlan {
+function planned(text: string, map: ShardMap, prefix: ErrorPrefix, major: Major): QueryPlan {
   try {
-    return cachedPlan(text, map);
+    return cachedPlan(text, map, major);
   } catch (err) {
     if (err instanceof PromQLSyntaxError) throw new ApiError('bad_data', `${prefix}${err.message}`);
     throw err;
@@ -58,9 +59,9 @@ function planned(text: string, map: ShardMap, prefix: ErrorPrefix): QueryPlan {
  * rewritten for it. Shards no selector touches are left out. As in Prometheus, every selector is
  * parsed before any is refused for selecting everything.
  */
-export function routeSelectors(selectors: readonly string[], map: ShardMap, prefix: ErrorPrefix): Map<string, string[]> {
+export function routeSelectors(selectors: readonly string[], map: ShardMap, prefix: ErrorPrefix, major: Major): Map<string, string[]> {
   const plans = selectors.map((text) => {
-    const plan = planned(text, map, prefix);
+    const plan = planned(text, map, prefix, major);
     if (!plan.isSeriesSelector) {
       throw new ApiError('bad_data', `invalid parameter "match[]": ${JSON.stringify(text)} is not a series selector`);
     }
@@ -85,7 +86,7 @@ export function routeSelectors(selectors: readonly string[], map: ShardMap, pref
 export function selectorCalls(ctx: RequestContext, path: string, method: 'GET' | 'POST'): ShardCall[] {
   const selectors = ctx.params.getAll('match[]');
   if (selectors.length === 0) return everyShardCalls(ctx, path, pick(ctx.params, ['start', 'end']), method);
-  const routes = routeSelectors(selectors, ctx.map, path === '/api/v1/series' ? 'invalid parameter "match[]": ' : '');
+  const routes = routeSelectors(selectors, ctx.map, path === '/api/v1/series' ? 'invalid parameter "match[]": ' : '', ctx.shardRegexMajor);
   checkFanOut(routes.size, ctx.limits);
   return [...routes].map(([shard, rewritten]) => {
     const params = pick(ctx.params, ['start', 'end']);

@@ -24,7 +24,7 @@ export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise
   // shards it reads: a collector must not be blamed for a step that no Prometheus accepts.
   const range = path === '/api/v1/query_range' ? parseRangeParams(ctx.params) : null;
   const prefix = range === null ? 'invalid parameter "query": ' : '';
-  const plan = planParam(ctx.params.get('query') ?? '', ctx.map, prefix);
+  const plan = planParam(ctx.params.get('query') ?? '', ctx.map, prefix, ctx.shardRegexMajor);
   if (range !== null && ctx.cache !== null) {
     return answerRangeCached(ctx, plan, range, (part, partRange) => computeQuery(part, path, plan, partRange, prefix));
   }

@@ -20,6 +20,7 @@ import { handleSeries } from './series.ts';
 import { serverTiming } from './server-timing.ts';
 import { RequestTrace } from './trace.ts';
 import { unusedCache, type ResultsCache } from '../cache/results.ts';
+import { shardRegexMajor, ShardVersions } from './versions.ts';
 
 export interface RouterOptions {
   /** The shard map in force; called once per request, so it can be refreshed behind the scenes. */
@@ -45,6 +46,8 @@ export interface RouterOptions {
   readonly limits?: Partial<Limits>;
   /** The results cache for range queries (none by default). */
   readonly cache?: ResultsCache;
+  /** How long each shard's build info (its Prometheus version) is kept: the shard map's TTL (default 30 s). */
+  readonly shardVersionTtlMs?: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 25_000;
@@ -76,6 +79,7 @@ export function createRouter(options: RouterOptions): Router {
   const log = options.log ?? jsonLogger;
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const rate = new RateLimiter(limits.requestsPerSecond);
+  const versions = new ShardVersions(options.shardVersionTtlMs);
   return async (request) => {
     const started = Date.now();
     const startedPrecisely = performance.now();
@@ -118,6 +122,8 @@ export function createRouter(options: RouterOptions): Router {
         tenant,
         cache: options.cache ?? null,
         cacheUse,
+        versions,
+        shardRegexMajor: await shardRegexMajor(versions, access.map),
       };
       response = await endpoint.handle(ctx, pathArg);
     } catch (err) {

@@ -20,6 +20,11 @@ export interface KeyParts {
   readonly params: Readonly<Record<string, string>>;
   /** Pushing aggregations down sums floats in another order: the last bits may differ. */
   readonly pushDown: boolean;
+  /**
+   * The Prometheus major of each shard asked (null: unknown), in `shards` order: a collector upgraded
+   * from 2.x to 3.x answers (and has the router evaluate) with other semantics.
+   */
+  readonly majors: readonly (number | null)[];
 }
 
 const FORMAT = 'prome-route:rc1';
@@ -29,6 +34,7 @@ export function extentKeyPrefix(parts: KeyParts): string {
   const identity = JSON.stringify([
     VERSION, parts.tenant, mapFingerprint(parts.map), parts.query, parts.shards, parts.layout.step, parts.layout.phase,
     parts.layout.stepsPerExtent, Object.entries(parts.params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), parts.pushDown,
+    parts.majors,
   ]);
   return `${FORMAT}:${createHash('sha256').update(identity).digest('base64url')}:`;
 }

@@ -4,11 +4,12 @@
 import type { Major } from '../promql/function-table.ts';
 import { planQuery, type QueryPlan } from '../promql/plan.ts';
 import type { Expr, Leaf } from './expr.ts';
-import { logicalPlan, type LogicalNode, type PlanOptions } from './logical-plan.ts';
+import { logicalPlan, type LogicalNode, type PlanOptions, type RemoteQuery } from './logical-plan.ts';
 
 /**
- * The engine evaluates with Prometheus 2.42's semantics (the collectors' version here): a query it
- * evaluates must first pass `plan.checkFor(ENGINE_MAJOR)`.
+ * The semantics the engine follows when nothing says which major the shards run (no build info yet):
+ * Prometheus 2.42's, the collectors' version here. A query it evaluates must first pass
+ * `plan.checkForMajors(...)` for the majors of the shards it reads.
  */
 export const ENGINE_MAJOR: Major = 2;
 
@@ -18,14 +19,15 @@ export interface CompiledQuery {
 }
 
 /**
- * Compiles a query that passed `plan.checkFor(ENGINE_MAJOR)` (the parser layer's verdict).
+ * Compiles a query that passed the parser layer's check for its shards' majors (`plan.checkForMajors`).
  * Throws UnsupportedQueryError (422) for what the router cannot evaluate.
  */
 export function compileQuery(plan: QueryPlan, shardNames: readonly string[], options: PlanOptions = {}): CompiledQuery {
   const leaves: Leaf[] = [];
-  const expr = executionOf(logicalPlan(plan, options), (query, partial) => {
-    const leafPlan = planQuery(query, plan.shardLabel, shardNames);
-    const leaf: Leaf = { id: leaves.length, plan: leafPlan, shards: leafPlan.shards, partial };
+  const major = options.major ?? ENGINE_MAJOR;
+  const expr = executionOf(logicalPlan(plan, options), (remote) => {
+    const leafPlan = planQuery(remote.query, plan.shardLabel, shardNames, major);
+    const leaf: Leaf = { id: leaves.length, plan: leafPlan, shards: leafPlan.shards, partial: remote.partial, ...(remote.raw ? { raw: true } : {}) };
     leaves.push(leaf);
     return leaf;
   });
@@ -33,10 +35,11 @@ export function compileQuery(plan: QueryPlan, shardNames: readonly string[], opt
 }
 
 /** The engine's expression for a logical plan: each remote query becomes a leaf, numbered in evaluation order. */
-function executionOf(node: LogicalNode, leaf: (query: string, partial: boolean) => Leaf): Expr {
+function executionOf(node: LogicalNode, leaf: (remote: RemoteQuery) => Leaf): Expr {
   const build = (n: LogicalNode): Expr => executionOf(n, leaf);
   switch (node.kind) {
-    case 'remote': return { kind: 'leaf', leaf: leaf(node.query, node.partial) };
+    case 'remote': return { kind: 'leaf', leaf: leaf(node) };
+    case 'rangeLeaf': return { ...node, leaf: leaf(node.leaf) };
     case 'number': case 'string': return node;
     case 'call': {
       const args: Expr[] = [];
@@ -48,10 +51,10 @@ function executionOf(node: LogicalNode, leaf: (query: string, partial: boolean) 
       const param = node.param === null ? null : build(node.param);
       return { ...node, param, expr: build(node.expr) };
     }
-    case 'mergeVariance': {
+    case 'mergeMoments': {
       const count = build(node.count);
       const mean = build(node.mean);
-      return { ...node, count, mean, variance: build(node.variance) };
+      return { ...node, count, mean, other: build(node.other) };
     }
     case 'binary': {
       const lhs = build(node.lhs);

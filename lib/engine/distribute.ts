@@ -104,20 +104,37 @@ function pushDownBinaryKeepingShardLabel(node: BinaryExpr, planner: Planner, res
  */
 export const pushDownSeparable: Rewrite = (node, planner) => {
   const p = planner.placement(node);
-  return !p.constant && p.separable ? planner.remote(planner.source(node), node, false) : null;
+  if (p.constant || !p.separable || !splitsHere(node, planner)) return null;
+  return planner.remote(planner.source(node), node, false);
 };
+
+/**
+ * Whether a separable subtree may be a remote query of its own. A range vector never is: the router
+ * evaluates the function over it (rangeLeaf). Split at the selectors, only selectors are, and
+ * timestamp(<selector>), whose samples' times only the shards know.
+ */
+function splitsHere(node: Node, planner: Planner): boolean {
+  if (valueType(node) === 'matrix') return false;
+  return planner.splitAt === 'subtrees' || node.kind === 'vectorSelector' || isTimestampOfSelector(node);
+}
+
+function isTimestampOfSelector(node: Node): boolean {
+  return node.kind === 'call' && node.name === 'timestamp' && node.args[0] !== undefined && unwrapParens(node.args[0]).kind === 'vectorSelector';
+}
 
 /**
  * absent(v) is empty when v has series on any shard. The shards need only say whether they have any:
  * `count(v)`, a row per shard at most. Labels come from the selector's matchers as in Prometheus.
+ * Over a range, last_over_time keeps each series' labels whole: count_over_time would drop the
+ * metric name and fail where metrics share their other labels, which absent_over_time never does.
  */
 export const probeAbsent: Rewrite = (node, planner) => {
-  if (node.kind !== 'call' || (node.name !== 'absent' && node.name !== 'absent_over_time')) return null;
+  if (node.kind !== 'call' || (node.name !== 'absent' && node.name !== 'absent_over_time') || !planner.pushDown) return null;
   const arg = node.args[0];
   const p = arg === undefined ? null : planner.placement(arg);
   if (arg === undefined || p === null || p.constant || !p.separable) return null;
   const inner = withClosable(planner.source(arg));
-  const probe = node.name === 'absent' ? `count(${inner})` : `count(count_over_time(${inner}))`;
+  const probe = node.name === 'absent' ? `count(${inner})` : `count(last_over_time(${inner}))`;
   return { kind: 'absent', expr: planner.remote(probe, arg, true), labels: planner.absentLabels(arg) };
 };
 
@@ -131,8 +148,9 @@ const ANY_LABELS: Grouping = { without: true, labels: [] };
 /**
  * An aggregation that drops the shard label over a separable subtree, as partial aggregates: each
  * shard aggregates its own series by the same grouping and the router combines the rows. Exact for
- * sum, min, max and group (associative), count and count_values (counts add up), and topk/bottomk
- * (the global top k are among the shards' top k). Off with the pushDown option.
+ * sum, min, max and group (associative), count and count_values (counts add up), topk/bottomk
+ * (the global top k are among the shards' top k) and, on 3.x shards (2.x has none), limitk (each
+ * shard's first k in label order include the global first k). Off with the pushDown option.
  */
 export const pushDownAggregation: Rewrite = (node, planner) => {
   const partial = partialAggregate(node, planner);
@@ -140,26 +158,28 @@ export const pushDownAggregation: Rewrite = (node, planner) => {
   const { op, grouping, param } = partial.node;
   const combine = COMBINE_PARTIALS[op as AggregateOp];
   if (combine !== undefined) return { kind: 'aggregate', op: combine, grouping: ANY_LABELS, param: null, expr: partial.rows(op) };
-  if (op !== 'topk' && op !== 'bottomk') return null;
+  if (op !== 'topk' && op !== 'bottomk' && !(op === 'limitk' && planner.major === 3)) return null;
   return { kind: 'aggregate', op, grouping: groupingOf(partial.node), param: param === null ? null : planner.plan(param), expr: partial.rows(op) };
 };
 
-/** avg is not associative, but its parts are: sum of the shards' sums over sum of their counts. */
+/**
+ * avg is not associative, but its parts are: the shards' sums over their counts, and where that sum
+ * overflows, the shards' means combined incrementally, as Prometheus averages (mergeMoments).
+ */
 export const pushDownAvg: Rewrite = (node, planner) => {
   const partial = partialAggregate(node, planner);
   if (partial?.node.op !== 'avg') return null;
-  return {
-    kind: 'binary', op: '/', bool: false, matching: { card: 'one-to-one', on: false, labels: [], include: [] },
-    lhs: { kind: 'aggregate', op: 'sum', grouping: ANY_LABELS, param: null, expr: partial.rows('sum') },
-    rhs: { kind: 'aggregate', op: 'sum', grouping: ANY_LABELS, param: null, expr: partial.rows('count') },
-  };
+  return { kind: 'mergeMoments', op: 'avg', count: partial.rows('count'), mean: partial.rows('avg'), other: partial.rows('sum') };
 };
 
-/** stddev/stdvar from each shard's count, mean and variance, combined with Chan et al.'s parallel algorithm. */
+/**
+ * stddev/stdvar from each shard's count, mean and variance, merged shard by shard with Chan et al.'s
+ * pairwise formula, which keeps the variance of equal values exactly 0.
+ */
 export const pushDownVariance: Rewrite = (node, planner) => {
   const partial = partialAggregate(node, planner);
   if (partial?.node.op !== 'stddev' && partial?.node.op !== 'stdvar') return null;
-  return { kind: 'mergeVariance', op: partial.node.op, count: partial.rows('count'), mean: partial.rows('avg'), variance: partial.rows('stdvar') };
+  return { kind: 'mergeMoments', op: partial.node.op, count: partial.rows('count'), mean: partial.rows('avg'), other: partial.rows('stdvar') };
 };
 
 /**
@@ -191,10 +211,11 @@ export const DISTRIBUTION_REWRITES: readonly Rewrite[] = [
 /**
  * An aggregation whose input every shard evaluates alone (and whose parameter is a constant), with the
  * remote query of its partial rows by another aggregation of the same grouping; null where partial
- * aggregates do not apply. quantile needs every value and is left to the router.
+ * aggregates do not apply. quantile needs every value, limit_ratio the labels with the shard label
+ * (its hash): left to the router.
  */
 function partialAggregate(node: Node, planner: Planner): { node: AggregateExpr; rows: (op: string) => LogicalNode } | null {
-  if (node.kind !== 'aggregate' || !planner.pushDown || node.op === 'limitk' || node.op === 'limit_ratio') return null;
+  if (node.kind !== 'aggregate' || !planner.pushDown) return null;
   const inner = planner.placement(node.expr);
   if (inner.constant || !inner.separable || (node.param !== null && !planner.placement(node.param).constant)) return null;
   const prefix = node.param === null ? '' : `${planner.source(node.param)}, `;

@@ -4,7 +4,7 @@ import type { Labels } from './types.ts';
 
 export type AggregateOp =
   | 'sum' | 'avg' | 'count' | 'min' | 'max' | 'group' | 'stddev' | 'stdvar'
-  | 'topk' | 'bottomk' | 'quantile' | 'count_values';
+  | 'topk' | 'bottomk' | 'quantile' | 'count_values' | 'limitk' | 'limit_ratio';
 
 /** `sum(x)` is `{ without: false, labels: [] }`. */
 export interface Grouping {
@@ -41,27 +41,37 @@ export interface Leaf {
    * set is expected, not Prometheus's "same labelset" error.
    */
   readonly partial: boolean;
+  /**
+   * The query is a range selector (`x[R] offset o`) asked as an instant query at the end of the leaf's
+   * grid: its answer is raw samples, which the router cuts into each step's window itself.
+   */
+  readonly raw?: boolean;
 }
 
 /** `@ <time>`, `@ start()`, `@ end()` on a subquery evaluated by the router. */
 export type At = { readonly kind: 'time'; readonly ms: number } | { readonly kind: 'start' | 'end' };
 
 /**
- * The router's part of a query, over leaves of type `L`: the logical plan's remote queries
- * (logical-plan.ts), then the compiled leaves the engine fetches (`Expr`).
+ * The router's part of a query, over leaves of type `L` (and the raw leaves of range selectors, `R`):
+ * the logical plan's remote queries (logical-plan.ts), then the compiled leaves the engine fetches (`Expr`).
  */
-export type ExprOver<L> =
+export type ExprOver<L, R> =
   | { readonly kind: 'number'; readonly value: number }
   | { readonly kind: 'string'; readonly value: string }
   | L
-  | { readonly kind: 'call'; readonly name: string; readonly args: readonly ExprOver<L>[] }
+  /** A range selector's windows, cut by the router from the raw samples of a raw remote query `R`. */
+  | { readonly kind: 'rangeLeaf'; readonly leaf: R; readonly rangeMs: number; readonly offsetMs: number; readonly at: At | null }
+  | { readonly kind: 'call'; readonly name: string; readonly args: readonly ExprOver<L, R>[] }
   /** absent()/absent_over_time(): `labels` are derived from the argument's matchers, as Prometheus does. */
-  | { readonly kind: 'absent'; readonly expr: ExprOver<L>; readonly labels: Labels }
-  | { readonly kind: 'aggregate'; readonly op: AggregateOp; readonly grouping: Grouping; readonly param: ExprOver<L> | null; readonly expr: ExprOver<L> }
-  /** stddev/stdvar combined from per-shard count, mean and variance rows (Chan et al.'s parallel algorithm). */
-  | { readonly kind: 'mergeVariance'; readonly op: 'stddev' | 'stdvar'; readonly count: ExprOver<L>; readonly mean: ExprOver<L>; readonly variance: ExprOver<L> }
-  | { readonly kind: 'binary'; readonly op: BinaryOp; readonly lhs: ExprOver<L>; readonly rhs: ExprOver<L>; readonly bool: boolean; readonly matching: Matching }
-  | { readonly kind: 'negate'; readonly expr: ExprOver<L> }
-  | { readonly kind: 'subquery'; readonly expr: ExprOver<L>; readonly rangeMs: number; readonly stepMs: number | null; readonly offsetMs: number; readonly at: At | null };
+  | { readonly kind: 'absent'; readonly expr: ExprOver<L, R>; readonly labels: Labels }
+  | { readonly kind: 'aggregate'; readonly op: AggregateOp; readonly grouping: Grouping; readonly param: ExprOver<L, R> | null; readonly expr: ExprOver<L, R> }
+  /**
+   * avg, stddev and stdvar combined from per-shard count and mean rows, with `other` the per-shard sums
+   * (avg) or variances (stddev/stdvar).
+   */
+  | { readonly kind: 'mergeMoments'; readonly op: 'avg' | 'stddev' | 'stdvar'; readonly count: ExprOver<L, R>; readonly mean: ExprOver<L, R>; readonly other: ExprOver<L, R> }
+  | { readonly kind: 'binary'; readonly op: BinaryOp; readonly lhs: ExprOver<L, R>; readonly rhs: ExprOver<L, R>; readonly bool: boolean; readonly matching: Matching }
+  | { readonly kind: 'negate'; readonly expr: ExprOver<L, R> }
+  | { readonly kind: 'subquery'; readonly expr: ExprOver<L, R>; readonly rangeMs: number; readonly stepMs: number | null; readonly offsetMs: number; readonly at: At | null };
 
-export type Expr = ExprOver<{ readonly kind: 'leaf'; readonly leaf: Leaf }>;
+export type Expr = ExprOver<{ readonly kind: 'leaf'; readonly leaf: Leaf }, Leaf>;

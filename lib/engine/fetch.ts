@@ -13,7 +13,7 @@ import type { Leaf } from './expr.ts';
 import { gridSize, MAX_POINTS_PER_SERIES, type Grid } from './grid.ts';
 import { labelsFrom } from './labels.ts';
 import type { Remote } from './remote.ts';
-import type { Labels } from './types.ts';
+import type { Labels, Point } from './types.ts';
 
 
 export interface FetchOptions {
@@ -98,10 +98,11 @@ function plan(leaves: readonly Leaf[], grids: ReadonlyMap<number, Grid>): ShardR
   for (const leaf of leaves) {
     const grid = grids.get(leaf.id)!;
     for (const shard of leaf.shards) {
-      const key = `${shard}\u0000${grid.start}/${grid.end}/${grid.step}`;
+      const query = leaf.plan.forShard(shard).query;
+      // A range selector cannot go inside label_replace: a raw leaf is asked alone (or with its twins).
+      const key = `${shard}\u0000${grid.start}/${grid.end}/${grid.step}${leaf.raw === true ? `\u0000${query}` : ''}`;
       let group = groups.get(key);
       if (group === undefined) groups.set(key, (group = { shard, grid, queries: new Map() }));
-      const query = leaf.plan.forShard(shard).query;
       const same = group.queries.get(query);
       if (same === undefined) group.queries.set(query, [leaf]);
       else same.push(leaf);
@@ -174,6 +175,34 @@ export function leafSeries(answers: readonly ShardAnswer[], shardLabel: string, 
           const { steps: a, values: v } = out[earlier]!;
           out[earlier] = { labels, steps: concat(Int32Array, a, samples.steps), values: concat(Float64Array, v, samples.values) };
         }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A raw leaf's series (a range selector asked as an instant query): every sample with its own time,
+ * the shard label added as for other leaves.
+ */
+export function rawSeries(answers: readonly ShardAnswer[], shardLabel: string, budget: SampleBudget): { labels: Labels; points: Point[] }[] {
+  const out: { labels: Labels; points: Point[] }[] = [];
+  for (const { addLabel, tag, answers: parts } of answers) {
+    for (const { body, answer } of parts) {
+      if (answer.resultType !== 'matrix') throw new EvaluationError(`a shard answered a ${answer.resultType} where the router expected a range vector`);
+      for (const s of answer.series) {
+        if (s.samples === null) continue; // native histograms only: the router evaluates floats
+        const metric = JSON.parse(body.toString('utf8', s.metric.from, s.metric.to)) as Record<string, string>;
+        if (tag !== null) {
+          if (metric[LEAF_LABEL] !== tag) continue;
+          delete metric[LEAF_LABEL];
+        }
+        // Each sample's own time: the "step" decodeSamples hands out is its index in `times`.
+        const times: number[] = [];
+        const { steps, values } = decodeSamples(body, s.samples, (ms) => times.push(ms) - 1);
+        budget.charge(values.length);
+        const points = Array.from(steps, (i, k) => ({ t: times[i]!, v: values[k]! }));
+        out.push({ labels: labelsFrom(Object.entries(addLabel === null ? metric : withShardLabel(metric, shardLabel, addLabel))), points });
       }
     }
   }

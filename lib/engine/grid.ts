@@ -1,4 +1,5 @@
 // Evaluation timestamps: a query's step grid, and the grids of the subqueries the router evaluates.
+import type { Major } from '../promql/function-table.ts';
 import type { At, Expr } from './expr.ts';
 
 /**
@@ -20,6 +21,11 @@ export interface QueryTimes {
   readonly end: number;
   /** The step of subqueries written without one (`[5m:]`): Prometheus's evaluation interval. */
   readonly defaultSubqueryStepMs: number;
+  /**
+   * The Prometheus major whose semantics the router's own evaluation follows: 3.x opens range windows
+   * and subquery grids at their start, `(t - range, t]`, where 2.x closes them, `[t - range, t]`.
+   */
+  readonly major: Major;
 }
 
 export function gridTimes(grid: Grid): number[] {
@@ -36,25 +42,36 @@ export function resolveAt(at: At, times: QueryTimes): number {
 
 /**
  * The timestamps at which a subquery evaluates its expression for outer timestamps from `outer`:
- * multiples of its step (Prometheus aligns them to absolute time) in [start - offset - range, end - offset].
+ * multiples of its step (Prometheus aligns them to absolute time) in [start - offset - range, end - offset]
+ * (2.x), or in (start - offset - range, end - offset] with `end` the outer grid's last step (3.x).
  */
 export function subqueryGrid(sub: Subquery, outer: Grid, times: QueryTimes): Grid {
   const step = sub.stepMs ?? times.defaultSubqueryStepMs;
+  // 3.x evaluates the subquery up to the outer grid's last step, not to its end parameter.
+  const lastOuter = times.major === 3 && outer.step > 0 ? outer.start + Math.floor((outer.end - outer.start) / outer.step) * outer.step : outer.end;
   const lowest = subqueryWindow(sub, outer.start, times).startMs;
-  // Go's integer division truncates toward zero; the first aligned time not before `lowest`.
+  // Go's integer division truncates toward zero; the first aligned time after (3.x) or not before (2.x) `lowest`.
   let first = Math.trunc(lowest / step) * step;
-  if (first < lowest) first += step;
-  return { start: first, end: subqueryWindow(sub, outer.end, times).endMs, step };
+  if (first < lowest || (times.major === 3 && first === lowest)) first += step;
+  return { start: first, end: subqueryWindow(sub, lastOuter, times).endMs, step };
+}
+
+/** What decides a step's window: a subquery's or a range selector's range, offset and `@`. */
+export interface StepWindow {
+  readonly rangeMs: number;
+  readonly offsetMs: number;
+  readonly at: At | null;
 }
 
 /**
- * The window of inner points a subquery shows at outer time `t`: [startMs, endMs], ending `offset`
- * before its evaluation time `at` (the @ modifier's time where it has one, else `t`).
+ * The window a subquery or range selector shows at outer time `t`: ending `offset` before its
+ * evaluation time `at` (the @ modifier's time where it has one, else `t`), `range` long. Closed at
+ * both ends in 2.x; 3.x leaves out its start (`startMs` itself).
  */
-export function subqueryWindow(sub: Subquery, t: number, times: QueryTimes): { at: number; startMs: number; endMs: number } {
-  const at = sub.at === null ? t : resolveAt(sub.at, times);
-  const endMs = at - sub.offsetMs;
-  return { at, startMs: endMs - sub.rangeMs, endMs };
+export function subqueryWindow(window: StepWindow, t: number, times: QueryTimes): { at: number; startMs: number; endMs: number } {
+  const at = window.at === null ? t : resolveAt(window.at, times);
+  const endMs = at - window.offsetMs;
+  return { at, startMs: endMs - window.rangeMs, endMs };
 }
 
 type Subquery = Extract<Expr, { kind: 'subquery' }>;
@@ -78,17 +95,24 @@ function walkGrids(expr: Expr, grid: Grid, times: QueryTimes, visit: (expr: Expr
       if (expr.param !== null) walk(expr.param);
       walk(expr.expr);
       break;
-    case 'mergeVariance': for (const e of [expr.count, expr.mean, expr.variance]) walk(e); break;
+    case 'mergeMoments': for (const e of [expr.count, expr.mean, expr.other]) walk(e); break;
     case 'binary': walk(expr.lhs); walk(expr.rhs); break;
-    case 'leaf': case 'number': case 'string': break;
+    case 'leaf': case 'rangeLeaf': case 'number': case 'string': break;
   }
 }
 
-/** The grid each leaf must be fetched on, given the query's grid. */
+/**
+ * The grid each leaf must be fetched on, given the query's grid: a raw leaf (a range selector's
+ * samples, asked for as far back as the whole grid needs) once, at the grid's last step.
+ */
 export function leafGrids(expr: Expr, grid: Grid, times: QueryTimes): Map<number, Grid> {
   const out = new Map<number, Grid>();
   walkGrids(expr, grid, times, (e, g) => {
     if (e.kind === 'leaf') out.set(e.leaf.id, g);
+    if (e.kind === 'rangeLeaf') {
+      const last = g.step > 0 ? g.start + Math.floor((g.end - g.start) / g.step) * g.step : g.start;
+      out.set(e.leaf.id, { start: last, end: last, step: 0 });
+    }
   });
   return out;
 }

@@ -5,11 +5,11 @@
 // engine's expression and the leaves it fetches.
 import {
   descendants, literalDurationMs, type AggregateExpr, type BinaryExpr, type Call, type DurationValue, type Expr as Node,
-  type SubqueryExpr, type UnaryExpr,
+  type MatrixSelector, type SubqueryExpr, type UnaryExpr,
 } from '../promql/ast.ts';
+import type { Major } from '../promql/function-table.ts';
 import { absentLabels, unwrapParens } from '../promql/labels.ts';
 import type { QueryPlan } from '../promql/plan.ts';
-import { valueType } from '../promql/types.ts';
 import { UnsupportedQueryError } from '../errors.ts';
 import { DISTRIBUTION_REWRITES, groupingOf, hasFill, place, type Placement } from './distribute.ts';
 import { evaluatesFunction } from './execution/call.ts';
@@ -23,9 +23,11 @@ export interface RemoteQuery {
   readonly query: string;
   /** Rows are partial aggregates the router combines: several shards answering one label set is expected. */
   readonly partial: boolean;
+  /** A range selector's raw samples, asked at the end of the grid; the router cuts each step's window. */
+  readonly raw?: boolean;
 }
 
-export type LogicalNode = ExprOver<RemoteQuery>;
+export type LogicalNode = ExprOver<RemoteQuery, RemoteQuery>;
 
 /**
  * A distribution rewrite: the plan for `node` with (part of) it sent to the shards, or null where the
@@ -36,11 +38,28 @@ export type Rewrite = (node: Node, planner: Planner) => LogicalNode | null;
 export interface PlanOptions {
   /** Push decomposable aggregations down as partial aggregates (default). Off: shards send all series. */
   readonly pushDown?: boolean;
+  /**
+   * The Prometheus major whose semantics the router's part follows (default 2): what it pushes down
+   * (3.x-only aggregations only to 3.x shards).
+   */
+  readonly major?: Major;
+  /**
+   * Where the query is split: at the largest subtrees each shard can evaluate (default), or at its
+   * selectors, the shards only selecting series and the router evaluating everything above them.
+   */
+  readonly splitAt?: 'subtrees' | 'selectors';
+  /**
+   * The query's range (end - start, 0 for an instant query): how much further back than their own
+   * range the raw samples of a range selector the router evaluates are asked for.
+   */
+  readonly spanMs?: number;
 }
 
 /** The logical plan of a query that passed `plan.checkFor` (the parser layer's verdict). */
 export function logicalPlan(plan: QueryPlan, options: PlanOptions = {}): LogicalNode {
-  const planner = new Planner(plan, options.pushDown ?? true);
+  const splitAt = options.splitAt ?? 'subtrees';
+  const pushDown = (options.pushDown ?? true) && splitAt === 'subtrees';
+  const planner = new Planner(plan, pushDown, options.major ?? 2, splitAt, options.spanMs ?? 0);
   return planner.plan(plan.root);
 }
 
@@ -48,8 +67,17 @@ export class Planner {
   private readonly placements = new Map<Node, Placement>();
   /** How many subqueries enclose the node being planned: their remote queries run on the subquery's grid. */
   private subqueryDepth = 0;
+  /** How far the grid the node being planned is evaluated on may reach back beyond its own steps. */
+  private spanMs: number;
 
-  constructor(readonly query: QueryPlan, readonly pushDown: boolean) {
+  constructor(
+    readonly query: QueryPlan,
+    readonly pushDown: boolean,
+    readonly major: Major,
+    readonly splitAt: 'subtrees' | 'selectors',
+    spanMs: number,
+  ) {
+    this.spanMs = spanMs;
     // Every node placed once, operands before the nodes that use them: no recursion, whatever the depth.
     const nodes = [...descendants(query.root)];
     for (let i = nodes.length - 1; i >= 0; i--) this.placements.set(nodes[i]!, place(nodes[i]!, this));
@@ -80,19 +108,20 @@ export class Planner {
       case 'aggregate': return this.aggregate(node);
       case 'binary': return this.binary(node);
       case 'subquery': return this.subquery(node);
+      case 'matrixSelector': return this.rangeLeaf(node);
       default:
         throw new UnsupportedQueryError(`cannot evaluate ${JSON.stringify(this.source(node))} across shards`);
     }
   }
 
   /** A query for the shards; `inside` is the subtree its selectors come from. */
-  remote(query: string, inside: Node, partial: boolean): RemoteQuery {
+  remote(query: string, inside: Node, partial: boolean, raw = false): RemoteQuery {
     // A remote query inside a subquery is asked for on the subquery's grid, where `@ start()` and
     // `@ end()` would name that grid's ends instead of the query's.
     if (this.subqueryDepth > 0 && usesStartOrEnd(inside)) {
       throw new UnsupportedQueryError(`cannot evaluate @ start() or @ end() inside a subquery across shards (${JSON.stringify(query)})`);
     }
-    return { kind: 'remote', query, partial };
+    return { kind: 'remote', query, partial, ...(raw ? { raw } : {}) };
   }
 
   source(node: { readonly from: number; readonly to: number }): string {
@@ -111,19 +140,31 @@ export class Planner {
     if (name === 'absent' || name === 'absent_over_time') return { kind: 'absent', expr: this.plan(args[0]!), labels: this.absentLabels(args[0]!) };
     if (!evaluatesFunction(name)) throw new UnsupportedQueryError(`cannot evaluate function ${JSON.stringify(name)} across shards`);
     const planned: LogicalNode[] = [];
-    for (const arg of args) {
-      // Range-vector arguments evaluated by the router must be subqueries.
-      if (valueType(arg) === 'matrix' && unwrapParens(arg).kind === 'matrixSelector') {
-        throw new UnsupportedQueryError(`cannot evaluate ${JSON.stringify(this.source(arg))} across shards when the function's other arguments read series`);
-      }
-      planned.push(this.plan(arg));
-    }
+    for (const arg of args) planned.push(this.plan(arg));
     return { kind: 'call', name, args: planned };
+  }
+
+  /**
+   * A range selector whose function the router evaluates: the shards send its raw samples, asked once
+   * for the whole grid (the range plus the grid's reach back), and the router cuts the windows.
+   */
+  private rangeLeaf(node: MatrixSelector): LogicalNode {
+    const { selector } = node;
+    if (selector.anchored || selector.smoothed) {
+      throw new UnsupportedQueryError(`cannot evaluate the anchored or smoothed selector ${JSON.stringify(this.source(node))} across shards`);
+    }
+    const rangeMs = this.duration('range', node.range);
+    const offsetMs = selector.offset === null ? 0 : this.duration('offset', selector.offset.value);
+    const at: At | null = selector.at === null ? null : selector.at.kind === 'time' ? { kind: 'time', ms: selector.at.ms } : { kind: selector.at.kind };
+    // With `@`, every step's window is the same one.
+    const askedMs = rangeMs + (at === null ? this.spanMs : 0);
+    const modifiers = [selector.offset, selector.at].filter((m) => m !== null).map((m) => ` ${this.source(m)}`).join('');
+    const query = `${this.source(selector)}[${askedMs}ms]${modifiers}`;
+    return { kind: 'rangeLeaf', leaf: this.remote(query, node, false, true), rangeMs, offsetMs, at };
   }
 
   private aggregate(node: AggregateExpr): LogicalNode {
     const { op, param, expr } = node;
-    if (op === 'limitk' || op === 'limit_ratio') throw new UnsupportedQueryError(`cannot evaluate ${op}() across shards`);
     const planned = param === null ? null : this.plan(param);
     return { kind: 'aggregate', op, grouping: groupingOf(node), param: planned, expr: this.plan(expr) };
   }
@@ -139,10 +180,14 @@ export class Planner {
   private subquery(node: SubqueryExpr): LogicalNode {
     const offsetMs = node.offset === null ? 0 : this.duration('offset', node.offset.value);
     const at: At | null = node.at === null ? null : node.at.kind === 'time' ? { kind: 'time', ms: node.at.ms } : { kind: node.at.kind };
-    this.subqueryDepth++;
-    const inner = this.plan(node.expr);
-    this.subqueryDepth--;
     const rangeMs = this.duration('range', node.range);
+    const outerSpan = this.spanMs;
+    this.subqueryDepth++;
+    // The subquery's grid reaches back its range beyond the outer one's (its alignment only shortens it).
+    this.spanMs = at === null ? outerSpan + rangeMs : rangeMs;
+    const inner = this.plan(node.expr);
+    this.spanMs = outerSpan;
+    this.subqueryDepth--;
     const stepMs = node.step === null ? null : this.duration('step', node.step);
     return { kind: 'subquery', expr: inner, rangeMs, stepMs, offsetMs, at };
   }

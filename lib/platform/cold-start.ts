@@ -5,7 +5,7 @@ import { jsonLogger } from '../api/log.ts';
 import { cacheSettingsFromEnv, createResultsCache } from '../cache/config.ts';
 import { createRouter, type Router, type RouterOptions } from '../api/router.ts';
 import type { AlibabaCredentials } from '../shards/alibaba.ts';
-import { shardMapFromEnv } from '../shards/env.ts';
+import { shardMapFromEnv, ttlFromEnv } from '../shards/env.ts';
 import { routerTimeoutMs, type Environment } from './settings.ts';
 
 export interface PlatformOptions {
@@ -26,6 +26,12 @@ export function routerPerColdStart(env: Environment, options: PlatformOptions = 
   // In memory by default: a warm instance answers its dashboards' refreshes from it. RESULTS_CACHE_URL
   // names a Redis/Valkey that every instance shares.
   const cache = createResultsCache(cacheSettingsFromEnv(env), jsonLogger);
+  let versionTtlMs: number | undefined;
+  try {
+    versionTtlMs = ttlFromEnv(env);
+  } catch {
+    // A bad TTL is the shard map loader's to report (every request answers 503 saying so).
+  }
   let router: Router | undefined;
   return (functionTimeMs) => router ??= createRouter({
     shardMap: () => loader.get(),
@@ -34,5 +40,6 @@ export function routerPerColdStart(env: Environment, options: PlatformOptions = 
     metrics: options.metrics,
     timeoutMs: routerTimeoutMs(env, functionTimeMs),
     ...(cache === null ? {} : { cache }),
+    ...(versionTtlMs === undefined ? {} : { shardVersionTtlMs: versionTtlMs }),
   });
 }

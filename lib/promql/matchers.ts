@@ -14,13 +14,15 @@ export interface Matcher {
 const compiled = new Map<string, RE2JS>();
 const CACHE_LIMIT = 512;
 
-function compile(pattern: string): RE2JS {
-  let re = compiled.get(pattern);
+/** The fully anchored pattern; with `dotAll` (Prometheus 3.x) `.` matches a newline too. */
+function compile(pattern: string, dotAll = false): RE2JS {
+  const anchored = dotAll ? `^(?s:${pattern})$` : `^(?:${pattern})$`;
+  let re = compiled.get(anchored);
   if (re === undefined) {
     // The parser has refused patterns Prometheus refuses (regexError below).
-    re = RE2JS.compile(`^(?:${pattern})$`);
+    re = RE2JS.compile(anchored);
     if (compiled.size >= CACHE_LIMIT) compiled.clear();
-    compiled.set(pattern, re);
+    compiled.set(anchored, re);
   }
   return re;
 }
@@ -65,12 +67,15 @@ export function hasNonEmptyMatcher(matchers: readonly Matcher[]): boolean {
   return matchers.some((m) => !matches(m, ''));
 }
 
-/** Whether the matcher accepts a label value; a missing label has the value "". */
-export function matches(m: Matcher, value: string): boolean {
+/**
+ * Whether the matcher accepts a label value; a missing label has the value "". `dotAll`: regexes as
+ * Prometheus 3.x compiles them, `.` matching a newline (2.x: anything but a newline).
+ */
+export function matches(m: Matcher, value: string, dotAll = false): boolean {
   switch (m.op) {
     case '=': return value === m.value;
     case '!=': return value !== m.value;
-    case '=~': return compile(m.value).matches(value);
-    case '!~': return !compile(m.value).matches(value);
+    case '=~': return compile(m.value, dotAll).matches(value);
+    case '!~': return !compile(m.value, dotAll).matches(value);
   }
 }

@@ -5,7 +5,7 @@ import { descendants, vectorSelectors, type Expr, type Query, type VectorSelecto
 import { checkQuery, emptySelector } from './check.ts';
 import { promqlFunction, type Major } from './function-table.ts';
 import { LabelAnalysis, type LabelState } from './labels.ts';
-import { parseQuery } from './parse.ts';
+import { parseQuery, PromQLSyntaxError, type Experimental } from './parse.ts';
 import { rewriteQuery } from './rewrite.ts';
 import { selectedShards } from './selectors.ts';
 
@@ -19,8 +19,8 @@ export interface ShardQuery {
 export class QueryPlan {
   /** forShard's answers: a plan may be reused (cached) for many requests. */
   private readonly byShard = new Map<string, ShardQuery>();
-  /** The majors the query passed checkQuery for. */
-  private readonly checkedFor = new Set<Major>();
+  /** The majors (and 3.x experimental features) the query passed checkQuery for. */
+  private readonly checkedFor = new Set<string>();
 
   constructor(
     readonly query: Query,
@@ -59,19 +59,36 @@ export class QueryPlan {
   }
 
   /**
-   * Checks the query as a Prometheus of that major would (once per plan), for a query the router
-   * evaluates itself: first a function no major has (a newer collector's: UnsupportedQueryError, a
-   * 422 naming it, whatever the version), then PromQLSyntaxError with that major's verdict.
+   * Checks the query as a Prometheus of that major (with those 3.x experimental features) would, once
+   * per plan, for a query the router evaluates itself: first a function no major has (a newer
+   * collector's: UnsupportedQueryError, a 422 naming it, whatever the version), then PromQLSyntaxError
+   * with that major's verdict.
    */
-  checkFor(major: Major): void {
-    if (this.checkedFor.has(major)) return;
+  checkFor(major: Major, experimental?: Experimental): void {
+    const key = `${major}${JSON.stringify(experimental ?? {})}`;
+    if (this.checkedFor.has(key)) return;
     for (const node of descendants(this.root)) {
       if (node.kind === 'call' && promqlFunction(node.name) === undefined) {
         throw new UnsupportedQueryError(`unknown function ${JSON.stringify(node.name)}: the router cannot evaluate it across shards`);
       }
     }
-    checkQuery(this.query, { major });
-    this.checkedFor.add(major);
+    checkQuery(this.query, experimental === undefined ? { major } : { major, experimental });
+    this.checkedFor.add(key);
+  }
+
+  /**
+   * checkFor each major of the shards a query the router evaluates reads. One major's refusal where
+   * the shards run two is no single Prometheus's verdict: an UnsupportedQueryError (422) naming it.
+   */
+  checkForMajors(majors: readonly Major[], experimental?: Experimental): void {
+    for (const m of majors) {
+      try {
+        this.checkFor(m, experimental);
+      } catch (err) {
+        if (majors.length < 2 || !(err instanceof PromQLSyntaxError)) throw err;
+        throw new UnsupportedQueryError(`the query reads shards of Prometheus ${majors.map((x) => `${x}.x`).join(' and ')}, and ${m}.x refuses it: ${err.message}`);
+      }
+    }
   }
 
   /**
@@ -97,15 +114,16 @@ export class QueryPlan {
 
 /**
  * Parses a query (the union of PromQL 2.x and 3.x) and works out which shards each of its selectors
- * touches. Throws PromQLSyntaxError for what every Prometheus refuses.
+ * touches, shard-label regexes matched as Prometheus of `major` matches them. Throws PromQLSyntaxError
+ * for what every Prometheus refuses.
  */
-export function planQuery(text: string, shardLabel: string, shardNames: readonly string[]): QueryPlan {
+export function planQuery(text: string, shardLabel: string, shardNames: readonly string[], major: Major = 2): QueryPlan {
   const query = parseQuery(text);
   const selectors = vectorSelectors(query.expr);
   const routes = new Map<VectorSelector, readonly string[]>();
   const touched = new Set<string>();
   for (const s of selectors) {
-    const shards = selectedShards(s, shardLabel, shardNames);
+    const shards = selectedShards(s, shardLabel, shardNames, major);
     routes.set(s, shards);
     for (const name of shards) touched.add(name);
   }

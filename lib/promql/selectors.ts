@@ -1,4 +1,5 @@
 import type { VectorSelector } from './ast.ts';
+import type { Major } from './function-table.ts';
 import { matches } from './matchers.ts';
 
 /**
@@ -6,7 +7,8 @@ import { matches } from './matchers.ts';
  * shard label with its shard's name, so a shard is selected exactly when all shard-label matchers
  * accept its name (`cluster=""` accepts no shard; `cluster!=""` and `=~".*"` accept all).
  */
-export function selectedShards(selector: VectorSelector, shardLabel: string, shardNames: readonly string[]): string[] {
+export function selectedShards(selector: VectorSelector, shardLabel: string, shardNames: readonly string[], major: Major = 2): string[] {
   const own = selector.matchers.filter((m) => m.name === shardLabel);
-  return shardNames.filter((name) => own.every((m) => matches(m, name)));
+  // Regexes as the major compiles them: only a shard name with a newline can tell them apart.
+  return shardNames.filter((name) => own.every((m) => matches(m, name, major === 3)));
 }

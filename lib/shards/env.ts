@@ -79,7 +79,8 @@ function fileSource(path: string): ShardMapSource {
   return { description: path, read: async () => (await loadShardMapFile(path)).map };
 }
 
-function ttlFromEnv(env: Environment): number {
+/** SHARD_MAP_TTL_SECONDS in ms (default 30 s); throws ShardMapError for a value that is not one. */
+export function ttlFromEnv(env: Environment): number {
   const text = value(env, 'SHARD_MAP_TTL_SECONDS');
   if (text === undefined) return DEFAULT_TTL_MS;
   const seconds = Number(text);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { askShards, remoteFor, respond, respondPieces, shardNamed, withAnyShard, type RequestContext } from '../../lib/api/context.ts';
 import { DEFAULT_LIMITS, type Limits } from '../../lib/api/limits.ts';
 import { RequestTrace } from '../../lib/api/trace.ts';
+import { ShardVersions } from '../../lib/api/versions.ts';
 import { unusedCache } from '../../lib/cache/results.ts';
 import { AnswerBytes } from '../../lib/collectors/answer-bytes.ts';
 import { ApiError } from '../../lib/errors.ts';
@@ -28,7 +29,7 @@ function context(options: { strict?: boolean; limits?: Partial<Limits> } = {}): 
   return {
     map, params: new URLSearchParams(), deadline: Date.now() + 10_000, strict: options.strict ?? false, shardConcurrency: 2,
     pushDown: true, trace: new RequestTrace(), limits, answerBytes: new AnswerBytes(limits.maxCollectorBytes),
-    tenant: null, cache: null, cacheUse: unusedCache(),
+    tenant: null, cache: null, cacheUse: unusedCache(), versions: new ShardVersions(), shardRegexMajor: 2,
   };
 }
 

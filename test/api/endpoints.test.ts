@@ -108,12 +108,23 @@ describe('requests as Grafana sends them', () => {
     expect(body).toEqual({ status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:15: parse error: unclosed left parenthesis' });
   });
 
+  it('evaluates a range selector itself, from the shards\' raw samples, where the function\'s other arguments read series', async () => {
+    const query = 'quantile_over_time(scalar(sum(demo_num_cpus)) / 100, demo_num_cpus[5m])';
+    const window = `start=${EVAL_TIME - 600}&end=${EVAL_TIME}&step=60`;
+    for (const path of [`/api/v1/query?${instant(query)}`, `/api/v1/query_range?query=${encodeURIComponent(query)}&${window}`]) {
+      const oracle = (await (await fetch(`${cluster.globalUrl}${path}`)).json()) as { data: unknown };
+      const answer = await call(router, path);
+      expect(answer.status, path).toBe(200);
+      expect(answer.body.data, path).toEqual(oracle.data);
+    }
+  });
+
   it('refuses what it cannot evaluate exactly across shards with a clear 422', async () => {
-    const query = 'quantile_over_time(scalar(sum(demo_num_cpus)), demo_num_cpus[5m])';
+    const query = 'max_over_time(sum(demo_num_cpus @ start())[5m:1m])';
     const { status, body } = await call(router, `/api/v1/query?${instant(query)}`);
     expect(status).toBe(422);
     expect(body.errorType).toBe('execution');
-    expect(body.error).toContain('cannot evaluate "demo_num_cpus[5m]" across shards');
+    expect(body.error).toContain('cannot evaluate @ start() or @ end() inside a subquery across shards');
     expect(body.error).toContain('"a", "b"');
   });
 

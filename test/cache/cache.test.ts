@@ -129,7 +129,7 @@ describe('queries whose steps depend on the window', () => {
 describe('extent keys', () => {
   const map = parseShardMap({ shards: { a: { urls: ['http://127.0.0.1:9090'] }, b: { urls: ['http://127.0.0.1:9091'] } } });
   const layout = layoutOf({ start: 0, end: 3_600_000, step: 15_000 });
-  const parts = { tenant: null, map, query: 'up', shards: ['a', 'b'], layout, params: {}, pushDown: true };
+  const parts = { tenant: null, map, query: 'up', shards: ['a', 'b'], layout, params: {}, pushDown: true, majors: [2, 2] };
 
   it('differ for every part that changes an answer, and not otherwise', () => {
     const base = extentKeyPrefix(parts);
@@ -138,6 +138,7 @@ describe('extent keys', () => {
     for (const other of [
       { tenant: 'team-a' }, { map: moved }, { query: 'up ' }, { shards: ['a'] }, { layout: layoutOf({ start: 1_000, end: 3_600_000, step: 15_000 }) },
       { layout: layoutOf({ start: 0, end: 3_600_000, step: 30_000 }) }, { params: { lookback_delta: '1m' } }, { pushDown: false },
+      { majors: [2, 3] }, { majors: [2, null] },
     ]) {
       expect(extentKeyPrefix({ ...parts, ...other }), JSON.stringify(other)).not.toBe(base);
     }

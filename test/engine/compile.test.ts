@@ -29,7 +29,8 @@ function shape(expr: Expr): unknown {
     case 'call': return { [expr.name]: expr.args.map(shape) };
     case 'absent': return { absent: shape(expr.expr), labels: expr.labels };
     case 'aggregate': return { [expr.op]: shape(expr.expr), ...(expr.param === null ? {} : { param: shape(expr.param) }), grouping: expr.grouping };
-    case 'mergeVariance': return { [expr.op]: [shape(expr.count), shape(expr.mean), shape(expr.variance)] };
+    case 'mergeMoments': return { [expr.op]: [shape(expr.count), shape(expr.mean), shape(expr.other)] };
+    case 'rangeLeaf': return { rangeLeaf: `#${expr.leaf.id}`, rangeMs: expr.rangeMs };
     case 'binary': return { [expr.op]: [shape(expr.lhs), shape(expr.rhs)], matching: expr.matching };
     case 'negate': return { '-': shape(expr.expr) };
     case 'subquery': return { subquery: shape(expr.expr), rangeMs: expr.rangeMs, stepMs: expr.stepMs };

@@ -6,7 +6,7 @@ import type { Expr, Leaf } from '../../lib/engine/expr.ts';
 import { gridSize, gridTimes, leafGrids, subqueryGrid, subquerySteps, subqueryWindow, type QueryTimes } from '../../lib/engine/grid.ts';
 import { planQuery } from '../../lib/promql/plan.ts';
 
-const TIMES: QueryTimes = { start: 100_000, end: 200_000, defaultSubqueryStepMs: 60_000 };
+const TIMES: QueryTimes = { start: 100_000, end: 200_000, defaultSubqueryStepMs: 60_000, major: 2 };
 
 type Subquery = Extract<Expr, { kind: 'subquery' }>;
 

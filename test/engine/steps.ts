@@ -16,7 +16,7 @@ import type { Matrix, Vector } from './oracle.ts';
 
 const CTX: ExecutionContext = {
   batchSteps: 1,
-  times: { start: 0, end: 0, defaultSubqueryStepMs: 60_000 },
+  times: { start: 0, end: 0, defaultSubqueryStepMs: 60_000, major: 2 },
   yieldPoint: async () => {},
   budget: new SampleBudget(Infinity),
 };
@@ -105,5 +105,5 @@ export async function instantStep(name: string, args: readonly Arg[], timeMs: nu
 export async function rangeStep(name: string, args: readonly Arg[], ctx: { timeMs: number; rangeMs: number; offsetMs?: number }): Promise<Vector> {
   const step = { t: ctx.timeMs, at: ctx.timeMs, offsetMs: ctx.offsetMs ?? 0, rangeMs: ctx.rangeMs };
   const ops = args.map((a, i) => (i === rangeArgumentIndex(name) ? matrixInput(a as Matrix, step) : input(a, ctx.timeMs)));
-  return await vectorValue(new RangeFunctionOperator(name, ops));
+  return await vectorValue(new RangeFunctionOperator(name, ops, 2));
 }

@@ -42,8 +42,8 @@ for (const [name, shape] of Object.entries(SHAPES)) {
   const across = planQuery(deepest(shape, 'sum(up)'), 'cluster', SHARDS);
   across.checkFor(ENGINE_MAJOR);
   const { expr } = compileQuery(across, SHARDS);
-  const times = { start: 0, end: 0, defaultSubqueryStepMs: 60_000 };
+  const times = { start: 0, end: 0, defaultSubqueryStepMs: 60_000, major: 2 as const };
   const ctx = { batchSteps: 1, times, yieldPoint: async () => {}, budget: new SampleBudget(Infinity) };
-  await collectInstant(buildOperator(expr, { start: 0, end: 0, step: 0 }, { leaves: () => [], times, ctx }), 0);
+  await collectInstant(buildOperator(expr, { start: 0, end: 0, step: 0 }, { leaves: () => [], rawLeaves: () => [], times, ctx }), 0);
   console.log(`${name}: ok`);
 }

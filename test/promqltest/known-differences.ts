@@ -29,29 +29,6 @@ export interface DifferenceCategory {
 
 export const KNOWN_DIFFERENCES: DifferenceCategory[] = [
   {
-    kind: 'router',
-    reason: '`absent_over_time` as a range query: the push-down sends `count(count_over_time(...))`, which drops the metric name, and a shard answers 422 "vector cannot contain metrics with the same labelset" where several metrics share their other labels',
-    differences: [
-      { file: 'functions.test', line: 903, expr: 'absent_over_time({instance="127.0.0.1"}[20m])', modes: ['range'], oracles: ['global', 'script'] },
-    ],
-  },
-  {
-    kind: 'router',
-    reason: '`avg` of values near the float maximum overflows to ±Inf on the router; Prometheus 2.42 averages incrementally (mean += v/n - mean/n) and stays finite, as the script expects',
-    differences: [
-      { file: 'aggregators.test', line: 497, expr: 'avg(data{test="big"})', modes: ['instant', 'range'], oracles: ['global', 'script'] },
-      { file: 'aggregators.test', line: 500, expr: 'avg(data{test="-big"})', modes: ['instant', 'range'], oracles: ['global', 'script'] },
-    ],
-  },
-  {
-    kind: 'router',
-    reason: '`stddev` / `stdvar` of equal values: the router merges per-shard partial results and leaves rounding noise (1.8e-15 / 3.2e-30) where Prometheus\'s single pass gives the exact 0 the script tests for',
-    differences: [
-      { file: 'aggregators.test', line: 205, expr: 'stddev(http_requests)', modes: ['instant', 'range'], oracles: ['global', 'script'] },
-      { file: 'aggregators.test', line: 208, expr: 'stdvar(http_requests)', modes: ['instant', 'range'], oracles: ['global', 'script'] },
-    ],
-  },
-  {
     kind: 'split',
     reason: 'the grouping keeps the shard label (`without (...)`): series of one group in the script sit on several shards, so the global Prometheus, and the router with it, answer one group per shard',
     differences: [

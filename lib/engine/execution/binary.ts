@@ -4,6 +4,7 @@
 import type { BinaryOp, Matching as VectorMatching } from '../expr.ts';
 import { goAtan2, goPow } from '../go/math.ts';
 import { dropMetricName, formatLabels, keepLabels, labelsFrom, METRIC_NAME, removeLabels } from '../labels.ts';
+import type { Major } from '../../promql/function-table.ts';
 import type { Labels } from '../types.ts';
 import { EvaluationError } from '../../errors.ts';
 import type { ScalarOperator, VectorOperator } from './operator.ts';
@@ -191,6 +192,8 @@ export class VectorVectorOperator implements VectorOperator {
     private readonly rhs: VectorOperator,
     private readonly matching: VectorMatching,
     private readonly returnBool: boolean,
+    /** 3.x checks the matching before a comparison filters pairs out; 2.x only the pairs it keeps. */
+    private readonly major: Major = 2,
   ) {
     this.signatures = new Signatures(matching);
     this.lhsSig = this.signatures.forSide(lhs.series);
@@ -267,6 +270,8 @@ export class VectorVectorOperator implements VectorOperator {
     const oneMarks = new StepMarks();
     const matchedMarks = new StepMarks();
     const outMarks = new StepMarks();
+    /** 3.x: the result series each match group produced at the step, filtered or not (`${sig}/${id}`). */
+    const insertedSigs = new Set<string>();
     /** The signature that produced each output id at the current step (valid where outMarks has it). */
     let outSig = new Int32Array(16);
     const oneToOne = matching.card === 'one-to-one';
@@ -310,6 +315,7 @@ export class VectorVectorOperator implements VectorOperator {
       }
       matchedMarks.next();
       outMarks.next();
+      insertedSigs.clear();
       let repeated = false;
       const out = new StepVector(many.t);
       for (let k = 0; k < many.length; k++) {
@@ -319,12 +325,20 @@ export class VectorVectorOperator implements VectorOperator {
         const j = oneIndex[sig]!;
         const [lv, rv] = swapped ? [one.values[j]!, many.values[k]!] : [many.values[k]!, one.values[j]!];
         const keep = passes(op, lv, rv);
+        const id = resultId(manyId, one.ids[j]!);
+        if (this.major === 3) {
+          if (oneToOne && matchedMarks.mark(sig)) {
+            throw new EvaluationError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+          }
+          const key = `${sig}/${id}`;
+          if (!oneToOne && insertedSigs.has(key)) throw new EvaluationError('multiple matches for labels: grouping labels must ensure unique matches');
+          insertedSigs.add(key);
+        }
         if (!returnBool && !keep) continue;
         const value = returnBool ? (keep ? 1 : 0) : comparison ? lv : arithmetic(op, lv, rv);
-        if (oneToOne && matchedMarks.mark(sig)) {
+        if (this.major === 2 && oneToOne && matchedMarks.mark(sig)) {
           throw new EvaluationError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
         }
-        const id = resultId(manyId, one.ids[j]!);
         if (id >= outSig.length) {
           const grown = new Int32Array(Math.max(outSig.length * 2, id + 1));
           grown.set(outSig);

@@ -9,15 +9,20 @@ import { LeafOperator, type LeafSeries } from './leaf.ts';
 import type { ExecutionContext, MatrixOperator, Operator, ScalarOperator, VectorOperator } from './operator.ts';
 import { StepCursor } from './operator.ts';
 import { SeriesTable } from './series-table.ts';
-import { AbsentOperator, RangeFunctionOperator, SubqueryOperator } from './subquery.ts';
-import { MergeVarianceOperator, NegateScalar, NegateVector } from './unary.ts';
+import { AbsentOperator, RangeFunctionOperator, RangeLeafOperator, SubqueryOperator } from './subquery.ts';
+import type { Labels, Point } from '../types.ts';
+import { MergeMomentsOperator, NegateScalar, NegateVector } from './unary.ts';
 import { RANGE_FUNCTIONS } from '../kernels/range.ts';
 
 /** A leaf's series placed on the grid it is evaluated on (the query's, or an enclosing subquery's). */
 export type LeafData = (leaf: Leaf, grid: Grid, times: readonly number[]) => readonly LeafSeries[];
 
+/** A raw leaf's series: their samples as the shards sent them, in time order. */
+export type RawLeafData = (leaf: Leaf) => readonly { readonly labels: Labels; readonly points: Point[] }[];
+
 export interface BuildInput {
   readonly leaves: LeafData;
+  readonly rawLeaves: RawLeafData;
   readonly times: QueryTimes;
   readonly ctx: ExecutionContext;
 }
@@ -38,11 +43,22 @@ class Builder {
       case 'negate': return this.negate(expr, grid, times);
       case 'absent': return this.absent(expr, grid, times);
       case 'aggregate': return this.aggregate(expr, grid, times);
-      case 'mergeVariance': return this.mergeVariance(expr, grid, times);
+      case 'mergeMoments': return this.mergeMoments(expr, grid, times);
       case 'binary': return this.binary(expr, grid, times);
       case 'call': return this.call(expr, grid, times);
       case 'subquery': return this.subquery(expr, grid, times);
+      case 'rangeLeaf': return this.rangeLeaf(expr, times);
     }
+  }
+
+  private rangeLeaf(expr: Of<'rangeLeaf'>, times: readonly number[]): Operator {
+    const series = new SeriesTable();
+    const points: Point[][] = [];
+    for (const s of this.input.rawLeaves(expr.leaf)) {
+      series.add(s.labels);
+      points.push(s.points);
+    }
+    return new RangeLeafOperator(series, points, expr, times, this.input.times, this.input.ctx);
   }
 
   private cursor(times: readonly number[]): StepCursor {
@@ -65,12 +81,12 @@ class Builder {
     const param = expr.param === null ? null : this.build(expr.param, grid, times);
     const valueLabel = param?.type === 'string' ? param.value : null;
     const scalarParam = param === null || param.type === 'string' ? null : scalar(param);
-    return new AggregateOperator(expr.op, vector(this.build(expr.expr, grid, times)), expr.grouping, scalarParam, valueLabel);
+    return new AggregateOperator(expr.op, vector(this.build(expr.expr, grid, times)), expr.grouping, scalarParam, valueLabel, this.input.times.major);
   }
 
-  private mergeVariance(expr: Of<'mergeVariance'>, grid: Grid, times: readonly number[]): Operator {
+  private mergeMoments(expr: Of<'mergeMoments'>, grid: Grid, times: readonly number[]): Operator {
     const part = (e: Expr) => vector(this.build(e, grid, times));
-    return new MergeVarianceOperator(expr.op, part(expr.count), part(expr.mean), part(expr.variance));
+    return new MergeMomentsOperator(expr.op, part(expr.count), part(expr.mean), part(expr.other), this.input.times.major);
   }
 
   private binary(expr: Of<'binary'>, grid: Grid, times: readonly number[]): Operator {
@@ -80,13 +96,13 @@ class Builder {
     if (lhs.type === 'scalar' && rhs.type === 'scalar') return new ScalarScalarOperator(op, lhs, rhs);
     if (rhs.type === 'scalar') return new VectorScalarOperator(op, vector(lhs), rhs, false, expr.bool);
     if (lhs.type === 'scalar') return new VectorScalarOperator(op, vector(rhs), lhs, true, expr.bool);
-    return new VectorVectorOperator(op, vector(lhs), vector(rhs), expr.matching, expr.bool);
+    return new VectorVectorOperator(op, vector(lhs), vector(rhs), expr.matching, expr.bool, this.input.times.major);
   }
 
   private call(expr: Of<'call'>, grid: Grid, times: readonly number[]): Operator {
     const args: Operator[] = [];
     for (const a of expr.args) args.push(this.build(a, grid, times));
-    if (expr.name in RANGE_FUNCTIONS) return new RangeFunctionOperator(expr.name, args);
+    if (expr.name in RANGE_FUNCTIONS) return new RangeFunctionOperator(expr.name, args, this.input.times.major);
     return instantFunction(expr.name, args, times, this.input.ctx);
   }
 

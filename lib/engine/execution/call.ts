@@ -7,7 +7,8 @@ import { parseGoFloat } from '../../promql/literals.ts';
 import { labelJoiner, labelReplacer } from '../kernels/label-replace.ts';
 import { RANGE_FUNCTIONS } from '../kernels/range.ts';
 import { bucketQuantile, type Bucket } from '../kernels/quantile.ts';
-import { dropMetricName, removeLabels } from '../labels.ts';
+import { naturalLess } from '../go/natsort.ts';
+import { compareLabels, dropMetricName, removeLabels } from '../labels.ts';
 import type { Labels } from '../types.ts';
 import { EvaluationError } from '../../errors.ts';
 import { Relabel } from './binary.ts';
@@ -77,7 +78,9 @@ const DATE_FIELDS: Readonly<Record<string, (t: GoTime) => number>> = {
 const NATIVE_HISTOGRAMS_ONLY = new Set(['histogram_count', 'histogram_sum', 'histogram_fraction']);
 
 /** The functions instantFunction builds operators of itself, beside the kernels and the date functions. */
-const OWN_OPERATORS = new Set(['vector', 'scalar', 'time', 'pi', 'sort', 'sort_desc', 'label_replace', 'label_join', 'histogram_quantile']);
+const OWN_OPERATORS = new Set([
+  'vector', 'scalar', 'time', 'pi', 'sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc', 'label_replace', 'label_join', 'histogram_quantile',
+]);
 
 /**
  * Whether the router's engine evaluates a function: the instant ones here, the range ones in
@@ -117,11 +120,13 @@ export function instantFunction(name: string, args: readonly Operator[], times: 
     case 'pi': return new StepFunctionScalar(cursor(), () => Math.PI);
     case 'sort': return new SortOperator(vectorArg(0), false);
     case 'sort_desc': return new SortOperator(vectorArg(0), true);
+    case 'sort_by_label': case 'sort_by_label_desc':
+      return new SortByLabelOperator(vectorArg(0), args.slice(1).map((_, i) => stringArg(i + 1)), name === 'sort_by_label_desc');
     // Their argument checks fail the query when it is evaluated, not before.
     case 'label_replace':
-      return new RelabelOperator(vectorArg(0), () => labelReplacer(stringArg(1), stringArg(2), stringArg(3), stringArg(4)));
+      return new RelabelOperator(vectorArg(0), () => labelReplacer(stringArg(1), stringArg(2), stringArg(3), stringArg(4), ctx.times.major));
     case 'label_join':
-      return new RelabelOperator(vectorArg(0), () => labelJoiner(stringArg(1), stringArg(2), args.slice(3).map((_, i) => stringArg(i + 3))));
+      return new RelabelOperator(vectorArg(0), () => labelJoiner(stringArg(1), stringArg(2), args.slice(3).map((_, i) => stringArg(i + 3)), ctx.times.major));
     case 'histogram_quantile': return new HistogramQuantileOperator(scalarArg(0), vectorArg(1));
     default:
       if (NATIVE_HISTOGRAMS_ONLY.has(name)) throw new EvaluationError(`${name} is not supported by the router for native histograms`);
@@ -214,6 +219,42 @@ class SortOperator implements VectorOperator {
       else goSort(samples, (a, b) => Number.isNaN(b.value) || b.value > a.value);
       const out = new StepVector(step.t);
       for (const s of samples) out.push(s.id, s.value);
+      return out;
+    });
+  }
+}
+
+/**
+ * sort_by_label() and sort_by_label_desc() (3.x): by the named labels' values in natural order (runs of
+ * digits compared as numbers), ties by the whole label set. Go sorts with slices.SortFunc; the order
+ * is total but for natsort's own inconsistencies (an empty value, "01" against "1"), where Go's result
+ * depends on its algorithm's steps.
+ */
+class SortByLabelOperator implements VectorOperator {
+  readonly type = 'vector';
+  readonly series: SeriesTable;
+
+  constructor(private readonly input: VectorOperator, private readonly names: readonly string[], private readonly descending: boolean) {
+    this.series = input.series;
+  }
+
+  async next(): Promise<StepVector[] | null> {
+    const batch = await this.input.next();
+    if (batch === null) return null;
+    const labels = this.series.labels;
+    const compare = (a: number, b: number): number => {
+      const [la, lb] = [labels[a]!, labels[b]!];
+      for (const name of this.names) {
+        const [va, vb] = [la[name] ?? '', lb[name] ?? ''];
+        if (va !== vb) return naturalLess(va, vb) ? -1 : 1;
+      }
+      return compareLabels(la, lb);
+    };
+    return batch.map((step) => {
+      const order = Array.from({ length: step.length }, (_, k) => k);
+      order.sort((a, b) => (this.descending ? -1 : 1) * compare(step.ids[a]!, step.ids[b]!));
+      const out = new StepVector(step.t);
+      for (const k of order) out.push(step.ids[k]!, step.values[k]!);
       return out;
     });
   }

@@ -30,7 +30,7 @@ export interface StringOperator {
 /** A range vector at one step: each series' points inside the window, in time order. */
 export interface RangeStep {
   readonly t: number;
-  /** The window's evaluation time: the step's, or the `@` time; what predict_linear extrapolates to. */
+  /** The time the window is read at: the step's, or the `@` time (predict_linear extrapolates to `t`). */
   readonly at: number;
   readonly offsetMs: number;
   readonly rangeMs: number;

@@ -2,9 +2,9 @@
 // (multiples of its step, aligned to absolute time as Prometheus aligns them), its points kept per
 // series, and each outer step sees the points of its window.
 import type { Expr } from '../expr.ts';
-import { keepsMetricName, rangeArgumentIndex } from '../../promql/function-table.ts';
+import { keepsMetricName, rangeArgumentIndex, type Major } from '../../promql/function-table.ts';
 import { RANGE_FUNCTIONS, type ScalarArgs } from '../kernels/range.ts';
-import { subqueryWindow, type QueryTimes } from '../grid.ts';
+import { subqueryWindow, type QueryTimes, type StepWindow } from '../grid.ts';
 import { dropMetricName } from '../labels.ts';
 import type { Point } from '../types.ts';
 import { EvaluationError } from '../../errors.ts';
@@ -40,18 +40,7 @@ export class SubqueryOperator implements MatrixOperator {
     const points = (this.points ??= await this.collect());
     const times = this.cursor.batch();
     if (times === null) return null;
-    const { sub } = this;
-    return times.map((t): RangeStep => {
-      const { at, startMs: lowest, endMs: end } = subqueryWindow(sub, t, this.queryTimes);
-      const windows: { id: number; points: Point[] }[] = [];
-      for (let id = 0; id < points.length; id++) {
-        const series = points[id]!;
-        const from = firstAtOrAfter(series, lowest);
-        const to = firstAtOrAfter(series, end + 1);
-        if (to > from) windows.push({ id, points: series.slice(from, to) });
-      }
-      return { t, at, offsetMs: sub.offsetMs, rangeMs: sub.rangeMs, windows };
-    });
+    return times.map((t) => rangeStep(points, t, this.sub, this.queryTimes));
   }
 
   private async collect(): Promise<Point[][]> {
@@ -66,6 +55,53 @@ export class SubqueryOperator implements MatrixOperator {
     // Series that had no point at all still have an id: give them an empty list.
     for (let id = 0; id < this.inner.series.size; id++) points[id] ??= [];
     return points;
+  }
+}
+
+/**
+ * Each series' window at step `t`: its points in `(end - range, end]` (3.x) or `[end - range, end]`
+ * (2.x), with `end` the step's time (or the `@` time) less the offset. Series with none are left out.
+ */
+function rangeStep(points: readonly (readonly Point[])[], t: number, window: StepWindow, times: QueryTimes): RangeStep {
+  const { at, startMs, endMs: end } = subqueryWindow(window, t, times);
+  // 3.x's windows are open at their start.
+  const lowest = startMs + (times.major === 3 ? 1 : 0);
+  const windows: { id: number; points: Point[] }[] = [];
+  for (let id = 0; id < points.length; id++) {
+    const series = points[id]!;
+    const from = firstAtOrAfter(series, lowest);
+    const to = firstAtOrAfter(series, end + 1);
+    if (to > from) windows.push({ id, points: series.slice(from, to) });
+  }
+  return { t, at, offsetMs: window.offsetMs, rangeMs: window.rangeMs, windows };
+}
+
+/**
+ * A range selector the router evaluates a function over: the raw samples the shards sent for the
+ * whole grid, each step's window cut from them (stale markers are not among them: Prometheus leaves
+ * them out of range selectors' answers).
+ */
+export class RangeLeafOperator implements MatrixOperator {
+  readonly type = 'matrix';
+  private readonly cursor: StepCursor;
+  private readonly points: Point[][];
+
+  constructor(
+    readonly series: SeriesTable,
+    points: Point[][],
+    private readonly window: StepWindow,
+    times: readonly number[],
+    private readonly queryTimes: QueryTimes,
+    ctx: ExecutionContext,
+  ) {
+    this.points = points;
+    this.cursor = new StepCursor(times, ctx.batchSteps);
+  }
+
+  async next(): Promise<RangeStep[] | null> {
+    const times = this.cursor.batch();
+    if (times === null) return null;
+    return times.map((t) => rangeStep(this.points, t, this.window, this.queryTimes));
   }
 }
 
@@ -92,7 +128,7 @@ export class RangeFunctionOperator implements VectorOperator {
   private readonly relabel: Relabel;
   private readonly matrix: MatrixOperator;
 
-  constructor(private readonly name: string, private readonly args: readonly Operator[]) {
+  constructor(private readonly name: string, private readonly args: readonly Operator[], private readonly major: Major) {
     const matrix = args[rangeArgumentIndex(name)];
     if (matrix?.type !== 'matrix') {
       throw new EvaluationError(`expected a range vector in call to function "${name}"`, 'bad_data');
@@ -111,7 +147,8 @@ export class RangeFunctionOperator implements VectorOperator {
     return steps.map((step, i) => {
       for (let a = 0; a < columns.length; a++) scalars[a] = columns[a]?.[i];
       const endMs = step.at - step.offsetMs;
-      const window = { evalMs: step.at, startMs: endMs - step.rangeMs, endMs, rangeMs: step.rangeMs };
+      // predict_linear extrapolates to the step's own time, `@` or not (Prometheus's enh.Ts).
+      const window = { evalMs: step.t, startMs: endMs - step.rangeMs, endMs, rangeMs: step.rangeMs, major: this.major };
       const out = new StepVector(step.t);
       this.relabel.startStep();
       for (const w of step.windows) {

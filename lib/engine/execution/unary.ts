@@ -1,4 +1,6 @@
-// Unary minus and the merge of per-shard variance partials.
+// Unary minus and the merge of per-shard mean and variance partials.
+import type { Major } from '../../promql/function-table.ts';
+import { kahanSumInc } from '../kernels/range.ts';
 import { dropMetricName } from '../labels.ts';
 import type { ScalarOperator, VectorOperator } from './operator.ts';
 import { Relabel } from './binary.ts';
@@ -40,46 +42,66 @@ export class NegateVector implements VectorOperator {
   }
 }
 
+/** One shard's partial aggregate of a group: its sample count, mean, and sum (avg) or variance (stddev). */
+interface Part {
+  readonly n: number;
+  readonly mean: number;
+  readonly other: number;
+}
+
 /**
- * stddev/stdvar from each shard's count, mean and variance rows per group (Chan et al.'s parallel
- * algorithm): the combined variance is Σ n_i·(var_i + (mean_i − mean)²) / n, which stays stable where
- * a sum of squares would cancel. Each shard answers one row per group in each of the three leaves, in
- * the same (shard map) order, so the i-th row of a group in each leaf is the same shard's.
+ * avg, stddev and stdvar from each shard's partial rows per group: count, mean, and the sum (avg) or
+ * the population variance (stddev/stdvar). Each shard answers one row per group in each leaf, in the
+ * same (shard map) order, so the i-th row of a group in each leaf is the same shard's.
+ *
+ * avg divides the summed sums by the summed counts while that sum is finite (what a single pass gives
+ * for ordinary values). Where it overflows, the shards' means are combined incrementally instead, as
+ * Prometheus averages (2.x always, 3.x once its sum overflows), which stays finite for values near the
+ * float maximum.
+ *
+ * The variance merges the shards pairwise (Chan et al.): mean += δ·n_b/n, M2 += M2_b + δ²·n_a·n_b/n
+ * with δ = mean_b − mean_a. Equal values give δ = 0 exactly, so their variance is exactly 0, as a
+ * single pass gives it, where a sum of squares around a recomputed mean leaves rounding noise.
  */
-export class MergeVarianceOperator implements VectorOperator {
+export class MergeMomentsOperator implements VectorOperator {
   readonly type = 'vector';
   readonly series = new SeriesTable();
   private readonly groupOf = [new IdMap(), new IdMap(), new IdMap()];
 
   constructor(
-    private readonly op: 'stddev' | 'stdvar',
+    private readonly op: 'avg' | 'stddev' | 'stdvar',
     private readonly count: VectorOperator,
     private readonly mean: VectorOperator,
-    private readonly variance: VectorOperator,
+    /** Per-shard sums (avg) or variances (stddev/stdvar). */
+    private readonly other: VectorOperator,
+    /** 3.x adds the shards' sums with Kahan compensation, as it sums values. */
+    private readonly major: Major = 2,
   ) {}
 
   async next(): Promise<StepVector[] | null> {
     const counts = await this.count.next();
     const means = await this.mean.next();
-    const variances = await this.variance.next();
-    if (counts === null || means === null || variances === null) return null;
+    const others = await this.other.next();
+    if (counts === null || means === null || others === null) return null;
     return counts.map((step, i) => {
       const meanRows = this.rows(1, this.mean, means[i]!);
-      const varianceRows = this.rows(2, this.variance, variances[i]!);
-      const parts = new Map<number, { n: number; mean: number; variance: number }[]>();
+      const otherRows = this.rows(2, this.other, others[i]!);
+      const parts = new Map<number, Part[]>();
       for (let k = 0; k < step.length; k++) {
         const g = this.group(0, this.count, step.ids[k]!);
         let list = parts.get(g);
         if (list === undefined) parts.set(g, (list = []));
         const row = list.length;
-        list.push({ n: step.values[k]!, mean: meanRows.get(g)?.[row] ?? NaN, variance: varianceRows.get(g)?.[row] ?? NaN });
+        list.push({ n: step.values[k]!, mean: meanRows.get(g)?.[row] ?? NaN, other: otherRows.get(g)?.[row] ?? NaN });
       }
       const out = new StepVector(step.t);
       for (const [g, list] of parts) {
-        const n = list.reduce((sum, p) => sum + p.n, 0);
-        const mean = list.reduce((sum, p) => sum + p.n * p.mean, 0) / n;
-        const variance = list.reduce((sum, p) => sum + p.n * (p.variance + (p.mean - mean) ** 2), 0) / n;
-        out.push(g, this.op === 'stddev' ? Math.sqrt(variance) : variance);
+        if (this.op === 'avg') {
+          out.push(g, mergedMean(list, this.major));
+        } else {
+          const variance = mergedVariance(list);
+          out.push(g, this.op === 'stddev' ? Math.sqrt(variance) : variance);
+        }
       }
       return out;
     });
@@ -103,4 +125,43 @@ export class MergeVarianceOperator implements VectorOperator {
     if (g < 0) map.set(id, (g = this.series.intern(operator.series.labels[id]!)));
     return g;
   }
+}
+
+const isInfinite = (v: number) => v === Infinity || v === -Infinity;
+
+function mergedMean(parts: readonly Part[], major: Major): number {
+  let [sum, c, n] = [0, 0, 0];
+  for (const p of parts) {
+    if (major === 2) sum += p.other;
+    else [sum, c] = kahanSumInc(p.other, sum, c, 3);
+    n += p.n;
+  }
+  if (Number.isFinite(sum)) return (sum + c) / n;
+  // Prometheus's incremental mean, a shard's mean standing for its n values: an infinite mean stays
+  // as it is when the same infinity or a finite mean joins it (the formula would give Inf - Inf).
+  let mean = parts[0]!.mean;
+  let count = parts[0]!.n;
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i]!;
+    count += p.n;
+    if (isInfinite(mean) && ((isInfinite(p.mean) && (mean > 0) === (p.mean > 0)) || Number.isFinite(p.mean))) continue;
+    const weight = p.n / count;
+    mean += p.mean * weight - mean * weight;
+  }
+  return mean;
+}
+
+function mergedVariance(parts: readonly Part[]): number {
+  let n = parts[0]!.n;
+  let mean = parts[0]!.mean;
+  let m2 = parts[0]!.other * n;
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i]!;
+    const total = n + p.n;
+    const delta = p.mean - mean;
+    mean += delta * (p.n / total);
+    m2 += p.other * p.n + delta * delta * ((n * p.n) / total);
+    n = total;
+  }
+  return m2 / n;
 }

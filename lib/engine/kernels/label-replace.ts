@@ -1,7 +1,10 @@
-// label_replace and label_join, with Prometheus 2.42's checks and error messages. Both keep the metric
-// name (and may even set `__name__`).
+// label_replace and label_join, with Prometheus 2.42's checks and error messages, and 3.x's where the
+// major says so (`.` matching newlines, UTF-8 label names). Both keep the metric name (and may even
+// set `__name__`).
 
 import { RE2JS } from 're2js';
+import type { Major } from '../../promql/function-table.ts';
+import { INVALID_UTF8 } from '../../promql/strings.ts';
 import { setLabel } from '../labels.ts';
 import { EvaluationError } from '../../errors.ts';
 import type { Labels } from '../types.ts';
@@ -9,16 +12,22 @@ import type { Labels } from '../types.ts';
 /** The legacy label name syntax of Prometheus 2.42 (model.LabelNameRE / LabelName.IsValid). */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+/** 2.x: the legacy syntax; 3.x: any non-empty valid UTF-8 (model.UTF8Validation). */
+function validLabelName(name: string, major: Major): boolean {
+  return major === 2 ? LABEL_NAME.test(name) : name !== '' && !name.includes(INVALID_UTF8);
+}
+
 /**
  * `label_replace(v, dst, replacement, src, regex)` as a function of each series' labels: where the fully
  * anchored regex matches the value of `src` ("" when absent), `dst` becomes the expanded replacement
  * (removed when that is empty); elsewhere the labels are unchanged. The arguments are checked first,
  * regex before destination, as Prometheus checks them even for an empty vector.
  */
-export function labelReplacer(dst: string, replacement: string, src: string, regex: string): (labels: Labels) => Labels {
-  const re = compileGoRegexp(`^(?:${regex})$`);
+export function labelReplacer(dst: string, replacement: string, src: string, regex: string, major: Major): (labels: Labels) => Labels {
+  // 3.x lets `.` match a newline, and is built with a Go that knows `(?<name>...)`.
+  const re = major === 2 ? compileGoRegexp(`^(?:${regex})$`) : compileGoRegexp(`^(?s:${regex})$`, true);
   if (!re) throw new EvaluationError(`invalid regular expression in label_replace(): ${regex}`);
-  if (!LABEL_NAME.test(dst)) throw new EvaluationError(`invalid destination label name in label_replace(): ${dst}`);
+  if (!validLabelName(dst, major)) throw new EvaluationError(`invalid destination label name in label_replace(): ${dst}`);
   const groupIndex = re.namedGroups();
   return (labels) => {
     const m = re.matcher(labels[src] ?? '');
@@ -34,11 +43,11 @@ export function labelReplacer(dst: string, replacement: string, src: string, reg
  * of the `src` labels ("" for absent ones) joined by the separator, or is removed when that is empty.
  * Source names are checked before the destination.
  */
-export function labelJoiner(dst: string, separator: string, srcs: readonly string[]): (labels: Labels) => Labels {
+export function labelJoiner(dst: string, separator: string, srcs: readonly string[], major: Major): (labels: Labels) => Labels {
   for (const src of srcs) {
-    if (!LABEL_NAME.test(src)) throw new EvaluationError(`invalid source label name in label_join(): ${src}`);
+    if (!validLabelName(src, major)) throw new EvaluationError(`invalid source label name in label_join(): ${src}`);
   }
-  if (!LABEL_NAME.test(dst)) throw new EvaluationError(`invalid destination label name in label_join(): ${dst}`);
+  if (!validLabelName(dst, major)) throw new EvaluationError(`invalid destination label name in label_join(): ${dst}`);
   return (labels) => setLabel(labels, dst, srcs.map((s) => labels[s] ?? '').join(separator));
 }
 
@@ -51,10 +60,10 @@ const MAX_COMPILED = 256;
  * follows a newer Go, which also accepts `(?<name>…)`; Go 1.19 only knows `(?P<name>…)`, so such a
  * group is rejected here as Prometheus 2.42 rejects it.
  */
-function compileGoRegexp(pattern: string): RE2JS | undefined {
+function compileGoRegexp(pattern: string, angleGroups = false): RE2JS | undefined {
   if (compiled.has(pattern)) return compiled.get(pattern);
   let re: RE2JS | undefined;
-  if (!hasAngleNamedGroup(pattern)) {
+  if (angleGroups || !hasAngleNamedGroup(pattern)) {
     try {
       re = RE2JS.compile(pattern);
     } catch {

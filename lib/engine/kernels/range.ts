@@ -1,7 +1,9 @@
-// Functions over range vectors, as Prometheus 2.42 evaluates them for one series at one step. Each
-// takes the points of the window (never empty: the caller skips empty windows, as Prometheus does)
-// and returns a value, or undefined for "no output for this series".
+// Functions over range vectors, as Prometheus 2.42 evaluates them for one series at one step, and 3.14
+// where the window says so (rate's extrapolation, sum_over_time's and avg_over_time's summation, 3.x's
+// functions). Each takes the points of the window (never empty: the caller skips empty windows, as
+// Prometheus does) and returns a value, or undefined for "no output for this series".
 
+import type { Major } from '../../promql/function-table.ts';
 import { EvaluationError } from '../../errors.ts';
 import type { Point } from '../types.ts';
 import { formatGoF } from '../go/format.ts';
@@ -10,11 +12,13 @@ import { quantile } from './quantile.ts';
 export interface Window {
   /** Evaluation time (Prometheus's enh.Ts), ms. */
   readonly evalMs: number;
-  /** The window [startMs, endMs], both ends included (2.42 selects `mint <= t <= maxt`). */
+  /** The window [startMs, endMs]: both ends included in 2.x, the start excluded in 3.x. */
   readonly startMs: number;
   readonly endMs: number;
   /** The selector's range, ms. */
   readonly rangeMs: number;
+  /** The Prometheus major whose arithmetic to follow. */
+  readonly major: Major;
 }
 
 /** Scalar arguments, in the positions they have in the PromQL call. */
@@ -52,19 +56,24 @@ function extrapolatedRate(points: readonly Point[], w: Window, isCounter: boolea
   const durationToEnd = (w.endMs - last.t) / 1000;
   const sampledInterval = (last.t - first.t) / 1000;
   const averageInterval = sampledInterval / (points.length - 1);
-
-  if (isCounter && result > 0 && first.v >= 0) {
-    const durationToZero = sampledInterval * (first.v / result);
-    if (durationToZero < durationToStart) durationToStart = durationToZero;
-  }
-
   const threshold = averageInterval * 1.1;
-  let extrapolateTo = sampledInterval;
-  extrapolateTo += durationToStart < threshold ? durationToStart : averageInterval / 2;
-  extrapolateTo += durationToEnd < threshold ? durationToEnd : averageInterval / 2;
+  const durationToZero = isCounter && result > 0 && first.v >= 0 ? sampledInterval * (first.v / result) : Infinity;
 
-  // One factor applied once, as 2.42 does: other groupings differ in the last bits.
-  let factor = extrapolateTo / sampledInterval;
+  let factor: number;
+  if (w.major === 2) {
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
+    let extrapolateTo = sampledInterval;
+    extrapolateTo += durationToStart < threshold ? durationToStart : averageInterval / 2;
+    extrapolateTo += durationToEnd < threshold ? durationToEnd : averageInterval / 2;
+    // One factor applied once, as 2.42 does: other groupings differ in the last bits.
+    factor = extrapolateTo / sampledInterval;
+  } else {
+    // 3.x: the threshold first, then the zero point limits what is left, and the sum in its order.
+    if (durationToStart >= threshold) durationToStart = averageInterval / 2;
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
+    const toEnd = durationToEnd >= threshold ? averageInterval / 2 : durationToEnd;
+    factor = (sampledInterval + durationToStart + toEnd) / sampledInterval;
+  }
   if (isRate) factor /= durationSeconds(w.rangeMs);
   return result * factor;
 }
@@ -86,8 +95,10 @@ function instantValue(points: readonly Point[], isRate: boolean): number | undef
  * term `c` in sum/avg/stddev/stdvar_over_time and the regressions, and adds it in at the end. The
  * results differ from plain summation in the last bits, or entirely where large values cancel.
  */
-function kahanSumInc(inc: number, sum: number, c: number): [sum: number, c: number] {
+export function kahanSumInc(inc: number, sum: number, c: number, major: Major = 2): [sum: number, c: number] {
   const t = sum + inc;
+  // 3.x drops the compensation once the sum is infinite (it would be NaN).
+  if (major === 3 && isInfinite(t)) return [t, 0];
   // Neumaier's improvement: whichever operand is larger keeps its low-order bits in the compensation.
   if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
   else c += inc - t + sum;
@@ -99,7 +110,7 @@ function kahanSumInc(inc: number, sum: number, c: number): [sum: number, c: numb
  * `interceptMs`. A constant series gives slope 0 exactly (NaN for a constant ±Inf) rather than the
  * rounding noise of the general formula.
  */
-function linearRegression(points: readonly Point[], interceptMs: number): [slope: number, intercept: number] {
+function linearRegression(points: readonly Point[], interceptMs: number, major: Major): [slope: number, intercept: number] {
   let n = 0;
   let [sumX, cX, sumY, cY, sumXY, cXY, sumX2, cX2] = [0, 0, 0, 0, 0, 0, 0, 0];
   const initY = points[0]!.v;
@@ -109,10 +120,10 @@ function linearRegression(points: readonly Point[], interceptMs: number): [slope
     if (constY && i > 0 && p.v !== initY) constY = false;
     n += 1;
     const x = (p.t - interceptMs) / 1e3;
-    [sumX, cX] = kahanSumInc(x, sumX, cX);
-    [sumY, cY] = kahanSumInc(p.v, sumY, cY);
-    [sumXY, cXY] = kahanSumInc(x * p.v, sumXY, cXY);
-    [sumX2, cX2] = kahanSumInc(x * x, sumX2, cX2);
+    [sumX, cX] = kahanSumInc(x, sumX, cX, major);
+    [sumY, cY] = kahanSumInc(p.v, sumY, cY, major);
+    [sumXY, cXY] = kahanSumInc(x * p.v, sumXY, cXY, major);
+    [sumX2, cX2] = kahanSumInc(x * x, sumX2, cX2, major);
   }
   if (constY) return Number.isFinite(initY) || Number.isNaN(initY) ? [0, initY] : [NaN, NaN];
   sumX += cX;
@@ -170,25 +181,62 @@ function avgOverTime(points: readonly Point[]): number {
   return isInfinite(mean) ? mean : mean + c;
 }
 
-function sumOverTime(points: readonly Point[]): number {
+/**
+ * 3.x's avg_over_time (and avg aggregation): a Kahan sum divided by the count while the sum stays
+ * finite; once it would overflow, the running mean instead, scaled by (n-1)/n at each value.
+ */
+export function kahanMean(values: Iterable<number>): number {
+  let [sum, c, mean, count] = [0, 0, 0, 0];
+  let incremental = false;
+  for (const v of values) {
+    count++;
+    if (count === 1) {
+      sum = v;
+      continue;
+    }
+    if (!incremental) {
+      const [newSum, newC] = kahanSumInc(v, sum, c, 3);
+      if (!isInfinite(newSum)) {
+        [sum, c] = [newSum, newC];
+        continue;
+      }
+      incremental = true;
+      mean = sum / (count - 1);
+      c /= count - 1;
+    }
+    const q = (count - 1) / count;
+    [mean, c] = kahanSumInc(v / count, q * mean, q * c, 3);
+  }
+  return incremental ? mean + c : sum / count + c / count;
+}
+
+function sumOverTime(points: readonly Point[], major: Major): number {
   let sum = 0;
   let c = 0;
-  for (const { v } of points) [sum, c] = kahanSumInc(v, sum, c);
+  for (const { v } of points) [sum, c] = kahanSumInc(v, sum, c, major);
   // An infinite sum has a NaN compensation (Inf - Inf): leave it out.
   return isInfinite(sum) ? sum : sum + c;
 }
 
 /** Welford's online variance (population variance: divided by n), with compensated sums. */
-function variance(points: readonly Point[]): number {
+function variance(points: readonly Point[], major: Major): number {
   let count = 0;
   let [mean, cMean, aux, cAux] = [0, 0, 0, 0];
   for (const { v } of points) {
     count++;
     const delta = v - (mean + cMean);
-    [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
-    [aux, cAux] = kahanSumInc(delta * (v - (mean + cMean)), aux, cAux);
+    [mean, cMean] = kahanSumInc(delta / count, mean, cMean, major);
+    [aux, cAux] = kahanSumInc(delta * (v - (mean + cMean)), aux, cAux, major);
   }
   return (aux + cAux) / count;
+}
+
+/** mad_over_time (3.x): the median of the distances from the median; a NaN value makes it NaN. */
+function medianAbsoluteDeviation(points: readonly Point[]): number {
+  const values = points.map(({ v }) => v);
+  if (values.some(Number.isNaN)) return NaN;
+  const median = quantile(0.5, values);
+  return quantile(0.5, values.map((v) => Math.abs(v - median)));
 }
 
 const isInfinite = (x: number): boolean => x === Infinity || x === -Infinity;
@@ -207,14 +255,16 @@ export const RANGE_FUNCTIONS: Readonly<Record<string, RangeImpl>> = {
   irate: (p) => instantValue(p, true),
   idelta: (p) => instantValue(p, false),
   // Regression relative to the first sample's time, for precision (prometheus#2674).
-  deriv: (p) => (p.length < 2 ? undefined : linearRegression(p, p[0]!.t)[0]),
+  deriv: (p, w) => (p.length < 2 ? undefined : linearRegression(p, p[0]!.t, w.major)[0]),
   // Relative to the evaluation time (not the window's end when there is an offset).
   predict_linear: (p, w, s) => {
     if (p.length < 2) return undefined;
-    const [slope, intercept] = linearRegression(p, w.evalMs);
+    const [slope, intercept] = linearRegression(p, w.evalMs, w.major);
     return slope * (s[1] ?? NaN) + intercept;
   },
   holt_winters: (p, _w, s) => holtWinters(p, s[1] ?? NaN, s[2] ?? NaN),
+  // 3.x's name for holt_winters, computed the same way.
+  double_exponential_smoothing: (p, _w, s) => holtWinters(p, s[1] ?? NaN, s[2] ?? NaN),
   changes: (p) => {
     let changes = 0;
     for (let i = 1; i < p.length; i++) {
@@ -229,14 +279,15 @@ export const RANGE_FUNCTIONS: Readonly<Record<string, RangeImpl>> = {
     for (let i = 1; i < p.length; i++) if (p[i]!.v < p[i - 1]!.v) resets++;
     return resets;
   },
-  avg_over_time: (p) => avgOverTime(p),
+  avg_over_time: (p, w) => (w.major === 2 ? avgOverTime(p) : kahanMean(p.map(({ v }) => v))),
   min_over_time: (p) => extreme(p, (a, b) => a < b),
   max_over_time: (p) => extreme(p, (a, b) => a > b),
-  sum_over_time: (p) => sumOverTime(p),
+  sum_over_time: (p, w) => sumOverTime(p, w.major),
   count_over_time: (p) => p.length,
   quantile_over_time: (p, _w, s) => quantile(s[0] ?? NaN, p.map(({ v }) => v)),
-  stddev_over_time: (p) => Math.sqrt(variance(p)),
-  stdvar_over_time: (p) => variance(p),
+  mad_over_time: (p) => medianAbsoluteDeviation(p),
+  stddev_over_time: (p, w) => Math.sqrt(variance(p, w.major)),
+  stdvar_over_time: (p, w) => variance(p, w.major),
   last_over_time: (p) => p[p.length - 1]!.v,
   present_over_time: () => 1,
 };

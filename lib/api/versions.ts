@@ -1,0 +1,115 @@
+// Which Prometheus major each collector runs, from its /api/v1/status/buildinfo `version`, asked once
+// per shard and kept for the shard map's TTL through the map's own loader (stale while it is asked
+// again; an answer that fails keeps the last one). Where 2.x and 3.x differ in what the router
+// evaluates itself, the majors of the map's shards decide which semantics it follows (README,
+// "Versions"): all on one major, that one; mixed, 3.x, said in a warning; none known, 2.x.
+import * as v from 'valibot';
+import { AnswerBytes } from '../collectors/answer-bytes.ts';
+import { callShard, readEnvelope } from '../collectors/client.ts';
+import type { Major } from '../promql/function-table.ts';
+import { cachedShardMap, DEFAULT_TTL_MS, type ShardMapLoader } from '../shards/loader.ts';
+import type { Shard, ShardMap } from '../shards/schema.ts';
+
+/** A build info answer is small; a collector that sends more is not answering the question. */
+const MAX_BUILDINFO_BYTES = 64 * 1024;
+/** How long asking a collector for its build info may take. */
+const BUILDINFO_TIMEOUT_MS = 2_000;
+/**
+ * How long a request waits for a version not known yet before it goes on with that shard's version
+ * unknown (the answer, when it comes, is kept for the next requests): a hung collector must not hold
+ * up queries that the healthy shards answer.
+ */
+const BUILDINFO_WAIT_MS = 250;
+
+const BUILD_INFO = v.object({ version: v.string() });
+
+/** The major of a Prometheus version ("2.42.0", "3.14.0"), or null for anything else (Thanos, ...). */
+export function majorOf(version: string): Major | null {
+  const major = /^v?(\d+)\./.exec(version)?.[1];
+  return major === '2' ? 2 : major === '3' ? 3 : null;
+}
+
+/** The semantics the router's own evaluation follows, and the warning that says so where shards differ. */
+export interface Semantics {
+  readonly major: Major;
+  readonly warning: string | null;
+}
+
+/** The rule, over the shards whose major is known. */
+export function semanticsOf(majors: ReadonlyMap<string, Major | null>): Semantics {
+  const byMajor = new Map<Major, string[]>();
+  for (const [shard, major] of majors) if (major !== null) byMajor.set(major, [...(byMajor.get(major) ?? []), shard]);
+  if (byMajor.size <= 1) return { major: [...byMajor.keys()][0] ?? 2, warning: null };
+  const list = (m: Major) => byMajor.get(m)!.map((s) => JSON.stringify(s)).join(', ');
+  return {
+    major: 3,
+    warning: `shards run Prometheus 2.x (${list(2)}) and 3.x (${list(3)}): the router evaluated its part of the query with 3.x semantics (range windows open at their start, \`.\` matching newlines, 3.x's rate extrapolation and summation); each shard evaluated its own part with its own version's`,
+  };
+}
+
+/** The loader's answer, or null (unknown) if it takes longer than BUILDINFO_WAIT_MS. */
+async function withinWait(answer: Promise<Major | null>): Promise<Major | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), BUILDINFO_WAIT_MS);
+  });
+  try {
+    return await Promise.race([answer, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Each shard's major, cached per shard (its name and addresses) for the map's TTL. */
+export class ShardVersions {
+  private readonly loaders = new Map<string, ShardMapLoader<Major | null>>();
+
+  constructor(private readonly ttlMs: number = DEFAULT_TTL_MS) {}
+
+  /** The majors of the map's shards (null where unknown), asked in parallel where not cached. */
+  async majors(map: ShardMap): Promise<Map<string, Major | null>> {
+    const keys = new Set<string>();
+    const entries = await Promise.all([...map.shards.values()].map(async (shard) => {
+      const key = JSON.stringify([shard.name, shard.urls]);
+      keys.add(key);
+      let loader = this.loaders.get(key);
+      if (loader === undefined) this.loaders.set(key, (loader = this.loaderFor(shard)));
+      return [shard.name, await withinWait(loader.get())] as const;
+    }));
+    // Shards no longer in the map are forgotten.
+    for (const key of this.loaders.keys()) if (!keys.has(key)) this.loaders.delete(key);
+    return new Map(entries);
+  }
+
+  async semantics(map: ShardMap): Promise<Semantics> {
+    return semanticsOf(await this.majors(map));
+  }
+
+  private loaderFor(shard: Shard): ShardMapLoader<Major | null> {
+    let last: Major | null = null;
+    return cachedShardMap<Major | null>({
+      description: `build info of shard ${JSON.stringify(shard.name)}`,
+      // Never rejects: an unknown version is an answer too, kept for a TTL like any other.
+      read: async () => {
+        try {
+          const call = { path: '/api/v1/status/buildinfo', params: new URLSearchParams(), method: 'GET' as const, deadline: Date.now() + BUILDINFO_TIMEOUT_MS };
+          const { data } = await readEnvelope<unknown>(shard, await callShard(shard, call), new AnswerBytes(MAX_BUILDINFO_BYTES));
+          const info = v.safeParse(BUILD_INFO, data);
+          last = info.success ? majorOf(info.output.version) : null;
+        } catch {
+          // Unreachable or not a Prometheus: the last known major stands.
+        }
+        return last;
+      },
+    }, { ttlMs: this.ttlMs });
+  }
+}
+
+/**
+ * The major whose regexes pick shards by name: they differ only on a newline (`.` matches one in 3.x),
+ * so the versions are asked only where a shard's name has one.
+ */
+export async function shardRegexMajor(versions: ShardVersions, map: ShardMap): Promise<Major> {
+  for (const name of map.shards.keys()) if (name.includes('\n')) return (await versions.semantics(map)).major;
+  return 2;
+}
