@@ -22,14 +22,14 @@ export interface RedisBackendOptions {
 
 export class RedisBackend implements CacheBackend {
   readonly kind = 'redis';
-  private readonly ready: Promise<{ client: ReturnType<typeof connect>; redis: RedisModule }>;
+  private readonly ready: Promise<{ client: Client; firstConnect: Promise<void>; redis: RedisModule }>;
 
   constructor(options: RedisBackendOptions) {
     // The module as CommonJS exports it (`default`, where an ES module imports the functions' copy),
     // else its namespace (the CLI's bundle).
     this.ready = import('@redis/client')
       .then((imported) => (imported as { default?: RedisModule }).default ?? imported)
-      .then((redis) => ({ client: connect(redis, options), redis }));
+      .then((redis) => ({ ...connect(redis, options), redis }));
     // A failure to load or connect shows in the calls (each a miss) and in the client's own log line.
     this.ready.catch((err: unknown) => options.log({ level: 'warn', msg: 'results cache unavailable', backend: 'redis', error: (err as Error).message }));
   }
@@ -53,12 +53,21 @@ export class RedisBackend implements CacheBackend {
   }
 
   private async withTimeout(timeoutMs: number) {
-    const { client, redis } = await this.ready;
+    const { client, firstConnect, redis } = await this.ready;
+    // Without an offline queue a command sent while the first connection is still being made fails at
+    // once, and the cache would be skipped for its cool-down right after every cold start: the call
+    // waits for that first attempt instead (within its own time limit, like any call).
+    await firstConnect;
     return client.withCommandOptions({ timeout: Math.max(1, Math.floor(timeoutMs)), rejectInFlight: true, typeMapping: { [redis.RESP_TYPES.BLOB_STRING]: Buffer } });
   }
 }
 
-/** A client that connects (and reconnects) in the background, its outages logged once each. */
+type Client = ReturnType<typeof connect>['client'];
+
+/**
+ * A client that connects (and reconnects) in the background, its outages logged once each; and its
+ * first connection attempt, settled either way.
+ */
 function connect({ createClient, RESP_TYPES }: RedisModule, options: RedisBackendOptions) {
   const where = describeUrl(options.url);
   let down = false;
@@ -81,8 +90,8 @@ function connect({ createClient, RESP_TYPES }: RedisModule, options: RedisBacken
     down = false;
     options.log({ level: 'info', msg: 'results cache available again', backend: 'redis', url: where });
   });
-  client.connect().catch(() => undefined);
-  return client;
+  const firstConnect = client.connect().then(() => undefined, () => undefined);
+  return { client, firstConnect };
 }
 
 /** The URL for logs: host, port and database, never a password. */
