@@ -14,11 +14,11 @@ import { planQuery } from '../../lib/promql/plan.ts';
 
 const SHARDS = ['a', 'b', 'c'];
 
-function compiled(query: string, pushDown = true) {
+function compiled(query: string, pushDown = true, spanMs = 0) {
   const plan = planQuery(query, 'cluster', SHARDS);
   plan.checkFor(ENGINE_MAJOR);
-  const { expr, leaves } = compileQuery(plan, SHARDS, { pushDown });
-  return { expr, leaves: leaves.map((l) => ({ id: l.id, query: l.plan.text, partial: l.partial, shards: l.shards })) };
+  const { expr, leaves } = compileQuery(plan, SHARDS, { pushDown, spanMs });
+  return { expr, leaves: leaves.map((l) => ({ id: l.id, query: l.plan.text, partial: l.partial, shards: l.shards, ...(l.raw ? { raw: true } : {}) })) };
 }
 
 /** The router's part with each leaf as `#id`, in the shape `prome-route explain` prints. */
@@ -76,8 +76,8 @@ describe('the distribution rewrites', () => {
     // avg without (instance) keeps the shard label: each shard's groups are whole, the query goes whole.
     expect(compiled('avg without (instance) (x)').leaves.map((l) => l.query)).toEqual(['avg without (instance) (x)']);
     const avg = compiled('avg by (job) (x)');
-    expect(avg.leaves.map((l) => l.query)).toEqual(['sum by (job) (x)', 'count by (job) (x)']);
-    expect(shape(avg.expr)).toMatchObject({ '/': [{ sum: '#0' }, { sum: '#1' }] });
+    expect(avg.leaves.map((l) => l.query)).toEqual(['count by (job) (x)', 'avg by (job) (x)', 'sum by (job) (x)']);
+    expect(shape(avg.expr)).toEqual({ avg: ['#0', '#1', '#2'] });
     const stddev = compiled('stddev(x)');
     expect(stddev.leaves.map((l) => [l.query, l.partial])).toEqual([['count (x)', true], ['avg (x)', true], ['stdvar (x)', true]]);
     expect(shape(stddev.expr)).toEqual({ stddev: ['#0', '#1', '#2'] });
@@ -87,7 +87,8 @@ describe('the distribution rewrites', () => {
     const absent = compiled('absent({__name__="x", job="a", env="p", env="q", pod=""})');
     expect(absent.leaves.map((l) => [l.query, l.partial])).toEqual([['count({__name__="x", job="a", env="p", env="q", pod=""})', true]]);
     expect(shape(absent.expr)).toEqual({ absent: '#0', labels: { job: 'a' } });
-    expect(compiled('absent_over_time((x{job="a"}[5m]))').leaves[0]!.query).toBe('count(count_over_time((x{job="a"}[5m])))');
+    // last_over_time keeps each series' labels: count_over_time drops the name and collides.
+    expect(compiled('absent_over_time((x{job="a"}[5m]))').leaves[0]!.query).toBe('count(last_over_time((x{job="a"}[5m])))');
   });
 
   it('pushDownLabelSetsOnly: the right side of and/unless sends one row per match signature', () => {
@@ -136,8 +137,8 @@ describe('placement', () => {
 
   it('numbers leaves in evaluation order', () => {
     const { leaves } = compiled('sum(a) / on () group_left count(b) - avg(c)');
-    expect(leaves.map((l) => l.query)).toEqual(['sum (a)', 'count (b)', 'sum (c)', 'count (c)']);
-    expect(leaves.map((l) => l.id)).toEqual([0, 1, 2, 3]);
+    expect(leaves.map((l) => l.query)).toEqual(['sum (a)', 'count (b)', 'count (c)', 'avg (c)', 'sum (c)']);
+    expect(leaves.map((l) => l.id)).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('a subquery over the router\'s part runs it on the subquery\'s grid', () => {
@@ -157,8 +158,13 @@ describe('what the planner refuses', () => {
 
   it('refuses with a 422 what the router cannot evaluate', () => {
     const refused = (q: string) => () => compiled(q);
-    expect(refused('quantile_over_time(scalar(y), x[5m])')).toThrow(/cannot evaluate "x\[5m\]" across shards when the function's other arguments read series/);
     expect(refused('max_over_time(sum(x @ start())[5m:1m])')).toThrow(/@ start\(\) or @ end\(\) inside a subquery/);
+  });
+
+  it('rangeLeaf: a range selector under a function the router evaluates comes as raw samples', () => {
+    const { expr, leaves } = compiled('quantile_over_time(scalar(y), x[5m])', true, 3_600_000);
+    expect(leaves.map((l) => [l.query, l.raw ?? false])).toEqual([['y', false], ['x[3900000ms]', true]]);
+    expect(shape(expr)).toEqual({ quantile_over_time: [{ scalar: ['#0'] }, { rangeLeaf: '#1', rangeMs: 300_000 }] });
 
   });
 });
