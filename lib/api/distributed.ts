@@ -12,6 +12,7 @@ import { EvaluationError } from '../engine/types.ts';
 import { UnsupportedQueryError } from '../promql/labels.ts';
 import { PromQLSyntaxError } from '../promql/parse.ts';
 import type { QueryPlan } from '../promql/plan.ts';
+import { mergesReplicas } from '../shards/schema.ts';
 import { valueType } from '../promql/types.ts';
 import { remoteFor, respond, respondPieces, type RequestContext } from './context.ts';
 import { ApiError } from './envelope.ts';
@@ -43,7 +44,8 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
   const times: QueryTimes = { start: grid.start, end: grid.end, defaultSubqueryStepMs: DEFAULT_SUBQUERY_STEP_MS };
 
   try {
-    const { expr, leaves } = compileQuery(plan, [...ctx.map.shards.keys()], { pushDown: ctx.pushDown });
+    const rawShards = new Set([...ctx.map.shards.values()].filter(mergesReplicas).map((s) => s.name));
+    const { expr, leaves } = compileQuery(plan, [...ctx.map.shards.keys()], { pushDown: ctx.pushDown, rawShards });
     // Refused before anything is fetched when the subqueries alone would hold too many steps
     // (`max_over_time(sum(up)[1d:1ms])`: 86.4 million), as Prometheus refuses them.
     const budget = new SampleBudget(ctx.limits.maxSamples);

@@ -6,11 +6,12 @@ import { compareStrings } from '../merge/labelsets.ts';
 import { StringListSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
 import { ApiError } from './envelope.ts';
+import { uniteStrings } from '../replicas/union.ts';
 import { applyLimit } from './truncate.ts';
 import { selectorCalls } from './plans.ts';
 
 export async function handleLabelNames(ctx: RequestContext): Promise<Response> {
-  const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'), StringListSchema);
+  const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'), StringListSchema, uniteStrings);
   const names = new Set(answers.flatMap((a) => a.data));
   if (answers.some((a) => a.data.length > 0)) names.add(ctx.map.shardLabel);
   return unionResponse(ctx, names, warnings);
@@ -23,12 +24,12 @@ export async function handleLabelValues(ctx: RequestContext, name: string): Prom
   if (!LABEL_NAME.test(name)) throw new ApiError('bad_data', `invalid label name: ${quoteGo(name)}`);
   if (name === ctx.map.shardLabel) {
     // A shard has matching series exactly when it knows any label name for them.
-    const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'), StringListSchema);
+    const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'), StringListSchema, uniteStrings);
     const shards = answers.filter((a) => a.data.length > 0).map((a) => a.shard);
     return unionResponse(ctx, shards, warnings);
   }
   const path = `/api/v1/label/${encodeURIComponent(name)}/values`;
-  const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, path, 'GET'), StringListSchema);
+  const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, path, 'GET'), StringListSchema, uniteStrings);
   return unionResponse(ctx, answers.flatMap((a) => a.data), warnings);
 }
 

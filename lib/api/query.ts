@@ -2,7 +2,8 @@
 // collector's answer back with the shard label added where a global Prometheus would show it.
 import { checkedBody } from '../collectors/checked-body.ts';
 import { QueryAnswerEditor } from '../merge/shard-label.ts';
-import { askShard, withAnyShard, type RequestContext } from './context.ts';
+import { mergesReplicas } from '../shards/schema.ts';
+import { askShard, shardNamed, withAnyShard, type RequestContext } from './context.ts';
 import { answerAcrossShards } from './distributed.ts';
 import { rawJsonResponse } from './envelope.ts';
 import { pick } from './params.ts';
@@ -23,7 +24,9 @@ export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise
   const range = path === '/api/v1/query_range' ? parseRangeParams(ctx.params) : null;
   const prefix = range === null ? 'invalid parameter "query": ' : '';
   const plan = planParam(ctx.params.get('query') ?? '', ctx.map, prefix);
-  if (plan.shards.length > 1) return answerAcrossShards(ctx, plan, range, prefix);
+  // A shard whose replicas are merged has no collector that can answer for it: the engine evaluates
+  // the query from the replicas' raw samples, even where it reads that shard alone.
+  if (plan.shards.length > 1 || plan.shards.some((s) => mergesReplicas(shardNamed(ctx, s)))) return answerAcrossShards(ctx, plan, range, prefix);
   const ask = async (shard: string): Promise<Response> => {
     const { query, addLabel } = plan.forShard(shard);
     const params = pick(ctx.params, FORWARDED[path]);

@@ -146,7 +146,7 @@ async function attempt(shard: Shard, base: string, call: CollectorCall, remainin
 
 interface ErrorEnvelope { errorType?: unknown; error?: unknown }
 
-async function collectorError(shard: Shard, response: CollectorAnswer): Promise<ApiError> {
+export async function collectorError(shard: Shard, response: CollectorAnswer): Promise<ApiError> {
   const text = (await readBody(response.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0))).toString('utf8');
   let envelope: ErrorEnvelope | null = null;
   try {
@@ -166,7 +166,7 @@ async function collectorError(shard: Shard, response: CollectorAnswer): Promise<
   );
 }
 
-function transportError(shard: Shard, base: string, replica: number, err: unknown, budget: number): ApiError {
+export function transportError(shard: Shard, base: string, replica: number, err: unknown, budget: number): ApiError {
   const name = (err as Error)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') {
     return new ApiError('timeout', `shard ${JSON.stringify(shard.name)}: collector ${replicaName(base, replica)} did not answer within ${(budget / 1000).toFixed(1)}s`);
@@ -175,12 +175,12 @@ function transportError(shard: Shard, base: string, replica: number, err: unknow
   return new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: cannot reach collector ${replicaName(base, replica)}: ${reason}`);
 }
 
-function timeoutError(shard: Shard): ApiError {
+export function timeoutError(shard: Shard): ApiError {
   return new ApiError('timeout', `shard ${JSON.stringify(shard.name)}: no time left to ask the collector`);
 }
 
 /** Names a replica by host and position, never with credentials or paths. */
-function replicaName(base: string, replica: number): string {
+export function replicaName(base: string, replica: number): string {
   return `#${replica + 1} (${new URL(base).host})`;
 }
 

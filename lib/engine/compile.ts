@@ -12,6 +12,7 @@ import { absentSelector, labelFunctionTouches, stringArgument, UnsupportedQueryE
 import { planQuery, type QueryPlan } from '../promql/plan.ts';
 import { quote } from '../promql/strings.ts';
 import { valueType } from '../promql/types.ts';
+import { rawForm } from '../replicas/raw-form.ts';
 import { evaluatesFunction } from './execution/functions.ts';
 import type { AggregateOp, At, Expr, Grouping, Leaf, Matching } from './expr.ts';
 import { labelsFrom, METRIC_NAME } from './labels.ts';
@@ -44,6 +45,12 @@ export interface CompileOptions {
   readonly pushDown?: boolean;
   /** The shards' Prometheus major, whose rules the query must meet (default 2, the collectors' here). */
   readonly major?: Major;
+  /**
+   * Shards whose leaves the router computes from raw samples (replicas merged, lib/replicas): their
+   * leaves are only selectors and range functions over selectors (raw-form.ts); nothing else is pushed
+   * down to them.
+   */
+  readonly rawShards?: ReadonlySet<string>;
 }
 
 /**
@@ -57,7 +64,7 @@ export function compileQuery(plan: QueryPlan, shardNames: readonly string[], opt
     }
   }
   plan.checkFor(options.major ?? 2);
-  const compiler = new Compiler(plan, shardNames, options.pushDown ?? true);
+  const compiler = new Compiler(plan, shardNames, options.pushDown ?? true, options.rawShards ?? new Set());
   compiler.classifyAll(plan.root);
   const expr = compiler.compile(plan.root);
   return { expr, leaves: compiler.leaves };
@@ -75,6 +82,7 @@ class Compiler {
     private readonly plan: QueryPlan,
     private readonly shardNames: readonly string[],
     private readonly pushDown: boolean,
+    private readonly rawShards: ReadonlySet<string>,
   ) {
     this.text = plan.text;
     this.label = plan.shardLabel;
@@ -112,6 +120,7 @@ class Compiler {
     let info = this.infos.get(node);
     if (info === undefined) {
       info = this.classify(node);
+      if (info.separable && this.readsRaw(info) && rawForm(node) === null) info = { ...info, separable: false, keyed: false };
       this.infos.set(node, info);
     }
     return info;
@@ -169,6 +178,12 @@ class Compiler {
     }
   }
 
+  /** Whether a subtree reads a shard whose leaves must be raw forms. */
+  private readsRaw(info: Info): boolean {
+    for (const shard of info.shards) if (this.rawShards.has(shard)) return true;
+    return false;
+  }
+
   // --- the router's part ----------------------------------------------------------------------------
 
   private call(node: Call): Expr {
@@ -202,7 +217,9 @@ class Compiler {
     const info = this.info(arg);
     if (!info.constant && info.separable) {
       const inner = withClosable(this.source(arg));
-      const probe = fn === 'absent' ? `count(${inner})` : `count(count_over_time(${inner}))`;
+      // Raw leaves cannot be counted by the shard: the router looks at the series themselves.
+      const raw = this.readsRaw(info);
+      const probe = fn === 'absent' ? (raw ? inner : `count(${inner})`) : raw ? `count_over_time(${inner})` : `count(count_over_time(${inner}))`;
       return { kind: 'absent', expr: { kind: 'leaf', leaf: this.leaf(probe, true) }, labels };
     }
     return { kind: 'absent', expr: this.compile(arg), labels };
@@ -234,7 +251,7 @@ class Compiler {
     const params = paramNode === null ? [] : [paramNode];
     const inner = this.info(vector);
     const param = paramNode === null ? null : this.compile(paramNode);
-    const pushable = this.pushDown && !inner.constant && inner.separable && params.every((p) => this.info(p).constant);
+    const pushable = this.pushDown && !inner.constant && inner.separable && !this.readsRaw(inner) && params.every((p) => this.info(p).constant);
     if (!pushable) return { kind: 'aggregate', op, grouping, param, expr: this.compile(vector) };
 
     const body = this.source(vector);
