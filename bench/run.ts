@@ -12,6 +12,7 @@
 //   handler-cpu   issue 11: the same queries through the bundled AWS handler, CPU per invocation vs serve's
 //   handler-gzip  issue 10: a ~5 MB answer through the bundled AWS handler with and without gzip, wall and CPU
 //   fanout        issue 11: the router over 8/32/128 simulated collectors vs the slowest shard alone
+//   replicas      issue 15: an HA pair merged vs failover for the one-cluster dashboard; remote read vs JSON bytes
 //
 // Every process started here (Prometheus, nginx, routers, wrk, fresh node processes) is stopped at the
 // end, on failure and on ^C; if this process is killed outright, each one's wrapper stops it.
@@ -30,6 +31,7 @@ import { handlerCpu } from './handler-cpu.ts';
 import { handlerGzip } from './handler-gzip.ts';
 import { largeAnswers } from './large.ts';
 import { overhead, WRK } from './overhead.ts';
+import { replicas } from './replicas.ts';
 import { NGINX } from './servers.ts';
 import { listenerPids, type BenchContext } from './support.ts';
 
@@ -43,6 +45,7 @@ const BENCHMARKS: Record<string, { title: string; run: (ctx: BenchContext) => Pr
   'handler-cpu': { title: 'Router CPU through the AWS handler, issue 11 (bench/handler-cpu.ts)', run: handlerCpu },
   'handler-gzip': { title: 'Gzip of a large answer through the AWS handler, issue 10 (bench/handler-gzip.ts)', run: handlerGzip },
   fanout: { title: 'Fan-out to simulated collectors, issue 11 (bench/fanout.ts)', run: fanout },
+  replicas: { title: 'HA pairs merged, issue 15 (bench/replicas.ts)', run: replicas },
 };
 
 const names = process.argv.slice(2);

@@ -24,6 +24,14 @@
 // staleness marker is an ordinary sample here, so the marker of the replica in use ends the series
 // at that point even if the other replica goes on (the next sample, from either, starts it again).
 // Series with a single sample per replica have no interval: I = 0, and every gap is a gap.
+//
+// The rule is applied to the samples one read returns (a leaf's whole time range, read once for all
+// its steps), so its start is where that range starts: rule 2 picks the replica with the earliest
+// sample in the range. Where both replicas hold samples all through a range with scrape offsets, two
+// queries whose ranges start differently may follow different replicas (and see values a few seconds
+// apart); where replicas hold the same timestamps, the choice changes nothing. The range's end is not
+// a gap: a replica whose last sample in the range is within 1.5 I of its end may go on after it, so
+// nothing is taken from the others there (rule 4 needs to see the gap).
 
 /** One replica's samples of a series, timestamps ascending (epoch ms). */
 export interface ReplicaSamples {
@@ -45,7 +53,8 @@ export function scrapeInterval(replicas: readonly ReplicaSamples[]): number {
   return gaps[gaps.length >> 1]!;
 }
 
-export function dedupReplicas(replicas: readonly ReplicaSamples[]): MergedSamples {
+/** `end`: the end of the time range the samples were read for (epoch ms); Infinity: all there is. */
+export function dedupReplicas(replicas: readonly ReplicaSamples[], end = Infinity): MergedSamples {
   const live = replicas.filter((r) => r.timestamps.length > 0);
   if (live.length === 0) return { timestamps: new Float64Array(0), values: new Float64Array(0) };
   if (live.length === 1) return { timestamps: Float64Array.from(live[0]!.timestamps), values: Float64Array.from(live[0]!.values) };
@@ -71,6 +80,8 @@ export function dedupReplicas(replicas: readonly ReplicaSamples[]): MergedSample
   for (;;) {
     const n = seek(current, last);
     let chosen = current;
+    // Past the last sample in the range, a gap shows only if the range goes on for long enough.
+    if (n === Infinity && end - last <= maxGap) break;
     if (n - last > maxGap) {
       // The replica in use has a gap here: the earliest sample of another one inside it, if any.
       let best = n;

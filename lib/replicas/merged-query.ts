@@ -41,7 +41,7 @@ export async function mergedQuery(shard: Shard, shardLabel: string, query: strin
   const selections = leaves.map(({ form }): RawSelection => ({ matchers: selectorMatchers(form.selector), ...readRange(form, grid) }));
   const { replicas, warnings } = await readAllReplicas(shard, selections, io);
   const answers = leaves.map(({ form, tag }, i) => {
-    const answer = evaluateRawLeaf(form, mergeReplicas(replicas.map((r) => r[i]!)), grid);
+    const answer = evaluateRawLeaf(form, mergeReplicas(replicas.map((r) => r[i]!), selections[i]!.end), grid);
     return tag === null ? answer : tagged(answer, tag);
   });
   const body = Buffer.from(JSON.stringify({ status: 'success', data: answerData(concatAnswers(answers)), warnings }));
@@ -130,8 +130,11 @@ export function settleReplicas<T>(shard: Shard, outcomes: readonly PromiseSettle
   return { replicas, warnings };
 }
 
-/** One series per label set from all replicas, each deduplicated across the replicas that have it. */
-export function mergeReplicas(replicas: readonly (readonly PromTimeSeries[])[]): RawSeries[] {
+/**
+ * One series per label set from all replicas, each deduplicated across the replicas that have it;
+ * `end` is the end of the time range read (see dedupReplicas).
+ */
+export function mergeReplicas(replicas: readonly (readonly PromTimeSeries[])[], end: number): RawSeries[] {
   const bySeries = new Map<string, { labels: Labels; parts: ReplicaSamples[] }>();
   for (const series of replicas) {
     for (const s of series) {
@@ -143,7 +146,7 @@ export function mergeReplicas(replicas: readonly (readonly PromTimeSeries[])[]):
       entry.parts.push(samplesOf(s));
     }
   }
-  return [...bySeries.values()].map(({ labels, parts }) => ({ labels, ...dedupReplicas(parts) }));
+  return [...bySeries.values()].map(({ labels, parts }) => ({ labels, ...dedupReplicas(parts, end) }));
 }
 
 /**

@@ -14,6 +14,7 @@ import { collectorError, replicaName, timeoutError, transportError } from '../co
 import { readUpTo, send, type CollectorAnswer } from '../collectors/http.ts';
 import type { Matcher } from '../promql/matchers.ts';
 import type { Shard } from '../shards/schema.ts';
+import { externalLabels } from './external-labels.ts';
 import { MATCHER_TYPES, ReadRequestCodec, ReadResponseCodec, RESPONSE_SAMPLES, type PromTimeSeries } from './prompb.ts';
 
 /** One selection: series matching all `matchers`, samples with start <= t <= end (epoch ms). */
@@ -50,6 +51,8 @@ export async function readReplica(
     acceptedResponseTypes: [RESPONSE_SAMPLES],
   });
   let response: CollectorAnswer;
+  const external = externalLabels(shard, replica, remaining);
+  external.catch(() => {}); // awaited below; while the read itself fails, that failure is the one reported
   try {
     response = await send(base, '/api/v1/read', {
       method: 'POST',
@@ -65,6 +68,13 @@ export async function readReplica(
     });
   } catch (err) {
     throw transportError(shard, base, replica, err, remaining);
+  }
+  let added: ReadonlyMap<string, string>;
+  try {
+    added = await external;
+  } catch (err) {
+    response.body.destroy();
+    throw err instanceof ApiError ? err : transportError(shard, base, replica, err, remaining);
   }
   // Prometheus answers remote read errors in plain text: 400 for a request it refuses, 500 otherwise.
   if (response.status < 200 || response.status >= 300) throw await collectorError(shard, response);
@@ -98,6 +108,7 @@ export async function readReplica(
   if (decoded.results.length !== selections.length) {
     throw new ApiError('unavailable', `${what} answered ${decoded.results.length} remote read results for ${selections.length} queries`);
   }
+  if (added.size > 0) for (const r of decoded.results) for (const s of r.timeseries) s.labels = s.labels.filter((l) => added.get(l.name) !== l.value);
   return {
     series: decoded.results.map((r) => r.timeseries),
     bytes: { compressed: compressed.byteLength, decompressed: decompressed.byteLength },

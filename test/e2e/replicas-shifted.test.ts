@@ -58,7 +58,7 @@ beforeAll(async () => {
     return { early, late, reference: early.map((s, i) => byTheRule(s, late[i]!)) };
   }, ['reference']);
   runDir = await mkdtemp(path.join(os.tmpdir(), 'prome-route-shifted-'));
-  const [early, late, reference] = await Promise.all(['early', 'late', 'reference'].map((name) => serveBlocks(blocks[name]!, runDir, name, null)));
+  const [early, late, reference] = await Promise.all(['early', 'late', 'reference'].map((name) => serveBlocks(blocks[name]!, runDir, name)));
   servers.push(early!, late!, reference!);
   const file = path.join(runDir, 'shards.json');
   await writeFile(file, JSON.stringify({ shardLabel: SHARD_LABEL, shards: { a: { urls: [early!.url, late!.url], replicas: 'merge' } } }));

@@ -1,15 +1,16 @@
 // Shard a served by an HA pair in "merge" mode: two replicas built from the same generated data, each
 // missing a different half hour (together they hold everything). Every answer involving shard a must
 // be the global Prometheus's, which holds all of a's data: the compliance queries and dashboards with
-// a's label, and across shards; series, labels and label values. A replica that cannot be reached
+// a's label, and across shards; series, labels and label values. The replicas carry a replica label
+// among their external labels, as HA pairs do. A replica that cannot be reached
 // leaves the answer to the other with a warning naming it; with none left, the shard has failed.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffAnswers, type ApiAnswer } from './compare.ts';
 import { loadComplianceQueries, loadDashboardExprs } from './harness/corpus.ts';
-import { EVAL_TIME, RANGE, SHARD_LABEL, START_S } from './harness/generate.ts';
+import { EVAL_TIME, RANGE, SHARD_LABEL } from './harness/generate.ts';
 import { startCluster, type Cluster } from './harness/prometheus.ts';
-import { prepareReplicaBlocks, serveBlocks, stored, withHole } from './harness/replicas.ts';
+import { HOLES, prepareReplicaBlocks, serveBlocks } from './harness/replicas.ts';
 import { parseLabelValues, substituteVariables } from './harness/variables.ts';
 import { injectMatcher } from './inject.ts';
 import { callApi, startRouter, type RunningRouter } from './router.ts';
@@ -17,11 +18,6 @@ import { expectSameAsOracle, rangeParams, SHARDS, type Judge, type Session } fro
 import { writeFile } from 'node:fs/promises';
 import type { PrometheusServer } from './harness/prometheus.ts';
 
-const MINUTE = 60_000;
-const START_MS = START_S * 1000;
-/** Replica 1 was down from minute 60 to 90, replica 2 from 92 to 122 (the data spans 120 minutes). */
-const HOLE_1 = [START_MS + 60 * MINUTE, START_MS + 90 * MINUTE] as const;
-const HOLE_2 = [START_MS + 92 * MINUTE, START_MS + 122 * MINUTE] as const;
 /** Nothing listens there: a replica that cannot be reached. */
 const DEAD = 'http://127.0.0.1:9';
 
@@ -39,11 +35,10 @@ async function routerFor(cluster: Cluster, name: string, aUrls: string[]): Promi
 
 beforeAll(async () => {
   const cluster = await startCluster({ shards: SHARDS });
-  const blocks = await prepareReplicaBlocks('holes-1', 'a', (series) => ({
-    replica1: series.map((s) => withHole(stored(s), ...HOLE_1)),
-    replica2: series.map((s) => withHole(stored(s), ...HOLE_2)),
-  }));
-  const replicas = await Promise.all(['replica1', 'replica2'].map((name) => serveBlocks(blocks[name]!, cluster.dataDir, `a-${name}`, null)));
+  const blocks = await prepareReplicaBlocks(HOLES.version, 'a', HOLES.build);
+  // As HA pairs are configured: a replica label among the external labels, which remote read adds to
+  // every series and the query API does not show.
+  const replicas = await Promise.all(['replica1', 'replica2'].map((name) => serveBlocks(blocks[name]!, cluster.dataDir, `a-${name}`, { replica: name })));
   Object.assign(session, { cluster, replicas });
   const urls = replicas.map((r) => r.url);
   [routers.merge, routers.oneDead, routers.allDead] = await Promise.all([
@@ -96,7 +91,7 @@ describe.concurrent('dashboard expressions with $cluster = a', () => {
 });
 
 /** The holes of each replica lie in these ranges: metadata over them must still list everything. */
-const HOLE_RANGES = [HOLE_1, HOLE_2].map(([from, to]) => ({ start: String(from / 1000 + 60), end: String(to / 1000 - 60) }));
+const HOLE_RANGES = [HOLES.replica1, HOLES.replica2].map(([from, to]) => ({ start: String(from / 1000 + 60), end: String(to / 1000 - 60) }));
 
 describe('series, label names and label values are the union of the replicas', () => {
   const calls: [string, Record<string, string | string[]>][] = HOLE_RANGES.flatMap((range) => [

@@ -56,6 +56,15 @@ describe('dedupReplicas', () => {
     expect(times(merged)).toEqual([...times(replica(0, 5 * I)), ...times(replica(6 * I, 10 * I, 2_000))]);
   });
 
+  it('takes nothing from the others after the last sample of the one in use when the range ends within 1.5 intervals', () => {
+    const a = replica(0, 10 * I);
+    const b = replica(5 * I, 11 * I, 10_000);
+    // Read for [0, 10I + 11s]: b's 10I+10s may be followed by a's next scrape, after the range.
+    expect(times(dedupReplicas([a, b], 10 * I + 11_000))).toEqual(times(a));
+    // Read for longer, a's silence after 10I is a gap: b's samples fill it.
+    expect(times(dedupReplicas([a, b], 12 * I))).toEqual([...times(a), 10 * I + 10_000, 11 * I + 10_000]);
+  });
+
   it('merges three replicas, and single samples without an interval', () => {
     const a = replica(0, 10 * I, 0, [[2 * I, 8 * I]]);
     const b = replica(0, 10 * I, 0, [[0, 4 * I]]);

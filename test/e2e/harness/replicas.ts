@@ -81,9 +81,26 @@ export async function prepareReplicaBlocks(
   return data.blocks;
 }
 
-/** A Prometheus serving a private copy of `blocks` under `runDir/name`. */
-export async function serveBlocks(blocks: string, runDir: string, name: string, readyQuery: string | null = 'demo_num_cpus'): Promise<PrometheusServer> {
+/** A Prometheus serving a private copy of `blocks` under `runDir/name`, ready once its TSDB is open. */
+export async function serveBlocks(blocks: string, runDir: string, name: string, externalLabels?: Record<string, string>): Promise<PrometheusServer> {
   const dataDir = path.join(runDir, name, 'data');
   await cp(blocks, dataDir, { recursive: true });
-  return startPrometheus({ dataDir, workDir: path.join(runDir, name), readyQuery }, name);
+  return startPrometheus({ dataDir, workDir: path.join(runDir, name), readyQuery: null, ...(externalLabels === undefined ? {} : { externalLabels }) }, name);
 }
+
+const MINUTE = 60_000;
+const START_MS = START_S * 1000;
+
+/**
+ * The HA pair of test/e2e/replicas.test.ts and bench/replicas.ts: replica 1 was down from minute 60
+ * to 90, replica 2 from 92 to 122 (the data spans 120 minutes); together they hold everything.
+ */
+export const HOLES = {
+  version: 'holes-1',
+  replica1: [START_MS + 60 * MINUTE, START_MS + 90 * MINUTE] as const,
+  replica2: [START_MS + 92 * MINUTE, START_MS + 122 * MINUTE] as const,
+  build: (series: Series[]): Record<string, StoredSeries[]> => ({
+    replica1: series.map((s) => withHole(stored(s), ...HOLES.replica1)),
+    replica2: series.map((s) => withHole(stored(s), ...HOLES.replica2)),
+  }),
+};
