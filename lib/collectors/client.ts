@@ -185,10 +185,10 @@ export function replicaName(base: string, replica: number): string {
 }
 
 /**
- * Reads a collector's success envelope as JSON, within what the request may still read whole; a body
- * that is not one is an error naming the shard.
+ * A collector's whole answer body, within what the request may still read whole: past that, an error
+ * about the query (it would be as large everywhere); a body that breaks off, the shard's failure.
  */
-export async function readEnvelope<T>(shard: Shard, response: CollectorAnswer, budget: AnswerBytes): Promise<{ data: T; warnings: string[]; bytes: number }> {
+export async function readWhole(shard: Shard, response: CollectorAnswer, budget: AnswerBytes): Promise<Buffer> {
   let read: { chunks: Buffer[]; complete: boolean };
   try {
     read = await readUpTo(response.body, Infinity, budget);
@@ -199,7 +199,15 @@ export async function readEnvelope<T>(shard: Shard, response: CollectorAnswer, b
     response.body.destroy();
     throw budget.exceeded(shard.name);
   }
-  const raw = Buffer.concat(read.chunks);
+  return Buffer.concat(read.chunks);
+}
+
+/**
+ * Reads a collector's success envelope as JSON, within what the request may still read whole; a body
+ * that is not one is an error naming the shard.
+ */
+export async function readEnvelope<T>(shard: Shard, response: CollectorAnswer, budget: AnswerBytes): Promise<{ data: T; warnings: string[]; bytes: number }> {
+  const raw = await readWhole(shard, response, budget);
   let body: { status?: unknown; data?: unknown; warnings?: unknown };
   try {
     body = JSON.parse(raw.toString('utf8')) as typeof body;
@@ -234,17 +242,7 @@ const NOWHERE = () => -1;
  * the query (it would be larger everywhere), each naming the shard.
  */
 export async function readQueryAnswer(shard: Shard, response: CollectorAnswer, shardLabel: string, budget: AnswerBytes): Promise<QueryAnswer> {
-  let read: { chunks: Buffer[]; complete: boolean };
-  try {
-    read = await readUpTo(response.body, Infinity, budget);
-  } catch (err) {
-    throw brokeOff(shard.name, err);
-  }
-  if (!read.complete) {
-    response.body.destroy();
-    throw budget.exceeded(shard.name);
-  }
-  const body = Buffer.concat(read.chunks);
+  const body = await readWhole(shard, response, budget);
   let answer: ScannedAnswer;
   try {
     answer = scanAnswer(body, shardLabel);

@@ -9,9 +9,8 @@
 import snappy from 'snappyjs';
 import { ApiError } from '../api/envelope.ts';
 import type { AnswerBytes } from '../collectors/answer-bytes.ts';
-import { brokeOff } from '../collectors/checked-body.ts';
-import { collectorError, replicaName, timeoutError, transportError } from '../collectors/client.ts';
-import { readUpTo, send, type CollectorAnswer } from '../collectors/http.ts';
+import { collectorError, readWhole, replicaName, timeoutError, transportError } from '../collectors/client.ts';
+import { send, type CollectorAnswer } from '../collectors/http.ts';
 import type { Matcher } from '../promql/matchers.ts';
 import type { Shard } from '../shards/schema.ts';
 import { externalLabels } from './external-labels.ts';
@@ -83,17 +82,7 @@ export async function readReplica(
     response.body.destroy();
     throw new ApiError('unavailable', `${what} answered remote read with ${response.contentType || 'no content type'}, not protobuf`);
   }
-  let read: { chunks: Buffer[]; complete: boolean };
-  try {
-    read = await readUpTo(response.body, Infinity, budget);
-  } catch (err) {
-    throw brokeOff(shard.name, err);
-  }
-  if (!read.complete) {
-    response.body.destroy();
-    throw budget.exceeded(shard.name);
-  }
-  const compressed = Buffer.concat(read.chunks);
+  const compressed = await readWhole(shard, response, budget);
   let decoded: ReturnType<typeof ReadResponseCodec.decode>;
   let decompressed: Uint8Array;
   try {
