@@ -1,53 +1,16 @@
 // Prometheus's remote-storage protocol buffers (prompb: remote.proto and types.proto), the messages
-// the router reads and writes, declared as a protobufjs descriptor: no .proto file to ship beside the
-// bundles, no generated code. Fields the router does not read (native histograms, metadata, hints) are
-// left out; protobufjs skips unknown fields when decoding.
-import protobuf from 'protobufjs/light.js';
+// the router reads and writes, over protobufjs's wire reader and writer ("minimal" build: the
+// reflection build cost the AWS bundle 100 KB, past its 1 MB budget). What follows is what protobufjs's
+// static code generator would write for these messages, field numbers as in prompb; fields the router
+// does not read (native histograms, exemplars, hints) are skipped.
+import protobuf from 'protobufjs/minimal.js';
 
-// int64 fields (timestamps) as plain numbers rather than Long objects: milliseconds since 1970 stay
-// far below 2^53, and a Long per sample would double the decoder's work.
+const { Reader, Writer } = protobuf;
+
+// int64 fields (timestamps) read as plain numbers rather than Long objects: a Long per sample would
+// double the decoder's work.
 protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
 protobuf.configure();
-
-const descriptor = {
-  nested: {
-    prometheus: {
-      nested: {
-        Label: { fields: { name: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } } },
-        Sample: { fields: { value: { type: 'double', id: 1 }, timestamp: { type: 'int64', id: 2 } } },
-        TimeSeries: {
-          fields: {
-            labels: { rule: 'repeated', type: 'Label', id: 1 },
-            samples: { rule: 'repeated', type: 'Sample', id: 2 },
-          },
-        },
-        LabelMatcher: {
-          fields: { type: { type: 'MatcherType', id: 1 }, name: { type: 'string', id: 2 }, value: { type: 'string', id: 3 } },
-        },
-        MatcherType: { values: { EQ: 0, NEQ: 1, RE: 2, NRE: 3 } },
-        Query: {
-          fields: {
-            startTimestampMs: { type: 'int64', id: 1 },
-            endTimestampMs: { type: 'int64', id: 2 },
-            matchers: { rule: 'repeated', type: 'LabelMatcher', id: 3 },
-          },
-        },
-        ResponseType: { values: { SAMPLES: 0, STREAMED_XOR_CHUNKS: 1 } },
-        ReadRequest: {
-          fields: {
-            queries: { rule: 'repeated', type: 'Query', id: 1 },
-            acceptedResponseTypes: { rule: 'repeated', type: 'ResponseType', id: 2 },
-          },
-        },
-        QueryResult: { fields: { timeseries: { rule: 'repeated', type: 'TimeSeries', id: 1 } } },
-        ReadResponse: { fields: { results: { rule: 'repeated', type: 'QueryResult', id: 1 } } },
-        WriteRequest: { fields: { timeseries: { rule: 'repeated', type: 'TimeSeries', id: 1 } } },
-      },
-    },
-  },
-};
-
-const root = protobuf.Root.fromJSON(descriptor);
 
 export interface PromLabel { name: string; value: string }
 export interface PromSample { value: number; timestamp: number }
@@ -60,23 +23,130 @@ export interface ReadResponse { results: { timeseries: PromTimeSeries[] }[] }
 export interface WriteRequest { timeseries: PromTimeSeries[] }
 
 export const MATCHER_TYPES = { '=': 0, '!=': 1, '=~': 2, '!~': 3 } as const satisfies Record<string, MatcherType>;
+/** ReadRequest.ResponseType.SAMPLES. */
 export const RESPONSE_SAMPLES = 0;
 
-/** A protobufjs message type narrowed to the plain objects the router builds and reads. */
-interface Codec<T> {
-  encode(message: T): Uint8Array;
-  decode(bytes: Uint8Array): T;
+// Wire types.
+const VARINT = 0;
+const FIXED64 = 1;
+const LENGTH = 2;
+const tag = (field: number, wire: number) => ((field << 3) | wire) >>> 0;
+
+type Reader = protobuf.Reader;
+type Writer = protobuf.Writer;
+
+/** Reads the fields of one length-delimited message (or the whole buffer: `end` = its length). */
+function fields(reader: Reader, end: number, read: (field: number, wire: number) => boolean): void {
+  while (reader.pos < end) {
+    const t = reader.uint32();
+    if (!read(t >>> 3, t & 7)) reader.skipType(t & 7);
+  }
 }
 
-function codec<T>(name: string): Codec<T> {
-  const type = root.lookupType(`prometheus.${name}`);
-  return {
-    encode: (message) => type.encode(type.fromObject(message as Record<string, unknown>)).finish(),
-    // Arrays are always present in the decoded message (protobufjs sets repeated fields to []).
-    decode: (bytes) => type.decode(bytes) as unknown as T,
-  };
+const nested = (reader: Reader) => reader.uint32() + reader.pos;
+
+/** int64 as a number: milliseconds since 1970 stay far below 2^53. */
+function int64(reader: Reader): number {
+  const v = reader.int64() as unknown as number | { toNumber(): number };
+  return typeof v === 'number' ? v : v.toNumber();
 }
 
-export const ReadRequestCodec = codec<ReadRequest>('ReadRequest');
-export const ReadResponseCodec = codec<ReadResponse>('ReadResponse');
-export const WriteRequestCodec = codec<WriteRequest>('WriteRequest');
+function readLabel(reader: Reader, end: number): PromLabel {
+  const label = { name: '', value: '' };
+  fields(reader, end, (field, wire) => {
+    if (wire !== LENGTH) return false;
+    if (field === 1) label.name = reader.string();
+    else if (field === 2) label.value = reader.string();
+    else return false;
+    return true;
+  });
+  return label;
+}
+
+function readSample(reader: Reader, end: number): PromSample {
+  const sample = { value: 0, timestamp: 0 };
+  fields(reader, end, (field, wire) => {
+    if (field === 1 && wire === FIXED64) sample.value = reader.double();
+    else if (field === 2 && wire === VARINT) sample.timestamp = int64(reader);
+    else return false;
+    return true;
+  });
+  return sample;
+}
+
+function readTimeSeries(reader: Reader, end: number): PromTimeSeries {
+  const series: PromTimeSeries = { labels: [], samples: [] };
+  fields(reader, end, (field, wire) => {
+    if (wire !== LENGTH) return false;
+    if (field === 1) series.labels.push(readLabel(reader, nested(reader)));
+    else if (field === 2) series.samples.push(readSample(reader, nested(reader)));
+    else return false;
+    return true;
+  });
+  return series;
+}
+
+/** Messages whose only field the router reads is a repeated TimeSeries (QueryResult, WriteRequest). */
+function readSeriesList(reader: Reader, end: number, field: number): PromTimeSeries[] {
+  const list: PromTimeSeries[] = [];
+  fields(reader, end, (f, wire) => {
+    if (f !== field || wire !== LENGTH) return false;
+    list.push(readTimeSeries(reader, nested(reader)));
+    return true;
+  });
+  return list;
+}
+
+function writeTimeSeries(writer: Writer, s: PromTimeSeries): void {
+  for (const { name, value } of s.labels) writer.uint32(tag(1, LENGTH)).fork().uint32(tag(1, LENGTH)).string(name).uint32(tag(2, LENGTH)).string(value).ldelim();
+  for (const { value, timestamp } of s.samples) writer.uint32(tag(2, LENGTH)).fork().uint32(tag(1, FIXED64)).double(value).uint32(tag(2, VARINT)).int64(timestamp).ldelim();
+}
+
+export const ReadRequestCodec = {
+  encode(request: ReadRequest): Uint8Array {
+    const writer = Writer.create();
+    for (const q of request.queries) {
+      writer.uint32(tag(1, LENGTH)).fork();
+      writer.uint32(tag(1, VARINT)).int64(q.startTimestampMs).uint32(tag(2, VARINT)).int64(q.endTimestampMs);
+      for (const m of q.matchers) {
+        writer.uint32(tag(3, LENGTH)).fork().uint32(tag(1, VARINT)).int32(m.type).uint32(tag(2, LENGTH)).string(m.name).uint32(tag(3, LENGTH)).string(m.value).ldelim();
+      }
+      writer.ldelim();
+    }
+    if (request.acceptedResponseTypes.length > 0) {
+      writer.uint32(tag(2, LENGTH)).fork();
+      for (const t of request.acceptedResponseTypes) writer.int32(t);
+      writer.ldelim();
+    }
+    return writer.finish();
+  },
+};
+
+export const ReadResponseCodec = {
+  decode(bytes: Uint8Array): ReadResponse {
+    const reader = Reader.create(bytes);
+    const results: ReadResponse['results'] = [];
+    fields(reader, reader.len, (field, wire) => {
+      if (field !== 1 || wire !== LENGTH) return false;
+      results.push({ timeseries: readSeriesList(reader, nested(reader), 1) });
+      return true;
+    });
+    return { results };
+  },
+};
+
+export const WriteRequestCodec = {
+  encode(request: WriteRequest): Uint8Array {
+    const writer = Writer.create();
+    for (const s of request.timeseries) {
+      writer.uint32(tag(1, LENGTH)).fork();
+      writeTimeSeries(writer, s);
+      writer.ldelim();
+    }
+    return writer.finish();
+  },
+  decode(bytes: Uint8Array): WriteRequest {
+    const reader = Reader.create(bytes);
+    return { timeseries: readSeriesList(reader, reader.len, 1) };
+  },
+};
