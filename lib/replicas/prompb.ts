@@ -1,16 +1,9 @@
 // Prometheus's remote-storage protocol buffers (prompb: remote.proto and types.proto), the messages
-// the router reads and writes, over protobufjs's wire reader and writer ("minimal" build: the
-// reflection build cost the AWS bundle 100 KB, past its 1 MB budget). What follows is what protobufjs's
-// static code generator would write for these messages, field numbers as in prompb; fields the router
-// does not read (native histograms, exemplars, hints) are skipped.
-import protobuf from 'protobufjs/minimal.js';
-
-const { Reader, Writer } = protobuf;
-
-// int64 fields (timestamps) read as plain numbers rather than Long objects: a Long per sample would
-// double the decoder's work.
-protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
-protobuf.configure();
+// the router reads and writes, over pbf's wire reader and writer (Mapbox's low-level protobuf library,
+// 9 KB minified: protobufjs's minimal build and its `long` took 43 KB, which put the AWS bundle past
+// its 1 MiB budget). Field numbers as in prompb; fields the router does not read (native histograms,
+// exemplars, hints) are skipped, as pbf skips every field a reader leaves alone.
+import { PbfReader, PbfWriter } from 'pbf';
 
 export interface PromLabel { name: string; value: string }
 export interface PromSample { value: number; timestamp: number }
@@ -30,123 +23,83 @@ export const RESPONSE_SAMPLES = 0;
 const VARINT = 0;
 const FIXED64 = 1;
 const LENGTH = 2;
-const tag = (field: number, wire: number) => ((field << 3) | wire) >>> 0;
 
-type Reader = protobuf.Reader;
-type Writer = protobuf.Writer;
-
-/** Reads the fields of one length-delimited message (or the whole buffer: `end` = its length). */
-function fields(reader: Reader, end: number, read: (field: number, wire: number) => boolean): void {
-  while (reader.pos < end) {
-    const t = reader.uint32();
-    if (!read(t >>> 3, t & 7)) reader.skipType(t & 7);
-  }
+function readLabel(field: number, label: PromLabel, pbf: PbfReader): void {
+  if (pbf.type !== LENGTH) return;
+  if (field === 1) label.name = pbf.readString();
+  else if (field === 2) label.value = pbf.readString();
 }
 
-const nested = (reader: Reader) => reader.uint32() + reader.pos;
-
-/** int64 as a number: milliseconds since 1970 stay far below 2^53. */
-function int64(reader: Reader): number {
-  const v = reader.int64() as unknown as number | { toNumber(): number };
-  return typeof v === 'number' ? v : v.toNumber();
+function readSample(field: number, sample: PromSample, pbf: PbfReader): void {
+  if (field === 1 && pbf.type === FIXED64) sample.value = pbf.readDouble();
+  // int64 as a number: milliseconds since 1970 stay far below 2^53.
+  else if (field === 2 && pbf.type === VARINT) sample.timestamp = pbf.readVarint(true);
 }
 
-function readLabel(reader: Reader, end: number): PromLabel {
-  const label = { name: '', value: '' };
-  fields(reader, end, (field, wire) => {
-    if (wire !== LENGTH) return false;
-    if (field === 1) label.name = reader.string();
-    else if (field === 2) label.value = reader.string();
-    else return false;
-    return true;
-  });
-  return label;
+function readTimeSeries(field: number, series: PromTimeSeries, pbf: PbfReader): void {
+  if (pbf.type !== LENGTH) return;
+  if (field === 1) series.labels.push(pbf.readMessage(readLabel, { name: '', value: '' }));
+  else if (field === 2) series.samples.push(pbf.readMessage(readSample, { value: 0, timestamp: 0 }));
 }
 
-function readSample(reader: Reader, end: number): PromSample {
-  const sample = { value: 0, timestamp: 0 };
-  fields(reader, end, (field, wire) => {
-    if (field === 1 && wire === FIXED64) sample.value = reader.double();
-    else if (field === 2 && wire === VARINT) sample.timestamp = int64(reader);
-    else return false;
-    return true;
-  });
-  return sample;
+/** Field 1 of QueryResult and of WriteRequest: the repeated TimeSeries, the only field the router reads. */
+function readSeriesList(field: number, list: PromTimeSeries[], pbf: PbfReader): void {
+  if (field === 1 && pbf.type === LENGTH) list.push(pbf.readMessage(readTimeSeries, { labels: [], samples: [] }));
 }
 
-function readTimeSeries(reader: Reader, end: number): PromTimeSeries {
-  const series: PromTimeSeries = { labels: [], samples: [] };
-  fields(reader, end, (field, wire) => {
-    if (wire !== LENGTH) return false;
-    if (field === 1) series.labels.push(readLabel(reader, nested(reader)));
-    else if (field === 2) series.samples.push(readSample(reader, nested(reader)));
-    else return false;
-    return true;
-  });
-  return series;
+function writeLabel(label: PromLabel, pbf: PbfWriter): void {
+  pbf.writeStringField(1, label.name);
+  pbf.writeStringField(2, label.value);
 }
 
-/** Messages whose only field the router reads is a repeated TimeSeries (QueryResult, WriteRequest). */
-function readSeriesList(reader: Reader, end: number, field: number): PromTimeSeries[] {
-  const list: PromTimeSeries[] = [];
-  fields(reader, end, (f, wire) => {
-    if (f !== field || wire !== LENGTH) return false;
-    list.push(readTimeSeries(reader, nested(reader)));
-    return true;
-  });
-  return list;
+function writeSample(sample: PromSample, pbf: PbfWriter): void {
+  pbf.writeDoubleField(1, sample.value);
+  pbf.writeVarintField(2, sample.timestamp);
 }
 
-function writeTimeSeries(writer: Writer, s: PromTimeSeries): void {
-  for (const { name, value } of s.labels) writer.uint32(tag(1, LENGTH)).fork().uint32(tag(1, LENGTH)).string(name).uint32(tag(2, LENGTH)).string(value).ldelim();
-  for (const { value, timestamp } of s.samples) writer.uint32(tag(2, LENGTH)).fork().uint32(tag(1, FIXED64)).double(value).uint32(tag(2, VARINT)).int64(timestamp).ldelim();
+function writeTimeSeries(s: PromTimeSeries, pbf: PbfWriter): void {
+  for (const label of s.labels) pbf.writeMessage(1, writeLabel, label);
+  for (const sample of s.samples) pbf.writeMessage(2, writeSample, sample);
+}
+
+function writeMatcher(m: PromLabelMatcher, pbf: PbfWriter): void {
+  pbf.writeVarintField(1, m.type);
+  pbf.writeStringField(2, m.name);
+  pbf.writeStringField(3, m.value);
+}
+
+function writeQuery(q: PromQuery, pbf: PbfWriter): void {
+  pbf.writeVarintField(1, q.startTimestampMs);
+  pbf.writeVarintField(2, q.endTimestampMs);
+  for (const m of q.matchers) pbf.writeMessage(3, writeMatcher, m);
 }
 
 export const ReadRequestCodec = {
   encode(request: ReadRequest): Uint8Array {
-    const writer = Writer.create();
-    for (const q of request.queries) {
-      writer.uint32(tag(1, LENGTH)).fork();
-      writer.uint32(tag(1, VARINT)).int64(q.startTimestampMs).uint32(tag(2, VARINT)).int64(q.endTimestampMs);
-      for (const m of q.matchers) {
-        writer.uint32(tag(3, LENGTH)).fork().uint32(tag(1, VARINT)).int32(m.type).uint32(tag(2, LENGTH)).string(m.name).uint32(tag(3, LENGTH)).string(m.value).ldelim();
-      }
-      writer.ldelim();
-    }
-    if (request.acceptedResponseTypes.length > 0) {
-      writer.uint32(tag(2, LENGTH)).fork();
-      for (const t of request.acceptedResponseTypes) writer.int32(t);
-      writer.ldelim();
-    }
-    return writer.finish();
+    const pbf = new PbfWriter();
+    for (const q of request.queries) pbf.writeMessage(1, writeQuery, q);
+    pbf.writePackedVarint(2, request.acceptedResponseTypes);
+    return pbf.finish();
   },
 };
 
 export const ReadResponseCodec = {
   decode(bytes: Uint8Array): ReadResponse {
-    const reader = Reader.create(bytes);
     const results: ReadResponse['results'] = [];
-    fields(reader, reader.len, (field, wire) => {
-      if (field !== 1 || wire !== LENGTH) return false;
-      results.push({ timeseries: readSeriesList(reader, nested(reader), 1) });
-      return true;
-    });
+    new PbfReader(bytes).readFields((field, list, pbf) => {
+      if (field === 1 && pbf.type === LENGTH) list.push({ timeseries: pbf.readMessage(readSeriesList, []) });
+    }, results);
     return { results };
   },
 };
 
 export const WriteRequestCodec = {
   encode(request: WriteRequest): Uint8Array {
-    const writer = Writer.create();
-    for (const s of request.timeseries) {
-      writer.uint32(tag(1, LENGTH)).fork();
-      writeTimeSeries(writer, s);
-      writer.ldelim();
-    }
-    return writer.finish();
+    const pbf = new PbfWriter();
+    for (const s of request.timeseries) pbf.writeMessage(1, writeTimeSeries, s);
+    return pbf.finish();
   },
   decode(bytes: Uint8Array): WriteRequest {
-    const reader = Reader.create(bytes);
-    return { timeseries: readSeriesList(reader, reader.len, 1) };
+    return { timeseries: new PbfReader(bytes).readFields(readSeriesList, []) };
   },
 };

@@ -2,7 +2,7 @@
 // of sample promtool cannot backfill: the staleness marker. Prometheus recognises staleness by the
 // exact bits of its marker NaN (0x7ff0000000000002); OpenMetrics text has only the ordinary NaN, but
 // remote write carries each value as a raw IEEE-754 double, so the marker arrives intact. Encoded
-// with the libraries the router reads remote read with (protobufjs over the prompb messages, snappyjs).
+// with the libraries the router reads remote read with (pbf over the prompb messages, snappyjs).
 import snappy from 'snappyjs';
 import { WriteRequestCodec } from '../../lib/replicas/prompb.ts';
 import type { StoredSeries } from './cases.ts';
