@@ -11,7 +11,7 @@ import { unionAnswer } from '../shard-label/union.ts';
 import { EvaluationError, UnsupportedQueryError, ApiError } from '../errors.ts';
 import { PromQLSyntaxError } from '../promql/parse.ts';
 import type { QueryPlan } from '../promql/plan.ts';
-import { mergesReplicas } from '../shards/schema.ts';
+import { mergedShardNames } from '../shards/schema.ts';
 import { valueType } from '../promql/types.ts';
 import { remoteFor, respond, respondPieces, type RequestContext } from './context.ts';
 import { StatsSum } from './query-stats.ts';
@@ -50,9 +50,8 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
 
   try {
     plan.checkForMajors(shardMajors);
-    const mergedShards = new Set([...ctx.map.shards.values()].filter(mergesReplicas).map((s) => s.name));
     const { expr, leaves } = compileQuery(plan, [...ctx.map.shards.keys()], {
-      pushDown: ctx.pushDown, major: semantics.major, spanMs: grid.end - grid.start, mergedShards,
+      pushDown: ctx.pushDown, major: semantics.major, spanMs: grid.end - grid.start, mergedShards: mergedShardNames(ctx.map),
     });
     // Refused before anything is fetched when the subqueries alone would hold too many steps
     // (`max_over_time(sum(up)[1d:1ms])`: 86.4 million), as Prometheus refuses them.

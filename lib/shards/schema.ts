@@ -38,6 +38,11 @@ export function mergesReplicas(shard: Shard): boolean {
   return shard.replicas === 'merge';
 }
 
+/** The names of the map's shards whose replicas the router merges (the planner's `mergedShards`). */
+export function mergedShardNames(map: ShardMap): Set<string> {
+  return new Set([...map.shards.values()].filter(mergesReplicas).map((s) => s.name));
+}
+
 export interface ShardMap {
   readonly shardLabel: string;
   /**
