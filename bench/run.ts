@@ -14,6 +14,7 @@
 //   fanout        issue 11: the router over 8/32/128 simulated collectors vs the slowest shard alone
 //   refresh       issue 14: a dashboard reloaded with its window moved 30 s, router with its results cache
 //                 vs the collector / global Prometheus directly, wall and CPU; the cache's memory bound
+//   replicas      issue 15: an HA pair merged vs failover for the one-cluster dashboard; remote read vs JSON bytes
 //
 // Every process started here (Prometheus, nginx, routers, wrk, fresh node processes) is stopped at the
 // end, on failure and on ^C; if this process is killed outright, each one's wrapper stops it.
@@ -33,6 +34,7 @@ import { handlerGzip } from './handler-gzip.ts';
 import { largeAnswers } from './large.ts';
 import { overhead, WRK } from './overhead.ts';
 import { refresh } from './refresh.ts';
+import { replicas } from './replicas.ts';
 import { NGINX } from './servers.ts';
 import { listenerPids, type BenchContext } from './support.ts';
 
@@ -47,6 +49,7 @@ const BENCHMARKS: Record<string, { title: string; run: (ctx: BenchContext) => Pr
   'handler-gzip': { title: 'Gzip of a large answer through the AWS handler, issue 10 (bench/handler-gzip.ts)', run: handlerGzip },
   fanout: { title: 'Fan-out to simulated collectors, issue 11 (bench/fanout.ts)', run: fanout },
   refresh: { title: 'Dashboard refresh with the results cache, issue 14 (bench/refresh.ts)', run: refresh },
+  replicas: { title: 'HA pairs merged, issue 15 (bench/replicas.ts)', run: replicas },
 };
 
 const names = process.argv.slice(2);

@@ -3,7 +3,7 @@ import { compileQuery, ENGINE_MAJOR } from '../lib/engine/compile.ts';
 import { groupingText } from '../lib/engine/distribute.ts';
 import type { Expr } from '../lib/engine/expr.ts';
 import { planQuery, type QueryPlan } from '../lib/promql/plan.ts';
-import type { ShardMap } from '../lib/shards/schema.ts';
+import { mergedShardNames, type ShardMap } from '../lib/shards/schema.ts';
 
 export function explain(map: ShardMap, query: string): string {
   const names = [...map.shards.keys()];
@@ -14,7 +14,9 @@ export function explain(map: ShardMap, query: string): string {
   } else {
     lines.push(`shards: ${plan.shards.join(', ')}`);
   }
-  if (plan.shards.length > 1) return [...lines, ...explainAcrossShards(plan, names)].join('\n');
+  // A shard whose replicas are merged is always the router's to evaluate (lib/api/query.ts).
+  const merged = mergedShardNames(map);
+  if (plan.shards.length > 1 || plan.shards.some((s) => merged.has(s))) return [...lines, ...explainAcrossShards(plan, names, merged)].join('\n');
   for (const shard of plan.shards.length === 0 ? names.slice(0, 1) : plan.shards) {
     const { query: rewritten, addLabel } = plan.forShard(shard);
     const fixup = addLabel === null ? 'answer returned as is' : `adds ${map.shardLabel}=${JSON.stringify(addLabel)} to every series`;
@@ -24,13 +26,16 @@ export function explain(map: ShardMap, query: string): string {
 }
 
 /** The leaves each shard evaluates, and what the router evaluates above them. */
-function explainAcrossShards(plan: QueryPlan, names: readonly string[]): string[] {
+function explainAcrossShards(plan: QueryPlan, names: readonly string[], merged: ReadonlySet<string>): string[] {
   plan.checkFor(ENGINE_MAJOR);
-  const { expr, leaves } = compileQuery(plan, names);
+  const { expr, leaves } = compileQuery(plan, names, { mergedShards: merged });
   const lines = [`router: ${render(expr)}`];
   for (const leaf of leaves) {
     lines.push(`leaf #${leaf.id}${leaf.partial ? ' (partial aggregate)' : ''}: ${leaf.plan.text}`);
-    for (const shard of leaf.shards) lines.push(`  ${shard}: ${leaf.plan.forShard(shard).query}`);
+    for (const shard of leaf.shards) {
+      const how = merged.has(shard) ? ' (computed by the router from its replicas\' merged samples)' : '';
+      lines.push(`  ${shard}: ${leaf.plan.forShard(shard).query}${how}`);
+    }
   }
   return lines;
 }

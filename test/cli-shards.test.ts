@@ -149,7 +149,7 @@ describe('shards validate', () => {
         '  - shardLabel: must be a valid label name, got "1x"',
         '  - shards.a: must be an absolute http(s) URL, got "ftp://x"',
         '  - shards.b.urls: must list at least one URL',
-        '  - shards.b.header: unknown key, expected one of urls, headers, timeoutMs, hedgeAfterMs',
+        '  - shards.b.header: unknown key, expected one of urls, headers, timeoutMs, hedgeAfterMs, replicas',
         '',
       ].join('\n'),
     );

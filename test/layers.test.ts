@@ -1,4 +1,4 @@
-// Imports run one way: functions (and cli) -> platform -> api -> engine -> shard-label -> promql /
+// Imports run one way: functions (and cli) -> platform -> api -> replicas -> engine -> shard-label -> promql /
 // collectors -> shards, with the leaf modules (errors, label-set order, version) open to every layer.
 // Every import of every source file is read (TypeScript's own pre-processor: static, type-only,
 // re-exports and dynamic import()) and an edge up the layers, or across two layers of one rank, fails.
@@ -11,11 +11,13 @@ const ROOT = resolve(import.meta.dirname, '..');
 
 /** Each layer's rank: a module may import a lower rank, or its own layer. */
 const LAYERS: Readonly<Record<string, number>> = {
-  'functions': 8,
-  'cli': 8,
-  'lib/index.ts': 7,
-  'lib/platform': 6,
-  'lib/api': 5,
+  'functions': 9,
+  'cli': 9,
+  'lib/index.ts': 8,
+  'lib/platform': 7,
+  'lib/api': 6,
+  // Merged shards' leaves: reads the replicas (collectors' client) and evaluates with the engine's parts.
+  'lib/replicas': 5,
   'lib/engine': 4,
   'lib/cache': 3,
   'lib/shard-label': 3,

@@ -1,8 +1,10 @@
 import * as v from 'valibot';
-import type { ShardMap, Shard } from '../shards/schema.ts';
+import { mergesReplicas, type ShardMap, type Shard } from '../shards/schema.ts';
+import { mergedQuery, settleReplicas, type ReplicaIo } from '../replicas/merged-query.ts';
 import type { AnswerBytes } from '../collectors/answer-bytes.ts';
 import { notAnAnswer } from '../collectors/checked-body.ts';
 import { callShard, readEnvelope, readQueryAnswer, type CollectorCall } from '../collectors/client.ts';
+import { ENGINE_MAJOR } from '../engine/compile.ts';
 import type { Remote } from '../engine/remote.ts';
 import type { CollectorAnswer } from '../collectors/http.ts';
 import { fanOut, partialWarnings } from '../collectors/failures.ts';
@@ -75,6 +77,15 @@ export function remoteFor(ctx: RequestContext, stats: StatsSum | null = null): R
   return {
     shardLabel,
     async query(shard, query, grid) {
+      const target = shardNamed(ctx, shard);
+      if (mergesReplicas(target)) {
+        // The router evaluates the shard's leaves as its replicas would: with their major's semantics.
+        const major = (await ctx.versions.majors(ctx.map)).get(shard) ?? ENGINE_MAJOR;
+        const answer = await mergedQuery(target, shardLabel, query, grid, major, replicaIo(ctx, shard));
+        // Remote read has no query statistics: the sum says it lacks some.
+        stats?.add(undefined);
+        return answer;
+      }
       const instant = grid.start === grid.end;
       const params = new URLSearchParams({ query });
       if (stats !== null && statsParam !== '') params.set('stats', statsParam);
@@ -98,6 +109,18 @@ export function remoteFor(ctx: RequestContext, stats: StatsSum | null = null): R
   };
 }
 
+/** What reading a merged shard's replicas needs from the request: its deadline, budget and trace. */
+export function replicaIo(ctx: RequestContext, shard: string): ReplicaIo {
+  return {
+    deadline: ctx.deadline,
+    budget: ctx.answerBytes,
+    visited: (ms, ok, bytes) => {
+      ctx.trace.record(shard, ms, ok);
+      if (bytes !== null) ctx.trace.addBytes(shard, bytes.compressed);
+    },
+  };
+}
+
 function seconds(ms: number): string {
   return (ms / 1000).toFixed(3);
 }
@@ -108,13 +131,19 @@ export function shardNamed(ctx: RequestContext, name: string): Shard {
   return shard;
 }
 
-export type ShardCall = Omit<CollectorCall, 'deadline'> & { readonly shard: string };
+export type ShardCall = Omit<CollectorCall, 'deadline'> & {
+  readonly shard: string;
+  /** Only this replica (an index into the shard's urls); absent: the replicas in order until one answers. */
+  readonly replica?: number;
+};
 
 /** Asks one shard within the request's deadline, recording the visit in the request's trace. */
 export async function askShard(ctx: RequestContext, call: ShardCall): Promise<CollectorAnswer> {
   const started = performance.now();
+  const shard = shardNamed(ctx, call.shard);
+  const target = call.replica === undefined ? shard : { ...shard, urls: [shard.urls[call.replica]!], hedgeAfterMs: undefined };
   try {
-    const response = await callShard(shardNamed(ctx, call.shard), { ...call, deadline: ctx.deadline });
+    const response = await callShard(target, { ...call, deadline: ctx.deadline });
     ctx.trace.record(call.shard, performance.now() - started, true);
     return response;
   } catch (err) {
@@ -161,16 +190,30 @@ export interface ShardAnswers<T> {
  * fit `schema`. A shard that cannot answer (or answers nonsense) is left out with a warning, or fails the request when the request is strict; an error
  * about the request itself (bad_data, execution) always fails it.
  */
-export async function askShards<T>(ctx: RequestContext, calls: readonly ShardCall[], schema: v.GenericSchema<unknown, T>): Promise<ShardAnswers<T>> {
+export async function askShards<T>(
+  ctx: RequestContext, calls: readonly ShardCall[], schema: v.GenericSchema<unknown, T>, unite?: (replicas: T[]) => T,
+): Promise<ShardAnswers<T>> {
   const answers: ShardAnswer<T>[] = [];
   const failed = await fanOut(calls, (call) => call.shard, { concurrency: ctx.shardConcurrency, partial: !ctx.strict }, async (call) => {
-    const { data, warnings } = await askShardJson<T>(ctx, call, schema);
+    const { data, warnings } = await askReplicasJson<T>(ctx, call, schema, unite);
     answers.push({ shard: call.shard, data, warnings: warnings.map((w) => `shard ${JSON.stringify(call.shard)}: ${w}`) });
   });
   // Answers in the order the calls were made (shard map order), whatever order they arrived in.
   const order = new Map(calls.map((c, i) => [c.shard, i]));
   answers.sort((a, b) => order.get(a.shard)! - order.get(b.shard)!);
   return { answers, warnings: [...answers.flatMap((a) => a.warnings), ...partialWarnings(failed)] };
+}
+
+/**
+ * A shard's answer, or with `unite` and a shard whose replicas are merged, every replica's answer made
+ * one by `unite`: a replica that fails is a warning while another answers (settleReplicas).
+ */
+async function askReplicasJson<T>(ctx: RequestContext, call: ShardCall, schema: v.GenericSchema<unknown, T>, unite?: (replicas: T[]) => T): Promise<{ data: T; warnings: string[] }> {
+  const shard = shardNamed(ctx, call.shard);
+  if (unite === undefined || !mergesReplicas(shard) || shard.urls.length === 1) return askShardJson<T>(ctx, call, schema);
+  const outcomes = await Promise.allSettled(shard.urls.map((_url, replica) => askShardJson<T>(ctx, { ...call, replica }, schema)));
+  const { replicas, warnings } = settleReplicas(shard, outcomes);
+  return { data: unite(replicas.map((r) => r.data)), warnings: [...replicas.flatMap((r) => r.warnings), ...warnings] };
 }
 
 /**

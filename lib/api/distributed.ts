@@ -11,6 +11,7 @@ import { unionAnswer } from '../shard-label/union.ts';
 import { EvaluationError, UnsupportedQueryError, ApiError } from '../errors.ts';
 import { PromQLSyntaxError } from '../promql/parse.ts';
 import type { QueryPlan } from '../promql/plan.ts';
+import { mergedShardNames } from '../shards/schema.ts';
 import { valueType } from '../promql/types.ts';
 import { remoteFor, respond, respondPieces, type RequestContext } from './context.ts';
 import { StatsSum } from './query-stats.ts';
@@ -50,7 +51,7 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
   try {
     plan.checkForMajors(shardMajors);
     const { expr, leaves } = compileQuery(plan, [...ctx.map.shards.keys()], {
-      pushDown: ctx.pushDown, major: semantics.major, spanMs: grid.end - grid.start,
+      pushDown: ctx.pushDown, major: semantics.major, spanMs: grid.end - grid.start, mergedShards: mergedShardNames(ctx.map),
     });
     // Refused before anything is fetched when the subqueries alone would hold too many steps
     // (`max_over_time(sum(up)[1d:1ms])`: 86.4 million), as Prometheus refuses them.

@@ -4,6 +4,7 @@ import { compareLabelSets } from '../labelsets.ts';
 import { withShardLabel } from '../shard-label/edit.ts';
 import { ExemplarsSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
+import { uniteExemplars } from '../replicas/union.ts';
 import { checkFanOut } from './limits.ts';
 import { pick } from './params.ts';
 import { planParam, shardQuery } from './plans.ts';
@@ -15,7 +16,7 @@ export async function handleExemplars(ctx: RequestContext): Promise<Response> {
     const params = pick(ctx.params, ['start', 'end']);
     params.set('query', shardQuery(plan, shard, '').query);
     return { shard, path: '/api/v1/query_exemplars', params, method: 'POST' as const };
-  }), ExemplarsSchema);
+  }), ExemplarsSchema, uniteExemplars);
   const label = ctx.map.shardLabel;
   const result = answers.flatMap(({ shard, data }) => data.map((s) => ({ ...s, seriesLabels: withShardLabel(s.seriesLabels, label, shard) })));
   result.sort((a, b) => compareLabelSets(a.seriesLabels, b.seriesLabels));

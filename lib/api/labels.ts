@@ -8,11 +8,12 @@ import { collectorLabelName, originalLabel } from '../shards/shard-label-names.t
 import { StringListSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
 import { ApiError } from '../errors.ts';
+import { uniteStrings } from '../replicas/union.ts';
 import { applyLimit } from './truncate.ts';
 import { selectorCalls } from './plans.ts';
 
 export async function handleLabelNames(ctx: RequestContext): Promise<Response> {
-  const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'), StringListSchema);
+  const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'), StringListSchema, uniteStrings);
   const label = ctx.map.shardLabel;
   const original = originalLabel(label);
   const names = new Set<string>();
@@ -32,13 +33,13 @@ export async function handleLabelValues(ctx: RequestContext, name: string): Prom
   if (!LABEL_NAME.test(name)) throw new ApiError('bad_data', `invalid label name: ${quoteGo(name)}`);
   if (name === ctx.map.shardLabel) {
     // A shard has matching series exactly when it knows any label name for them.
-    const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'), StringListSchema);
+    const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, '/api/v1/labels', 'POST'), StringListSchema, uniteStrings);
     const shards = answers.filter((a) => a.data.length > 0).map((a) => a.shard);
     return unionResponse(ctx, shards, warnings);
   }
   // The shard label's original is the collectors' own shard label (their own original is not shown).
   const path = `/api/v1/label/${encodeURIComponent(collectorLabelName(name, ctx.map.shardLabel))}/values`;
-  const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, path, 'GET'), StringListSchema);
+  const { answers, warnings } = await askShards(ctx, selectorCalls(ctx, path, 'GET'), StringListSchema, uniteStrings);
   return unionResponse(ctx, answers.flatMap((a) => a.data), warnings);
 }
 

@@ -3,8 +3,9 @@
 import { checkedBody } from '../collectors/checked-body.ts';
 import { QueryAnswerEditor } from '../shard-label/edit.ts';
 import type { QueryPlan } from '../promql/plan.ts';
+import { mergesReplicas } from '../shards/schema.ts';
 import { answerRangeCached } from './cached-range.ts';
-import { askShard, withAnyShard, type RequestContext } from './context.ts';
+import { askShard, shardNamed, withAnyShard, type RequestContext } from './context.ts';
 import { answerAcrossShards } from './distributed.ts';
 import { rawJsonResponse } from './envelope.ts';
 import { pick } from './params.ts';
@@ -33,7 +34,9 @@ export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise
 
 /** The answer for the request's window (`range`, null for an instant query), computed whole. */
 function computeQuery(ctx: RequestContext, path: QueryPath, plan: QueryPlan, range: RangeParams | null, prefix: ErrorPrefix): Promise<Response> {
-  if (plan.shards.length > 1) return answerAcrossShards(ctx, plan, range, prefix);
+  // A shard whose replicas are merged has no collector that can answer for it: the engine evaluates
+  // the query from the replicas' raw samples, even where it reads that shard alone.
+  if (plan.shards.length > 1 || plan.shards.some((s) => mergesReplicas(shardNamed(ctx, s)))) return answerAcrossShards(ctx, plan, range, prefix);
   const ask = async (shard: string): Promise<Response> => {
     const { query, addLabel } = shardQuery(plan, shard, prefix);
     const params = pick(ctx.params, FORWARDED[path]);

@@ -146,7 +146,7 @@ async function attempt(shard: Shard, base: string, call: CollectorCall, remainin
 
 interface ErrorEnvelope { errorType?: unknown; error?: unknown }
 
-async function collectorError(shard: Shard, response: CollectorAnswer): Promise<ApiError> {
+export async function collectorError(shard: Shard, response: CollectorAnswer): Promise<ApiError> {
   const text = (await readBody(response.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0))).toString('utf8');
   let envelope: ErrorEnvelope | null = null;
   try {
@@ -166,7 +166,7 @@ async function collectorError(shard: Shard, response: CollectorAnswer): Promise<
   );
 }
 
-function transportError(shard: Shard, base: string, replica: number, err: unknown, budget: number): ApiError {
+export function transportError(shard: Shard, base: string, replica: number, err: unknown, budget: number): ApiError {
   const name = (err as Error)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') {
     return new ApiError('timeout', `shard ${JSON.stringify(shard.name)}: collector ${replicaName(base, replica)} did not answer within ${(budget / 1000).toFixed(1)}s`);
@@ -175,20 +175,20 @@ function transportError(shard: Shard, base: string, replica: number, err: unknow
   return new ApiError('unavailable', `shard ${JSON.stringify(shard.name)}: cannot reach collector ${replicaName(base, replica)}: ${reason}`);
 }
 
-function timeoutError(shard: Shard): ApiError {
+export function timeoutError(shard: Shard): ApiError {
   return new ApiError('timeout', `shard ${JSON.stringify(shard.name)}: no time left to ask the collector`);
 }
 
 /** Names a replica by host and position, never with credentials or paths. */
-function replicaName(base: string, replica: number): string {
+export function replicaName(base: string, replica: number): string {
   return `#${replica + 1} (${new URL(base).host})`;
 }
 
 /**
- * Reads a collector's success envelope as JSON, within what the request may still read whole; a body
- * that is not one is an error naming the shard.
+ * A collector's whole answer body, within what the request may still read whole: past that, an error
+ * about the query (it would be as large everywhere); a body that breaks off, the shard's failure.
  */
-export async function readEnvelope<T>(shard: Shard, response: CollectorAnswer, budget: AnswerBytes): Promise<{ data: T; warnings: string[]; bytes: number }> {
+export async function readWhole(shard: Shard, response: CollectorAnswer, budget: AnswerBytes): Promise<Buffer> {
   let read: { chunks: Buffer[]; complete: boolean };
   try {
     read = await readUpTo(response.body, Infinity, budget);
@@ -199,7 +199,15 @@ export async function readEnvelope<T>(shard: Shard, response: CollectorAnswer, b
     response.body.destroy();
     throw budget.exceeded(shard.name);
   }
-  const raw = Buffer.concat(read.chunks);
+  return Buffer.concat(read.chunks);
+}
+
+/**
+ * Reads a collector's success envelope as JSON, within what the request may still read whole; a body
+ * that is not one is an error naming the shard.
+ */
+export async function readEnvelope<T>(shard: Shard, response: CollectorAnswer, budget: AnswerBytes): Promise<{ data: T; warnings: string[]; bytes: number }> {
+  const raw = await readWhole(shard, response, budget);
   let body: { status?: unknown; data?: unknown; warnings?: unknown };
   try {
     body = JSON.parse(raw.toString('utf8')) as typeof body;
@@ -234,17 +242,7 @@ const NOWHERE = () => -1;
  * the query (it would be larger everywhere), each naming the shard.
  */
 export async function readQueryAnswer(shard: Shard, response: CollectorAnswer, shardLabel: string, budget: AnswerBytes): Promise<QueryAnswer> {
-  let read: { chunks: Buffer[]; complete: boolean };
-  try {
-    read = await readUpTo(response.body, Infinity, budget);
-  } catch (err) {
-    throw brokeOff(shard.name, err);
-  }
-  if (!read.complete) {
-    response.body.destroy();
-    throw budget.exceeded(shard.name);
-  }
-  const body = Buffer.concat(read.chunks);
+  const body = await readWhole(shard, response, budget);
   let answer: ScannedAnswer;
   try {
     answer = scanAnswer(body, shardLabel);

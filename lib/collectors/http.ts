@@ -14,7 +14,8 @@ export interface CollectorAnswer {
 export interface SendOptions {
   readonly method: 'GET' | 'POST';
   readonly headers: Readonly<Record<string, string>>;
-  readonly body?: string;
+  /** A form (query parameters) or a protobuf message (remote read). */
+  readonly body?: string | Uint8Array;
   /** The whole exchange, body included, must finish within this. */
   readonly timeoutMs: number;
   /** Cancels the exchange (a hedged request that lost). */

@@ -9,6 +9,7 @@ import { labelNameText } from '../promql/strings.ts';
 import { valueType } from '../promql/types.ts';
 import type { AggregateOp, Grouping } from './expr.ts';
 import type { LogicalNode, Planner, Rewrite } from './logical-plan.ts';
+import { mergedForm } from './merged-form.ts';
 
 /** What the planner knows about a subtree to decide where it is evaluated, derived once per node. */
 export interface Placement {
@@ -23,8 +24,18 @@ export interface Placement {
 
 const CONSTANT: Placement = { shards: new Set(), constant: true, separable: false, keyed: false };
 
-/** A node's placement, from its operands' (already placed: the planner places bottom-up). */
+/**
+ * A node's placement, from its operands' (already placed: the planner places bottom-up). A subtree that
+ * reads a shard whose replicas are merged is separable only as a merged leaf: the router computes that
+ * shard's part itself from the replicas' samples, and a merged leaf is all it computes that way.
+ */
 export function place(node: Node, planner: Planner): Placement {
+  const p = placeOnShards(node, planner);
+  if (p.separable && planner.readsMerged(p) && mergedForm(node) === null) return { ...p, separable: false, keyed: false };
+  return p;
+}
+
+function placeOnShards(node: Node, planner: Planner): Placement {
   if (node.kind === 'vectorSelector') {
     // Each shard holds its own series, all of which get its label: the selector's answer is the union.
     return { shards: new Set(planner.query.shardsOf(node)), constant: false, separable: true, keyed: true };
@@ -134,7 +145,9 @@ export const probeAbsent: Rewrite = (node, planner) => {
   const p = arg === undefined ? null : planner.placement(arg);
   if (arg === undefined || p === null || p.constant || !p.separable) return null;
   const inner = withClosable(planner.source(arg));
-  const probe = node.name === 'absent' ? `count(${inner})` : `count(last_over_time(${inner}))`;
+  // A merged shard's leaves are merged leaves, which count() is not: that shard sends the series.
+  const count = (q: string) => (planner.readsMerged(p) ? q : `count(${q})`);
+  const probe = node.name === 'absent' ? count(inner) : count(`last_over_time(${inner})`);
   return { kind: 'absent', expr: planner.remote(probe, arg, true), labels: planner.absentLabels(arg) };
 };
 
@@ -189,11 +202,12 @@ export const pushDownVariance: Rewrite = (node, planner) => {
  * `group by (<on labels>) (rhs)` or `group without (<ignoring labels>) (rhs)`, instead of every series.
  * Only where the right side keeps the shard label: its series from different shards never share a
  * label set, so no "same labelset" error that the global Prometheus would raise is lost to grouping.
+ * Not where it reads a merged shard, whose leaves are merged leaves (merged-form.ts).
  */
 export const pushDownLabelSetsOnly: Rewrite = (node, planner) => {
   if (node.kind !== 'binary' || (node.op !== 'and' && node.op !== 'unless') || !planner.pushDown) return null;
   const rhs = planner.placement(node.rhs);
-  if (rhs.constant || !rhs.keyed || valueType(node.lhs) !== 'vector' || valueType(node.rhs) !== 'vector') return null;
+  if (rhs.constant || !rhs.keyed || planner.readsMerged(rhs) || valueType(node.lhs) !== 'vector' || valueType(node.rhs) !== 'vector') return null;
   const { card, on, labels, include } = node.matching;
   const signature: Grouping = { without: !on, labels };
   const rows = planner.remote(`group${groupingText(signature)} (${withClosable(planner.source(node.rhs))})`, node.rhs, true);
@@ -211,13 +225,15 @@ export const DISTRIBUTION_REWRITES: readonly Rewrite[] = [
 /**
  * An aggregation whose input every shard evaluates alone (and whose parameter is a constant), with the
  * remote query of its partial rows by another aggregation of the same grouping; null where partial
- * aggregates do not apply. quantile needs every value, limit_ratio the labels with the shard label
- * (its hash): left to the router.
+ * aggregates do not apply (also where it reads a merged shard). quantile needs every value, limit_ratio
+ * the labels with the shard label (its hash): left to the router.
  */
 function partialAggregate(node: Node, planner: Planner): { node: AggregateExpr; rows: (op: string) => LogicalNode } | null {
   if (node.kind !== 'aggregate' || !planner.pushDown) return null;
   const inner = planner.placement(node.expr);
   if (inner.constant || !inner.separable || (node.param !== null && !planner.placement(node.param).constant)) return null;
+  // A merged shard's leaves are merged leaves: no partial aggregates there.
+  if (planner.readsMerged(inner)) return null;
   const prefix = node.param === null ? '' : `${planner.source(node.param)}, `;
   const body = withClosable(planner.source(node.expr));
   const grouping = groupingText(groupingOf(node));

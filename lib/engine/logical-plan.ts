@@ -53,13 +53,18 @@ export interface PlanOptions {
    * range the raw samples of a range selector the router evaluates are asked for.
    */
   readonly spanMs?: number;
+  /**
+   * Shards whose replicas the router merges (lib/replicas): it computes their leaves itself from the
+   * replicas' merged samples, so they get only merged leaves (merged-form.ts), never a partial aggregate.
+   */
+  readonly mergedShards?: ReadonlySet<string>;
 }
 
 /** The logical plan of a query that passed `plan.checkFor` (the parser layer's verdict). */
 export function logicalPlan(plan: QueryPlan, options: PlanOptions = {}): LogicalNode {
   const splitAt = options.splitAt ?? 'subtrees';
   const pushDown = (options.pushDown ?? true) && splitAt === 'subtrees';
-  const planner = new Planner(plan, pushDown, options.major ?? 2, splitAt, options.spanMs ?? 0);
+  const planner = new Planner(plan, pushDown, options.major ?? 2, splitAt, options.spanMs ?? 0, options.mergedShards ?? new Set());
   return planner.plan(plan.root);
 }
 
@@ -76,6 +81,7 @@ export class Planner {
     readonly major: Major,
     readonly splitAt: 'subtrees' | 'selectors',
     spanMs: number,
+    private readonly mergedShards: ReadonlySet<string> = new Set(),
   ) {
     this.spanMs = spanMs;
     // Every node placed once, operands before the nodes that use them: no recursion, whatever the depth.
@@ -89,6 +95,12 @@ export class Planner {
 
   placement(node: Node): Placement {
     return this.placements.get(node)!;
+  }
+
+  /** Whether a subtree reads a shard whose replicas are merged (its leaves: merged leaves only). */
+  readsMerged(placement: Placement): boolean {
+    for (const shard of placement.shards) if (this.mergedShards.has(shard)) return true;
+    return false;
   }
 
   /** The plan for a node: the first rewrite that takes it, or the router's operator over its operands' plans. */

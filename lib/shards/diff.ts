@@ -4,7 +4,7 @@
  * removed or changed. Likewise a tenant's token hash: only that it changed.
  */
 import { hasHeaders } from './document.ts';
-import type { Shard, ShardMap, Tenant } from './schema.ts';
+import type { ReplicasMode, Shard, ShardMap, Tenant } from './schema.ts';
 
 export type ShardMapChange =
   | { readonly kind: 'shardLabel'; readonly from: string; readonly to: string }
@@ -13,12 +13,13 @@ export type ShardMapChange =
   | { readonly kind: 'urls'; readonly name: string; readonly from: readonly string[]; readonly to: readonly string[] }
   | { readonly kind: 'header'; readonly name: string; readonly header: string; readonly change: 'added' | 'removed' | 'changed' }
   | { readonly kind: 'timeoutMs' | 'hedgeAfterMs'; readonly name: string; readonly from?: number; readonly to?: number }
+  | { readonly kind: 'replicas'; readonly name: string; readonly from: ReplicasMode; readonly to: ReplicasMode }
   | { readonly kind: 'tenantAdded' | 'tenantRemoved'; readonly tenantName: string; readonly shards: readonly string[] }
   | { readonly kind: 'tenantShards'; readonly tenantName: string; readonly from: readonly string[]; readonly to: readonly string[] }
   | { readonly kind: 'tenantToken'; readonly tenantName: string };
 
 /** The kinds that change a shard that stays in the map. */
-const SHARD_CHANGES: ReadonlySet<ShardMapChange['kind']> = new Set(['urls', 'header', 'timeoutMs', 'hedgeAfterMs']);
+const SHARD_CHANGES: ReadonlySet<ShardMapChange['kind']> = new Set(['urls', 'header', 'timeoutMs', 'hedgeAfterMs', 'replicas']);
 
 export interface DiffOptions {
   /** False where the map in force has no shard label of its own (the per-shard SSM layout). */
@@ -71,6 +72,8 @@ function shardChanges(name: string, before: Shard, after: Shard): ShardMapChange
     const [from, to] = [before[kind], after[kind]];
     if (from !== to) changes.push({ kind, name, ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) });
   }
+  const [from, to] = [before.replicas ?? 'failover', after.replicas ?? 'failover'];
+  if (from !== to) changes.push({ kind: 'replicas', name, from, to });
   return changes;
 }
 
@@ -94,6 +97,8 @@ export function formatChange(change: ShardMapChange): string {
     case 'timeoutMs':
     case 'hedgeAfterMs':
       return `~ ${shardName(change.name)}: ${change.kind} ${change.from ?? 'none'} -> ${change.to ?? 'none'}`;
+    case 'replicas':
+      return `~ ${shardName(change.name)}: replicas ${change.from} -> ${change.to}`;
     case 'tenantAdded':
       return `+ tenant ${change.tenantName}: ${describeTenant(change)}`;
     case 'tenantRemoved':
@@ -134,6 +139,7 @@ export function describeShard(shard: Shard): string {
     hasHeaders(shard) ? `headers ${Object.keys(shard.headers).join(', ')}` : '',
     shard.timeoutMs === undefined ? '' : `timeoutMs ${shard.timeoutMs}`,
     shard.hedgeAfterMs === undefined ? '' : `hedgeAfterMs ${shard.hedgeAfterMs}`,
+    shard.replicas === undefined ? '' : `replicas ${shard.replicas}`,
   ]
     .filter(Boolean)
     .join('; ');

@@ -3,13 +3,14 @@
  * the result with parseShardMap (or parseShardMapText) gives an equal map, whichever format the map
  * was first written in (JSON, YAML, the upstream proxy's YAML).
  */
-import type { Shard, ShardMap, Tenant } from './schema.ts';
+import type { ReplicasMode, Shard, ShardMap, Tenant } from './schema.ts';
 
 export interface ShardObjectDocument {
   readonly urls: readonly string[];
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
   readonly hedgeAfterMs?: number;
+  readonly replicas?: ReplicasMode;
 }
 
 /** A shard as the native format writes it: its one URL when that is all it has, otherwise an object. */
@@ -27,15 +28,17 @@ export interface ShardMapDocument {
 }
 
 export function shardDocument(shard: Shard): ShardDocument {
-  const { urls, headers, timeoutMs, hedgeAfterMs } = shard;
+  const { urls, headers, timeoutMs, hedgeAfterMs, replicas } = shard;
   const [only] = urls;
-  if (urls.length === 1 && only !== undefined && !hasHeaders(shard) && timeoutMs === undefined && hedgeAfterMs === undefined) return only;
+  const plain = timeoutMs === undefined && hedgeAfterMs === undefined && replicas === undefined;
+  if (urls.length === 1 && only !== undefined && !hasHeaders(shard) && plain) return only;
   return {
     urls: [...urls],
     // Spread and fromEntries define properties, so a header or shard named "__proto__" stays one.
     ...(hasHeaders(shard) ? { headers: { ...headers } } : {}),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(hedgeAfterMs === undefined ? {} : { hedgeAfterMs }),
+    ...(replicas === undefined ? {} : { replicas }),
   };
 }
 

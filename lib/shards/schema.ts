@@ -23,6 +23,24 @@ export interface Shard {
    * and take whichever answers first (the other request is cancelled; answers are never added up).
    */
   readonly hedgeAfterMs?: number;
+  /**
+   * How the replicas' data make the shard's: "failover" (absent: the same) takes the first replica
+   * that answers; "merge" takes the union of all replicas' samples, read raw through remote read and
+   * deduplicated (lib/replicas), so one replica's hole is filled from another.
+   */
+  readonly replicas?: ReplicasMode;
+}
+
+export type ReplicasMode = 'failover' | 'merge';
+
+/** Whether the router merges the shard's replicas' data rather than asking one of them. */
+export function mergesReplicas(shard: Shard): boolean {
+  return shard.replicas === 'merge';
+}
+
+/** The names of the map's shards whose replicas the router merges (the planner's `mergedShards`). */
+export function mergedShardNames(map: ShardMap): Set<string> {
+  return new Set([...map.shards.values()].filter(mergesReplicas).map((s) => s.name));
 }
 
 export interface ShardMap {
@@ -212,14 +230,21 @@ const ShardObjectSchema = v.pipe(
       headers: v.optional(HeadersSchema, {}),
       timeoutMs: v.optional(positiveMilliseconds),
       hedgeAfterMs: v.optional(positiveMilliseconds),
+      replicas: v.optional(v.picklist(['failover', 'merge'], (issue) => `must be "failover" or "merge", got ${shown(issue.input)}`)),
     },
     'must be a URL string or an object with "urls"',
   ),
-  v.transform(({ urls, headers, timeoutMs, hedgeAfterMs }): ShardSpec => ({
+  v.rawCheck(({ dataset, addIssue }) => {
+    const value = dataset.value as { replicas?: unknown; hedgeAfterMs?: unknown };
+    if (!dataset.typed || value.replicas !== 'merge' || value.hedgeAfterMs === undefined) return;
+    addIssue({ message: 'applies to "replicas": "failover" only: with "merge" every replica is asked', path: pathTo('hedgeAfterMs') });
+  }),
+  v.transform(({ urls, headers, timeoutMs, hedgeAfterMs, replicas }): ShardSpec => ({
     urls,
     headers,
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(hedgeAfterMs === undefined ? {} : { hedgeAfterMs }),
+    ...(replicas === undefined ? {} : { replicas }),
   })),
 );
 

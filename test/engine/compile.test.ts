@@ -168,3 +168,37 @@ describe('what the planner refuses', () => {
 
   });
 });
+
+describe('shards whose replicas are merged', () => {
+  // Shard a's leaves are computed by the router from its replicas' merged samples (lib/replicas): the
+  // planner sends a subtree reading it only as a merged leaf (merged-form.ts), never a partial aggregate.
+  const merged = (query: string) => {
+    const plan = planQuery(query, 'cluster', SHARDS);
+    plan.checkFor(ENGINE_MAJOR);
+    const { expr, leaves } = compileQuery(plan, SHARDS, { mergedShards: new Set(['a']) });
+    return { expr: shape(expr), leaves: leaves.map((l) => [l.plan.text, l.partial]) };
+  };
+
+  it('sends merged leaves whole and aggregates above them itself', () => {
+    expect(merged('sum(rate(x[5m]))')).toEqual({ expr: { sum: '#0', grouping: { without: false, labels: [] } }, leaves: [['rate(x[5m])', false]] });
+    expect(merged('sum by (cluster) (rate(x[5m]))').leaves).toEqual([['rate(x[5m])', false]]);
+    expect(merged('avg(x)').leaves).toEqual([['x', false]]);
+    expect(merged('rate(x[5m]) * 2').leaves).toEqual([['rate(x[5m])', false]]);
+    expect(merged('timestamp(x)').leaves).toEqual([['timestamp(x)', false]]);
+    expect(merged('count_over_time(x[5m] @ 100)').leaves).toEqual([['count_over_time(x[5m] @ 100)', false]]);
+  });
+
+  it('joins and selects across a merged shard itself: no labelsets-only right side', () => {
+    expect(merged('x / y').leaves).toEqual([['x', false], ['y', false]]);
+    expect(merged('x and y').leaves).toEqual([['x', false], ['y', false]]);
+  });
+
+  it('probes absent() with the series themselves (no count())', () => {
+    expect(merged('absent(x)').leaves).toEqual([['x', true]]);
+    expect(merged('absent_over_time(x[5m])').leaves).toEqual([['last_over_time(x[5m])', true]]);
+  });
+
+  it('pushes down as before where no merged shard is read', () => {
+    expect(merged('sum(rate(x{cluster="b"}[5m]))').leaves).toEqual([['sum (rate(x{cluster="b"}[5m]))', true]]);
+  });
+});

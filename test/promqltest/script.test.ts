@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { constructsOf, dataEpochs, evalCases, storedSeries } from './cases.ts';
 import { formatTimestamp, groupEpochs, openMetricsText, selectorsOf, shardOf } from './datasets.ts';
 import { almostEqual, apiValue } from './expected.ts';
-import { encodeWriteRequest, snappyLiterals } from './remote-write.ts';
+import snappy from 'snappyjs';
+import { WriteRequestCodec } from '../../lib/replicas/prompb.ts';
+import { encodeWriteRequest } from './remote-write.ts';
 import {
   parseDuration, parseGoNumber, parseHistogram, parseMetric, parseScript, parseSequence, parseStartOffsets,
   ScriptError, type EvalCommand, type LoadCommand,
@@ -263,11 +265,11 @@ describe('remote write of staleness markers', () => {
     expect(Buffer.from(bytes).toString('hex')).toContain('09020000000000f07f');
   });
 
-  it('frames the request as snappy literals: length, then 64 KiB literal elements', () => {
-    const data = new Uint8Array(70_000).fill(7);
-    const framed = snappyLiterals(data);
-    expect([...framed.subarray(0, 3)]).toEqual([0xf0, 0xa2, 0x04]); // varint 70000
-    expect([...framed.subarray(3, 6)]).toEqual([61 << 2, 0xff, 0xff]);
-    expect(framed.length).toBe(3 + 3 + 65_536 + 3 + (70_000 - 65_536));
+  it('compresses the request with snappy, as Prometheus decodes it', () => {
+    const bytes = encodeWriteRequest([{ labels: { __name__: 'm', job: 'j' }, samples: [{ t: 20_000, value: 1.5 }, { t: 35_000, value: 'stale' }] }]);
+    expect(Buffer.from(snappy.uncompress(snappy.compress(bytes))).equals(Buffer.from(bytes))).toBe(true);
+    const decoded = WriteRequestCodec.decode(bytes).timeseries[0]!;
+    expect(decoded.labels).toEqual([{ name: '__name__', value: 'm' }, { name: 'job', value: 'j' }]);
+    expect(decoded.samples.map((s) => s.timestamp)).toEqual([20_000, 35_000]);
   });
 });

@@ -172,7 +172,7 @@ describe('parseShardMap: invalid maps', () => {
   it('rejects unknown keys, listing every one', () => {
     expect(issuesOf(withShard({ url: ['http://a'] }))).toEqual([
       'shards.a.urls: is required',
-      'shards.a.url: unknown key, expected one of urls, headers, timeoutMs, hedgeAfterMs',
+      'shards.a.url: unknown key, expected one of urls, headers, timeoutMs, hedgeAfterMs, replicas',
     ]);
     expect(issuesOf({ shards: { a: 'http://a' }, shard_label: 'x', 'extra key': 1 })).toEqual([
       'shard_label: unknown key, expected one of shardLabel, shards, tenants',
@@ -184,6 +184,16 @@ describe('parseShardMap: invalid maps', () => {
     expect(parseShardMap(withShard({ urls: ['http://a', 'http://b'], hedgeAfterMs: 200 })).shards.get('a')?.hedgeAfterMs).toBe(200);
     expect(issuesOf(withShard({ urls: ['http://a'], hedgeAfterMs: 0 }))).toEqual([
       'shards.a.hedgeAfterMs: must be a positive integer (milliseconds), got 0',
+    ]);
+  });
+
+  it('keeps "replicas": "merge" or "failover" (absent: failover), and refuses hedging with merge', () => {
+    expect(parseShardMap(withShard({ urls: ['http://a', 'http://b'], replicas: 'merge' })).shards.get('a')?.replicas).toBe('merge');
+    expect(parseShardMap(withShard({ urls: ['http://a'], replicas: 'failover' })).shards.get('a')?.replicas).toBe('failover');
+    expect(parseShardMap(withShard({ urls: ['http://a'] })).shards.get('a')?.replicas).toBeUndefined();
+    expect(issuesOf(withShard({ urls: ['http://a'], replicas: 'both' }))).toEqual(['shards.a.replicas: must be "failover" or "merge", got "both"']);
+    expect(issuesOf(withShard({ urls: ['http://a', 'http://b'], replicas: 'merge', hedgeAfterMs: 100 }))).toEqual([
+      'shards.a.hedgeAfterMs: applies to "replicas": "failover" only: with "merge" every replica is asked',
     ]);
   });
 

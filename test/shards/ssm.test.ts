@@ -180,7 +180,7 @@ describe('an SSM path with one parameter per shard', () => {
     expect((await rejection(loader.get())).message).toBe(
       'invalid shard map SSM path /t/broken:\n' +
         '  - /t/broken/b: shards.b: must be an absolute http(s) URL, got "ftp://b"\n' +
-        '  - /t/broken/c: shards.c.header: unknown key, expected one of urls, headers, timeoutMs, hedgeAfterMs\n' +
+        '  - /t/broken/c: shards.c.header: unknown key, expected one of urls, headers, timeoutMs, hedgeAfterMs, replicas\n' +
         "  - cannot parse shard map /t/broken/d as JSON: Unexpected token '}' at line 1, column 11",
     );
   });

@@ -163,6 +163,8 @@ export interface StartPrometheusOptions {
   timeoutMs?: number;
   /** More command-line flags (e.g. `--web.enable-remote-write-receiver`, `--query.max-samples=1000`). */
   extraArgs?: readonly string[];
+  /** `global.external_labels` of the server's configuration (an HA pair's replica label). */
+  externalLabels?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -180,7 +182,8 @@ async function startOnce(o: StartPrometheusOptions, port: number, name: string):
   const configFile = path.join(workDir, `${name}.yml`);
   const logFile = path.join(workDir, `${name}.log`);
   // No scrape jobs, rule files, alerting or remote write: the server never reaches out anywhere.
-  await writeFile(configFile, 'global:\n  scrape_interval: 15s\nscrape_configs: []\n');
+  const external = Object.entries(o.externalLabels ?? {}).map(([k, v]) => `\n    ${k}: ${JSON.stringify(v)}`).join('');
+  await writeFile(configFile, `global:\n  scrape_interval: 15s${external === '' ? '' : `\n  external_labels:${external}`}\nscrape_configs: []\n`);
   const args = [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${o.dataDir}`,
