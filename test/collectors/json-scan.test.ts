@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeSamples, SampleShapeError } from '../../lib/collectors/decode.ts';
 import { AnswerShapeError, JsonSyntaxError, scanAnswer, type Span } from '../../lib/collectors/json-scan.ts';
 import { translatedLabels } from '../../lib/shards/shard-label-names.ts';
+import { spaced } from '../support/spaced-json.ts';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 2000);
 const SEED = process.env.PROPERTY_RUNS === undefined ? 20261203 : undefined;
@@ -33,28 +34,6 @@ function parses(text: string): boolean {
   }
 }
 
-/** JSON text with random whitespace between tokens, as any valid writer may produce it. */
-function spaced(value: unknown, spaces: readonly string[]): string {
-  const text = JSON.stringify(value);
-  const space = (k: number) => spaces[k % spaces.length]!;
-  let out = '';
-  let k = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (inString) {
-      out += c;
-      if (c === '\\') out += text[++i];
-      else if (c === '"') inString = false;
-    } else if (c === '"') {
-      inString = true;
-      out += c;
-    } else {
-      out += ',:[]{}'.includes(c) ? `${space(k++)}${c}${space(k++)}` : c;
-    }
-  }
-  return out;
-}
 const whitespace = fc.array(fc.constantFrom('', ' ', '\n', '\t', '\r\n  '), { minLength: 1, maxLength: 8 });
 
 describe('scanAnswer accepts exactly what JSON.parse accepts', () => {

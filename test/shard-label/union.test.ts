@@ -6,31 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { scanAnswer } from '../../lib/collectors/json-scan.ts';
 import { EvaluationError } from '../../lib/errors.ts';
 import { unionAnswer, type UnionPart } from '../../lib/shard-label/union.ts';
+import { spaced } from '../support/spaced-json.ts';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 1000);
 const params = { numRuns: RUNS, ...(process.env.PROPERTY_RUNS === undefined ? { seed: 20261203 } : {}) };
-
-/** JSON with random whitespace between tokens (outside strings). */
-function spaced(value: unknown, spaces: readonly string[]): string {
-  const text = JSON.stringify(value);
-  let out = '';
-  let k = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (inString) {
-      out += c;
-      if (c === '\\') out += text[++i];
-      else if (c === '"') inString = false;
-    } else if (c === '"') {
-      inString = true;
-      out += c;
-    } else {
-      out += ',:[]{}'.includes(c) ? `${spaces[k++ % spaces.length]}${c}${spaces[k++ % spaces.length]}` : c;
-    }
-  }
-  return out;
-}
 
 function part(envelope: unknown, spaces: readonly string[], addLabel: string | null): UnionPart {
   const body = Buffer.from(spaced(envelope, spaces));
