@@ -212,7 +212,7 @@ async function askReplicasJson<T>(ctx: RequestContext, call: ShardCall, schema: 
   const shard = shardNamed(ctx, call.shard);
   if (unite === undefined || !mergesReplicas(shard) || shard.urls.length === 1) return askShardJson<T>(ctx, call, schema);
   const outcomes = await Promise.allSettled(shard.urls.map((_url, replica) => askShardJson<T>(ctx, { ...call, replica }, schema)));
-  const { replicas, warnings } = settleReplicas(shard, outcomes);
+  const { replicas, warnings } = settleReplicas(outcomes);
   return { data: unite(replicas.map((r) => r.data)), warnings: [...replicas.flatMap((r) => r.warnings), ...warnings] };
 }
 

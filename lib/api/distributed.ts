@@ -1,6 +1,6 @@
 // Queries that read several shards: the leaves go to the shards in parallel, the router evaluates the
 // rest with Prometheus's semantics and answers as one global Prometheus would.
-import { compileQuery, ENGINE_MAJOR } from '../engine/compile.ts';
+import { compileQuery } from '../engine/compile.ts';
 import { SampleBudget, timeSlicer } from '../engine/budget.ts';
 import { buildOperator } from '../engine/execution/build.ts';
 import { collectInstant, collectRange } from '../engine/execution/run.ts';

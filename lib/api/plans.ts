@@ -1,4 +1,5 @@
 // Turns request parameters into routing plans, with Prometheus's own error wording.
+import { ENGINE_MAJOR } from '../engine/compile.ts';
 import type { Major } from '../promql/function-table.ts';
 import { PromQLSyntaxError } from '../promql/parse.ts';
 import type { QueryPlan, ShardQuery } from '../promql/plan.ts';
@@ -36,7 +37,7 @@ export function shardQuery(plan: QueryPlan, shard: string, prefix: ErrorPrefix):
   } catch (err) {
     if (!(err instanceof UnsupportedQueryError)) throw err;
     try {
-      plan.checkFor(2);
+      plan.checkFor(ENGINE_MAJOR);
     } catch (refusal) {
       if (refusal instanceof PromQLSyntaxError) throw new ApiError('bad_data', `${prefix}${refusal.message}`);
       if (!(refusal instanceof UnsupportedQueryError)) throw refusal;

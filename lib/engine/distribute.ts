@@ -168,7 +168,7 @@ const ANY_LABELS: Grouping = { without: true, labels: [] };
 export const pushDownAggregation: Rewrite = (node, planner) => {
   const partial = partialAggregate(node, planner);
   if (partial === null) return null;
-  const { op, grouping, param } = partial.node;
+  const { op, param } = partial.node;
   const combine = COMBINE_PARTIALS[op as AggregateOp];
   if (combine !== undefined) return { kind: 'aggregate', op: combine, grouping: ANY_LABELS, param: null, expr: partial.rows(op) };
   if (op !== 'topk' && op !== 'bottomk' && !(op === 'limitk' && planner.major === 3)) return null;

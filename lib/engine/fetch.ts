@@ -2,7 +2,7 @@
 // a bounded number of requests at a time. Shards that cannot answer are left out of every leaf (a
 // partial answer with a warning each) unless the caller wants all or nothing. Answers stay as the
 // shards sent them (bytes, scanned) until the engine decodes them or passes them on.
-import { type ApiError, EvaluationError } from '../errors.ts';
+import { EvaluationError } from '../errors.ts';
 import type { QueryAnswer } from '../collectors/client.ts';
 import { decodeSamples } from '../collectors/decode.ts';
 import { fanOut, partialWarnings } from '../collectors/failures.ts';

@@ -108,14 +108,14 @@ export async function readAllReplicas(shard: Shard, selections: readonly ReadSel
       throw err;
     }
   }));
-  return settleReplicas(shard, outcomes);
+  return settleReplicas(outcomes);
 }
 
 /**
  * The answers of a shard's replicas where some may have failed: a failure about the request fails it,
  * a failing replica is a warning while another answered, and all failing is the shard's failure.
  */
-export function settleReplicas<T>(shard: Shard, outcomes: readonly PromiseSettledResult<T>[]): { replicas: T[]; warnings: string[] } {
+export function settleReplicas<T>(outcomes: readonly PromiseSettledResult<T>[]): { replicas: T[]; warnings: string[] } {
   const replicas: T[] = [];
   const failures: ApiError[] = [];
   for (const outcome of outcomes) {

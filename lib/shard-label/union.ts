@@ -3,7 +3,6 @@
 // written again: the result lists are copied with the label inserted into each label set (after the
 // scan found exactly where each set opens), as the single-shard path streams one answer.
 import type { QueryAnswer } from '../collectors/client.ts';
-import type { ScannedSeries } from '../collectors/json-scan.ts';
 import { EvaluationError } from '../errors.ts';
 import type { LabelSet } from '../labelsets.ts';
 import { withShardLabel } from './edit.ts';
