@@ -6,9 +6,13 @@
 // window are computed again on each refresh, as they would be on a live dashboard. Each round moves the
 // window on by a minute, so no refresh finds its own window stored; loads alternate which side goes
 // first; CPU of every process from /proc, as bench/dashboards.ts reads it.
+//
+// BENCH_PROFILE=refresh: afterwards, a router under `node --cpu-prof` serves the one-cluster refreshes
+// with every extent stored (the "past" setting), and its top self-time functions are printed.
 import { readFile } from 'node:fs/promises';
 import { END_S } from '../test/e2e/harness/generate.ts';
 import { dashboardCases, directUrl, IN_FLIGHT, runLoad, WINDOW, type LoadResult, type Window } from './dashboard-load.ts';
+import { profileRouter } from './profile.ts';
 import { startRouterCli } from './servers.ts';
 import { cpuDuring, LoadSampler, Markdown, median, procStatusBytes, type BenchContext } from './support.ts';
 
@@ -18,6 +22,7 @@ const CACHE_BYTES = Number(process.env.BENCH_REFRESH_CACHE_BYTES ?? 64 * 1024 * 
 const REFRESH_S = 30;
 /** Issue 14: the router's refresh at most this fraction of the direct server's. */
 const TARGET = 0.3;
+const PROFILE = process.env.BENCH_PROFILE === 'refresh';
 
 interface Measured extends LoadResult {
   readonly cpu: Readonly<Record<string, number>>;
@@ -35,7 +40,24 @@ export async function refresh(ctx: BenchContext): Promise<string> {
     'The same with "now" as it is (the data months old): every extent may be stored, and a refresh computes only the extent its new end falls in.',
     '',
     past,
+    ...(PROFILE ? ['', ...(await profileRefreshes(ctx))] : []),
   ].join('\n');
+}
+
+/** The one-cluster refreshes of every round served from stored extents, under `--cpu-prof`. */
+function profileRefreshes(ctx: BenchContext): Promise<string[]> {
+  const c = dashboardCases().find((x) => x.name === 'one cluster')!;
+  const loaded = Array.from({ length: ROUNDS }, (_, round) => shifted(WINDOW, -(ROUNDS - round) * 60 - REFRESH_S));
+  return profileRouter(ctx, {
+    title: `BENCH_PROFILE=refresh: the ${c.name} refresh of ${ROUNDS} rounds, every extent stored`,
+    serveArgs: ['--cache', 'memory', '--cache-bytes', String(CACHE_BYTES), '--cache-freshness', '600'],
+    warmUp: async (url) => {
+      for (const w of loaded) await runLoad(url, c.routerQueries, IN_FLIGHT, w);
+    },
+    measured: async (url) => {
+      for (const w of loaded) await runLoad(url, c.routerQueries, IN_FLIGHT, shifted(w, REFRESH_S));
+    },
+  });
 }
 
 /** The refresh rounds with the given freshness window; `name` for the router's log file. */

@@ -47,6 +47,15 @@ export function semanticsOf(majors: ReadonlyMap<string, Major | null>): Semantic
   };
 }
 
+const loaderKeys = new WeakMap<Shard, string>();
+
+/** A shard's loader is its name and addresses: a shard moved to other collectors is asked again. */
+function loaderKey(shard: Shard): string {
+  let key = loaderKeys.get(shard);
+  if (key === undefined) loaderKeys.set(shard, (key = JSON.stringify([shard.name, shard.urls])));
+  return key;
+}
+
 /** The loader's answer, or null (unknown) if it takes longer than BUILDINFO_WAIT_MS. */
 async function withinWait(answer: Promise<Major | null>): Promise<Major | null> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -63,6 +72,12 @@ async function withinWait(answer: Promise<Major | null>): Promise<Major | null> 
 /** Each shard's major, cached per shard (its name and addresses) for the map's TTL. */
 export class ShardVersions {
   private readonly loaders = new Map<string, ShardMapLoader<Major | null>>();
+  /**
+   * The last answer each loader gave: once a shard's major is known, a request takes it from here and
+   * only nudges the loader (which asks again after its TTL), instead of racing it against a timer
+   * every time: the answer a refresh brings is taken from the next request on.
+   */
+  private readonly answered = new Map<string, Major | null>();
 
   constructor(private readonly ttlMs: number = DEFAULT_TTL_MS) {}
 
@@ -70,14 +85,23 @@ export class ShardVersions {
   async majors(map: ShardMap): Promise<Map<string, Major | null>> {
     const keys = new Set<string>();
     const entries = await Promise.all([...map.shards.values()].map(async (shard) => {
-      const key = JSON.stringify([shard.name, shard.urls]);
+      const key = loaderKey(shard);
       keys.add(key);
       let loader = this.loaders.get(key);
       if (loader === undefined) this.loaders.set(key, (loader = this.loaderFor(shard)));
-      return [shard.name, await withinWait(loader.get())] as const;
+      const answer = loader.get().then((major) => {
+        this.answered.set(key, major);
+        return major;
+      });
+      const known = this.answered.get(key);
+      return [shard.name, known !== undefined ? known : await withinWait(answer)] as const;
     }));
     // Shards no longer in the map are forgotten.
-    for (const key of this.loaders.keys()) if (!keys.has(key)) this.loaders.delete(key);
+    for (const key of this.loaders.keys()) {
+      if (keys.has(key)) continue;
+      this.loaders.delete(key);
+      this.answered.delete(key);
+    }
     return new Map(entries);
   }
 

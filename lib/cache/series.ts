@@ -40,7 +40,7 @@ export function splitAnswer(body: Buffer): SeriesBytes[] | null {
     const metric = body.subarray(s.metric.from, s.metric.to);
     series.push({ key: labelKey(metric), metric, points: body.subarray(s.samples.from + 1, s.samples.to - 1) });
   }
-  const rebuilt = Buffer.concat(writeAnswer(series));
+  const rebuilt = Buffer.concat(writeAnswer(series.map((x) => ({ metric: x.metric, points: [x.points] }))));
   return rebuilt.equals(body) ? series : null;
 }
 
@@ -95,16 +95,7 @@ export function assemble(pieces: readonly (readonly SeriesBytes[])[]): Buffer[] 
     }
   }
   const sorted = [...joined.values()].sort((a, b) => compareLabelSets(a.labels, b.labels));
-  return writeAnswer(sorted.map((s) => ({ key: '', metric: s.metric, points: s.points.length === 1 ? s.points[0]! : join(s.points) })));
-}
-
-function join(parts: readonly Buffer[]): Buffer {
-  const out: Buffer[] = [];
-  for (const p of parts) {
-    if (out.length > 0) out.push(COMMA);
-    out.push(p);
-  }
-  return Buffer.concat(out);
+  return writeAnswer(sorted);
 }
 
 const COMMA = Buffer.from(',');
@@ -112,12 +103,21 @@ const SERIES_OPEN = Buffer.from('{"metric":');
 const VALUES = Buffer.from(',"values":[');
 const SERIES_CLOSE = Buffer.from(']}');
 
-/** Prometheus's compact success envelope of a matrix, as pieces of bytes. */
-function writeAnswer(series: readonly SeriesBytes[]): Buffer[] {
+/**
+ * Prometheus's compact success envelope of a matrix, as pieces of bytes: each series' points given in
+ * parts (consecutive, comma-joined), so that pieces of stored extents are written as they are, never
+ * copied into a series of their own first.
+ */
+function writeAnswer(series: readonly { readonly metric: Buffer; readonly points: readonly Buffer[] }[]): Buffer[] {
   const out: Buffer[] = [Buffer.from(HEAD)];
   series.forEach((s, i) => {
     if (i > 0) out.push(COMMA);
-    out.push(SERIES_OPEN, s.metric, VALUES, s.points, SERIES_CLOSE);
+    out.push(SERIES_OPEN, s.metric, VALUES);
+    s.points.forEach((p, j) => {
+      if (j > 0) out.push(COMMA);
+      out.push(p);
+    });
+    out.push(SERIES_CLOSE);
   });
   out.push(Buffer.from(']}}'));
   return out;

@@ -83,6 +83,14 @@ describe('stored entries', () => {
     }
     expect(decodeEntry('k:2', entry)).toBeNull();
   });
+
+  it('decode the same value once, under its own key only (the memory backend hands out the same Buffer)', () => {
+    const value = encodeEntry('k:3', series);
+    const first = decodeEntry('k:3', value);
+    expect(decodeEntry('k:3', value)).toBe(first);
+    expect(decodeEntry('k:4', value)).toBeNull();
+    expect(Buffer.concat(assemble([decodeEntry('k:3', value)!])).equals(whole)).toBe(true);
+  });
 });
 
 describe('the memory backend', () => {
@@ -96,6 +104,16 @@ describe('the memory backend', () => {
     expect((await memory.get(['a', 'b', 'c', 'd'])).map((v) => v !== null)).toEqual([true, false, true, true]);
     await memory.set([{ key: 'huge', value: Buffer.alloc(20_000) }], 60);
     expect(await memory.get(['huge'])).toEqual([null]);
+    expect(memory.bytes).toBeLessThanOrEqual(10_000);
+  });
+
+  it('keeps entries read since they last came round over entries not read', async () => {
+    const memory = new MemoryBackend(10_000);
+    const value = Buffer.alloc(2_000, 1);
+    await memory.set(['a', 'b', 'c', 'd'].map((key) => ({ key, value })), 60);
+    await memory.get(['a', 'c']);
+    await memory.set([{ key: 'e', value }, { key: 'f', value }], 60); // two must go: b and d, not read
+    expect((await memory.get(['a', 'b', 'c', 'd', 'e', 'f'])).map((v) => v !== null)).toEqual([true, false, true, false, true, true]);
     expect(memory.bytes).toBeLessThanOrEqual(10_000);
   });
 
