@@ -48,18 +48,29 @@ export interface RequestContext {
   readonly shardRegexMajor: Major;
 }
 
+/**
+ * An answer's JSON body as the router writes it: text, bytes, or bytes as they stream from a
+ * collector. The query paths hand bodies to each other (the results cache takes computed parts apart)
+ * and make a Response only at the end: a Response read back is a web stream built and drained.
+ */
+export type JsonBody = string | Buffer | ReadableStream<Uint8Array>;
+
 /** A success envelope for an answer the router built, refused when it outgrows the response limit. */
-export function respond(ctx: RequestContext, data: unknown, warnings: readonly string[] = []): Response {
+export function dataBody(ctx: RequestContext, data: unknown, warnings: readonly string[] = []): string {
   const body = JSON.stringify(successEnvelope(data, warnings));
   if (body.length > ctx.limits.maxResponseBytes) throw tooLarge(ctx);
-  return rawJsonResponse(body);
+  return body;
+}
+
+export function respond(ctx: RequestContext, data: unknown, warnings: readonly string[] = []): Response {
+  return rawJsonResponse(dataBody(ctx, data, warnings));
 }
 
 /** An answer assembled from pieces of the shards' answers (unions), under the same limit. */
-export function respondPieces(ctx: RequestContext, pieces: readonly Buffer[]): Response {
+export function piecesBody(ctx: RequestContext, pieces: readonly Buffer[]): Buffer {
   const size = pieces.reduce((sum, p) => sum + p.byteLength, 0);
   if (size > ctx.limits.maxResponseBytes) throw tooLarge(ctx);
-  return rawJsonResponse(Buffer.concat(pieces, size));
+  return Buffer.concat(pieces, size);
 }
 
 function tooLarge(ctx: RequestContext): ApiError {
