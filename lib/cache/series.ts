@@ -50,22 +50,33 @@ function labelKey(metric: Buffer): string {
 
 /** The points of `points` (in time order) with timestamps in [from, to], as a view of the same bytes. */
 export function pointsWithin(points: Buffer, from: number, to: number): Buffer {
-  let first = -1;
-  let last = -1;
-  let at = 0;
-  while (at < points.length) {
-    // Compact pairs: `[<number>,"<value>"]`, the value without brackets or escapes (splitAnswer checked).
-    const comma = points.indexOf(0x2c, at);
-    const close = points.indexOf(0x5d, comma);
-    const t = Math.round(Number(points.toString('latin1', at + 1, comma)) * 1000);
-    if (t > to) break;
-    if (t >= from) {
-      if (first < 0) first = at;
-      last = close + 1;
-    }
-    at = close + 2; // past `],`
+  const first = firstPoint(points, (t) => t >= from);
+  const end = firstPoint(points, (t) => t > to);
+  // `end` starts the first point after the window (or is the end): the comma before it is left out.
+  return first >= end ? EMPTY : points.subarray(first, end === points.length ? end : end - 1);
+}
+
+/**
+ * The offset of the first point whose timestamp passes `reached` (which, in time order, once true
+ * stays true), or the length: a binary search over the bytes, so that cutting an extent to a window
+ * parses a few timestamps, not every point's. Compact pairs `[<number>,"<value>"]` (splitAnswer
+ * checked the spelling): a value holds no `[` or `]`, so every `[` starts a point.
+ */
+function firstPoint(points: Buffer, reached: (t: number) => boolean): number {
+  let lo = 0; // a point's start; every point before it has not reached
+  let hi = points.length; // a point's start or the end; the point there (if any) has reached
+  while (lo < hi) {
+    let mid = points.indexOf(0x5b, (lo + hi) >>> 1);
+    if (mid < 0 || mid >= hi) mid = lo; // no point starts in the upper half: look at lo itself
+    if (reached(timeAt(points, mid))) hi = mid;
+    else lo = points.indexOf(0x5d, mid) + 2; // past `],`; past the end for the last point
   }
-  return first < 0 ? EMPTY : points.subarray(first, last);
+  return Math.min(hi, points.length);
+}
+
+/** The timestamp (ms) of the point starting at `at`. */
+function timeAt(points: Buffer, at: number): number {
+  return Math.round(Number(points.toString('latin1', at + 1, points.indexOf(0x2c, at))) * 1000);
 }
 
 const EMPTY = Buffer.alloc(0);
