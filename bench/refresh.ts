@@ -15,6 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { END_S } from '../test/e2e/harness/generate.ts';
 import { dashboardCases, directUrl, IN_FLIGHT, runLoad, WINDOW, type LoadResult, type Window } from './dashboard-load.ts';
 import { profileRouter } from './profile.ts';
+import { startRedis, type RedisServer } from '../test/e2e/harness/redis.ts';
 import { startReplayFloor, startRouterCli } from './servers.ts';
 import { cpuDuring, LoadSampler, Markdown, median, procStatusBytes, type BenchContext } from './support.ts';
 
@@ -35,13 +36,26 @@ const seconds = (ms: number) => (ms / 1000).toFixed(2);
 const times = (x: number) => `${x.toFixed(2)}x`;
 
 export async function refresh(ctx: BenchContext): Promise<string> {
-  const live = await refreshes(ctx, 'live', Math.ceil(Date.now() / 1000 - END_S) + 600);
-  const past = await refreshes(ctx, 'past', 600);
+  const live = await refreshes(ctx, 'live', Math.ceil(Date.now() / 1000 - END_S) + 600, null);
+  const past = await refreshes(ctx, 'past', 600, null);
+  // What a function instance gets with the shared cache (ElastiCache/Valkey, Tair): the extents in a
+  // real redis-server on loopback, read over its protocol on every request.
+  const redis = await startRedis();
+  let shared: string;
+  try {
+    shared = await refreshes(ctx, 'past-redis', 600, redis);
+  } finally {
+    await redis.stop();
+  }
   return [
     live,
     'The same with "now" as it is (the data months old): every extent may be stored, and a refresh computes only the extent its new end falls in.',
     '',
     past,
+    '',
+    'The same with the extents in Redis (`--cache redis://...`, a real redis-server on loopback), as function instances share them:',
+    '',
+    shared,
     ...(PROFILE ? ['', ...(await profileRefreshes(ctx))] : []),
   ].join('\n');
 }
@@ -62,18 +76,22 @@ function profileRefreshes(ctx: BenchContext): Promise<string[]> {
   });
 }
 
-/** The refresh rounds with the given freshness window; `name` for the router's log file. */
-async function refreshes(ctx: BenchContext, name: string, freshnessS: number): Promise<string> {
+/**
+ * The refresh rounds with the given freshness window, the extents in memory or in `redis`; `name` for
+ * the router's log file.
+ */
+async function refreshes(ctx: BenchContext, name: string, freshnessS: number, redis: RedisServer | null): Promise<string> {
   const cases = dashboardCases().filter((c) => c.name !== 'two clusters');
+  const backend = redis === null ? ['--cache', 'memory', '--cache-bytes', String(CACHE_BYTES)] : ['--cache', redis.url];
   const router = await startRouterCli(ctx.shardMapFile, ctx.workDir, `router-refresh-${name}`, [],
-    ['--cache', 'memory', '--cache-bytes', String(CACHE_BYTES), '--cache-freshness', String(freshnessS)]);
+    [...backend, '--cache-freshness', String(freshnessS)]);
   const floor = await startReplayFloor(router.url, ctx.workDir);
   const machine = new LoadSampler();
   const results = new Map(cases.map((c) => [c, { router: [] as Measured[], direct: [] as Measured[], floor: [] as Measured[] }]));
   let rss = 0;
   let hwm = 0;
   try {
-    const pids: Record<string, number> = { router: router.proc.pid, floor: floor.proc.pid, ...ctx.pids };
+    const pids: Record<string, number> = { router: router.proc.pid, floor: floor.proc.pid, ...(redis === null ? {} : { redis: redis.proc.pid }), ...ctx.pids };
     const names = Object.keys(pids);
     const measure = async (url: string, queries: readonly string[], window: Window): Promise<Measured> => {
       const { result, cpuMs } = await cpuDuring(names.map((n) => pids[n]!), () => runLoad(url, queries, IN_FLIGHT, window));
@@ -112,7 +130,7 @@ async function refreshes(ctx: BenchContext, name: string, freshnessS: number): P
   const md = new Markdown();
   md.text(
     `refresh: the dashboards' ${cases[0]!.routerQueries.length} queries (bench/dashboard-load.ts: 4 h at ${WINDOW.step} s, POST, ${IN_FLIGHT} in flight) `
-      + `loaded, then loaded again with the window moved ${REFRESH_S} s; the second load measured. \`prome-route serve --cache memory --cache-bytes ${CACHE_BYTES} `
+      + `loaded, then loaded again with the window moved ${REFRESH_S} s; the second load measured. \`prome-route serve ${backend.join(' ')} `
       + `--cache-freshness ${freshnessS}\`${name === 'live' ? ': "now" at the data\'s end, the last 600 s of a window never stored' : ''}, against the same refresh on the server holding the data. `
       + `${ROUNDS} rounds, each a minute further on; medians; ratios within each round, then their median. CPU = utime + stime from /proc. `
       + 'Replay floor: bench/replay-floor.mjs sending back the answers of that refresh as the router gave them (recorded by one load through it): '
@@ -127,16 +145,17 @@ async function refreshes(ctx: BenchContext, name: string, freshnessS: number): P
       row: [
         c.name, c.directName, seconds(median(r.map((l) => l.wallMs))), seconds(median(d.map((l) => l.wallMs))), `**${times(wall)}**`,
         seconds(median(r.map((l) => l.cpu.router!))), seconds(median(r.map((l) => Object.keys(ctx.shards).reduce((sum, s) => sum + l.cpu[s]!, 0)))),
+        redis === null ? '-' : seconds(median(r.map((l) => l.cpu.redis!))),
         seconds(median(d.map((l) => l.cpu[c.direct]!))), times(perRound(r, (x, y) => x.cpu.router! / y.cpu[c.direct]!)),
         `${times(perRound(f, (x, y) => x.wallMs / y.wallMs))} / ${times(perRound(f, (x, y) => x.cpu.floor! / y.cpu[c.direct]!))}`,
       ],
     };
   });
   md.table(['load', 'direct', 'router refresh wall (s)', 'direct refresh wall (s)', 'router / direct wall', 'router CPU (s)', "collectors' CPU during the router's refresh (s)",
-    'direct server CPU (s)', 'router CPU / direct server CPU', 'replay floor / direct: wall / CPU'], summary.map((s) => s.row));
+    'Redis CPU (s)', 'direct server CPU (s)', 'router CPU / direct server CPU', 'replay floor / direct: wall / CPU'], summary.map((s) => s.row));
   const failures = cases.flatMap((c) => Object.values(results.get(c)!).flat().flatMap((l) => l.failures));
   if (failures.length > 0) md.text(`**${failures.length} queries failed**:`, ...[...new Set(failures)].slice(0, 10).map((f) => `- ${f}`));
-  md.text(`memory: the cache wrote ${(written / 2 ** 20).toFixed(1)} MiB of extents in all, bounded at ${(CACHE_BYTES / 2 ** 20).toFixed(0)} MiB; `
+  if (redis === null) md.text(`memory: the cache wrote ${(written / 2 ** 20).toFixed(1)} MiB of extents in all, bounded at ${(CACHE_BYTES / 2 ** 20).toFixed(0)} MiB; `
     + `the router's resident memory at the end ${(rss / 2 ** 20).toFixed(0)} MiB, peak ${(hwm / 2 ** 20).toFixed(0)} MiB.`);
   md.text(`target (issue 14): ${summary.map(({ c, wall }) => `${c.name}: ${times(wall)} (<= ${TARGET}x: ${wall <= TARGET ? 'met' : 'missed'})`).join('; ')}.`);
   return md.toString();
