@@ -184,14 +184,14 @@ function describeIssue(issue: v.BaseIssue<unknown>): string {
   return `data${path}: ${issue.message}`;
 }
 
-export interface ShardAnswer<T> {
+export interface ShardEnvelope<T> {
   readonly shard: string;
   readonly data: T;
   readonly warnings: readonly string[];
 }
 
-export interface ShardAnswers<T> {
-  readonly answers: ShardAnswer<T>[];
+export interface ShardEnvelopes<T> {
+  readonly answers: ShardEnvelope<T>[];
   /** Collector warnings and, for shards that failed while partial answers are allowed, one each. */
   readonly warnings: string[];
 }
@@ -203,8 +203,8 @@ export interface ShardAnswers<T> {
  */
 export async function askShards<T>(
   ctx: RequestContext, calls: readonly ShardCall[], schema: v.GenericSchema<unknown, T>, unite?: (replicas: T[]) => T,
-): Promise<ShardAnswers<T>> {
-  const answers: ShardAnswer<T>[] = [];
+): Promise<ShardEnvelopes<T>> {
+  const answers: ShardEnvelope<T>[] = [];
   const failed = await fanOut(calls, (call) => call.shard, { concurrency: ctx.shardConcurrency, partial: !ctx.strict }, async (call) => {
     const { data, warnings } = await askReplicasJson<T>(ctx, call, schema, unite);
     answers.push({ shard: call.shard, data, warnings: warnings.map((w) => `shard ${JSON.stringify(call.shard)}: ${w}`) });
