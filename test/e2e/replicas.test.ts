@@ -110,6 +110,32 @@ describe('series, label names and label values are the union of the replicas', (
   });
 });
 
+/**
+ * `lookback_delta`: the replicas and the oracle run Prometheus 2.42, which ignores the parameter (it is
+ * read from 2.43.0 on), invalid values included: the router's merged leaves must ignore it as the
+ * replicas would, on instant selectors just before, inside and after each replica's hole, single-shard
+ * and across shards, and on the dashboards' expressions.
+ */
+describe.concurrent('lookback_delta as the replicas\' Prometheus reads it', () => {
+  const LOOKBACKS = ['1m', '30s', '10m', '0', 'abc'];
+  const edges = [HOLES.replica1, HOLES.replica2].flatMap(([from, to]) => [from, to].flatMap((t) => [t - 90_000, t + 30_000, t + 150_000]));
+  const instant = ['demo_num_cpus{cluster="a"}', 'timestamp(up{cluster="a"})', 'count by (cluster) (up)', 'sum by (cluster, instance) (demo_num_cpus)'];
+  const cases = LOOKBACKS.flatMap((lookback) => instant.map((query) => [lookback, query] as const));
+  it.each(cases)('lookback_delta=%s: %s near the holes', async (lookback, query) => {
+    for (const t of edges) {
+      const params = { query, time: String(t / 1000), lookback_delta: lookback };
+      const oracle = await callApi(session.cluster.globalUrl, '/api/v1/query', params, 'GET');
+      judge(await callApi(routers.merge!.url, '/api/v1/query', params, 'GET'), oracle, false, `${query} at ${t / 1000} with lookback_delta=${lookback}`);
+    }
+  });
+  const subset = dashboards.filter((_expr, i) => i % 10 === 0);
+  it.each(LOOKBACKS.slice(0, 3).flatMap((lookback) => subset.map((expr) => [lookback, expr] as const)))('lookback_delta=%s: %s', async (lookback, expr) => {
+    const params = { query: injectMatcher(substituteVariables(expr, 'a'), 'cluster', 'cluster="a"'), ...rangeParams(RANGE), lookback_delta: lookback };
+    const oracle = await callApi(session.cluster.globalUrl, '/api/v1/query_range', params, 'GET');
+    judge(await callApi(routers.merge!.url, '/api/v1/query_range', params, 'GET'), oracle, false, `${params.query} with lookback_delta=${lookback}`);
+  });
+});
+
 describe('failing replicas', () => {
   const query = 'sum by (instance) (rate(demo_cpu_usage_seconds_total{cluster="a"}[5m]))';
   const ask = (router: RunningRouter): Promise<ApiAnswer> => callApi(router.url, '/api/v1/query_range', { query, ...rangeParams(RANGE) }, 'GET');
