@@ -15,7 +15,8 @@ import type { Limits } from './limits.ts';
 import type { StatsSum } from './query-stats.ts';
 import type { RequestTrace } from './trace.ts';
 import type { CacheUse, ResultsCache } from '../cache/results.ts';
-import type { ShardVersions } from './versions.ts';
+import { majorOf, type ShardVersions } from './versions.ts';
+import { lookbackMs } from './lookback.ts';
 
 /** What every endpoint handler gets: the shard map in force, the merged parameters, the deadline. */
 export interface RequestContext {
@@ -85,14 +86,16 @@ function tooLarge(ctx: RequestContext): ApiError {
 export function remoteFor(ctx: RequestContext, stats: StatsSum | null = null): Remote {
   const { shardLabel } = ctx.map;
   const statsParam = ctx.params.get('stats') ?? '';
+  const lookbackParam = ctx.params.get('lookback_delta') ?? '';
   return {
     shardLabel,
     async query(shard, query, grid) {
       const target = shardNamed(ctx, shard);
       if (mergesReplicas(target)) {
-        // The router evaluates the shard's leaves as its replicas would: with their major's semantics.
-        const major = (await ctx.versions.majors(ctx.map)).get(shard) ?? ENGINE_MAJOR;
-        const answer = await mergedQuery(target, shardLabel, query, grid, major, replicaIo(ctx, shard));
+        // The router evaluates the shard's leaves as its replicas would: with their version's semantics.
+        const version = (await ctx.versions.versions(ctx.map)).get(shard) ?? null;
+        const rules = { major: (version === null ? null : majorOf(version)) ?? ENGINE_MAJOR, lookbackMs: lookbackMs(ctx.params, version) };
+        const answer = await mergedQuery(target, shardLabel, query, grid, rules, replicaIo(ctx, shard));
         // Remote read has no query statistics: the sum says it lacks some.
         stats?.add(undefined);
         return answer;
@@ -100,6 +103,8 @@ export function remoteFor(ctx: RequestContext, stats: StatsSum | null = null): R
       const instant = grid.start === grid.end;
       const params = new URLSearchParams({ query });
       if (stats !== null && statsParam !== '') params.set('stats', statsParam);
+      // Each collector reads it as its own version does (ignored before Prometheus 2.43), as when it answers alone.
+      if (lookbackParam !== '') params.set('lookback_delta', lookbackParam);
       if (instant) {
         params.set('time', seconds(grid.start));
       } else {

@@ -13,14 +13,13 @@ import { LEAF_LABEL } from '../engine/fetch.ts';
 import type { Answer } from '../engine/execution/run.ts';
 import { labelsFrom, labelsKey, setLabel } from '../engine/labels.ts';
 import type { Expr } from '../promql/ast.ts';
-import type { Major } from '../promql/function-table.ts';
 import type { Labels } from '../engine/types.ts';
 import { parseQuery } from '../promql/parse.ts';
 import type { Shard } from '../shards/schema.ts';
 import { dedupReplicas, type ReplicaSamples } from './dedup.ts';
 import type { PromTimeSeries } from './prompb.ts';
 import { mergedForm, selectorMatchers, type MergedForm } from '../engine/merged-form.ts';
-import { evaluateMergedLeaf, readRange, type MergedSeries } from './merged-leaf.ts';
+import { evaluateMergedLeaf, readRange, type MergedSeries, type SelectionRules } from './merged-leaf.ts';
 import { readReplica, type ReadSelection, type ReadBytes } from './remote-read.ts';
 
 export interface ReplicaIo {
@@ -36,13 +35,13 @@ export interface ReplicaIo {
  * engine asks for in one request (`label_replace(q0, LEAF_LABEL, "0", "", "") or ...`, fetch.ts), which
  * become one remote read of several queries.
  */
-export async function mergedQuery(shard: Shard, shardLabel: string, query: string, grid: Grid, major: Major, io: ReplicaIo): Promise<QueryAnswer> {
+export async function mergedQuery(shard: Shard, shardLabel: string, query: string, grid: Grid, rules: SelectionRules, io: ReplicaIo): Promise<QueryAnswer> {
   const leaves = taggedLeaves(parseQuery(query).expr);
   if (leaves === null) throw new ApiError('internal', `shard ${JSON.stringify(shard.name)}: ${JSON.stringify(query)} is not a leaf the router can compute from raw samples`);
-  const selections = leaves.map(({ form }): ReadSelection => ({ matchers: selectorMatchers(form.selector), ...readRange(form, grid) }));
+  const selections = leaves.map(({ form }): ReadSelection => ({ matchers: selectorMatchers(form.selector), ...readRange(form, grid, rules.lookbackMs) }));
   const { replicas, warnings } = await readAllReplicas(shard, selections, io);
   const answers = leaves.map(({ form, tag }, i) => {
-    const answer = evaluateMergedLeaf(form, mergeReplicas(replicas.map((r) => r[i]!), selections[i]!.end), grid, major);
+    const answer = evaluateMergedLeaf(form, mergeReplicas(replicas.map((r) => r[i]!), selections[i]!.end), grid, rules);
     return tag === null ? answer : tagged(answer, tag);
   });
   const body = Buffer.from(JSON.stringify({ status: 'success', data: answerData(concatAnswers(answers)), warnings }));
