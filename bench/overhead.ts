@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EVAL_TIME } from '../test/e2e/harness/generate.ts';
-import { SMALL_YOUNG_GENERATION, startNginx, startNodeFloor, startRouterCli, type Server } from './servers.ts';
+import { SMALL_YOUNG_GENERATION, startNginx, startFloor, startRouterCli, type Server } from './servers.ts';
 import { runCommand } from '../test/e2e/harness/processes.ts';
 import { childrenOf, cpuMs, Markdown, median, type BenchContext } from './support.ts';
 
@@ -82,7 +82,7 @@ export async function overhead(ctx: BenchContext): Promise<string> {
   try {
     for (const start of [
       () => startNginx(collector, ctx.workDir),
-      () => startNodeFloor(collector, ctx.workDir),
+      () => startFloor('node-floor', collector, ctx.workDir),
       () => startRouterCli(ctx.shardMapFile, ctx.workDir),
       () => startRouterCli(ctx.shardMapFile, ctx.workDir, 'router-small-young', SMALL_YOUNG_GENERATION),
     ]) {

@@ -16,7 +16,7 @@ import { END_S } from '../test/e2e/harness/generate.ts';
 import { dashboardCases, directUrl, IN_FLIGHT, runLoad, WINDOW, type LoadResult, type Window } from './dashboard-load.ts';
 import { profileRouter } from './profile.ts';
 import { startRedis, type RedisServer } from '../test/e2e/harness/redis.ts';
-import { startReplayFloor, startRouterCli } from './servers.ts';
+import { startFloor, startRouterCli } from './servers.ts';
 import { cpuDuring, LoadSampler, Markdown, median, procStatusBytes, type BenchContext } from './support.ts';
 
 const ROUNDS = Number(process.env.BENCH_REFRESH_ROUNDS ?? 5);
@@ -85,7 +85,7 @@ async function refreshes(ctx: BenchContext, name: string, freshnessS: number, re
   const backend = redis === null ? ['--cache', 'memory', '--cache-bytes', String(CACHE_BYTES)] : ['--cache', redis.url];
   const router = await startRouterCli(ctx.shardMapFile, ctx.workDir, `router-refresh-${name}`, [],
     [...backend, '--cache-freshness', String(freshnessS)]);
-  const floor = await startReplayFloor(router.url, ctx.workDir);
+  const floor = await startFloor('replay-floor', router.url, ctx.workDir);
   const machine = new LoadSampler();
   const results = new Map(cases.map((c) => [c, { router: [] as Measured[], direct: [] as Measured[], floor: [] as Measured[] }]));
   let rss = 0;
@@ -155,7 +155,8 @@ async function refreshes(ctx: BenchContext, name: string, freshnessS: number, re
     'Redis CPU (s)', 'direct server CPU (s)', 'router CPU / direct server CPU', 'replay floor / direct: wall / CPU'], summary.map((s) => s.row));
   const failures = cases.flatMap((c) => Object.values(results.get(c)!).flat().flatMap((l) => l.failures));
   if (failures.length > 0) md.text(`**${failures.length} queries failed**:`, ...[...new Set(failures)].slice(0, 10).map((f) => `- ${f}`));
-  if (redis === null) md.text(`memory: the cache wrote ${(written / 2 ** 20).toFixed(1)} MiB of extents in all, bounded at ${(CACHE_BYTES / 2 ** 20).toFixed(0)} MiB; `
+  const bound = redis === null ? `, bounded at ${(CACHE_BYTES / 2 ** 20).toFixed(0)} MiB` : ' to Redis';
+  md.text(`memory: the cache wrote ${(written / 2 ** 20).toFixed(1)} MiB of extents in all${bound}; `
     + `the router's resident memory at the end ${(rss / 2 ** 20).toFixed(0)} MiB, peak ${(hwm / 2 ** 20).toFixed(0)} MiB.`);
   md.text(`target (issue 14): ${summary.map(({ c, wall }) => `${c.name}: ${times(wall)} (<= ${TARGET}x: ${wall <= TARGET ? 'met' : 'missed'})`).join('; ')}.`);
   return md.toString();

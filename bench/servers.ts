@@ -48,19 +48,15 @@ export function startRouterCli(shardMapFile: string, workDir: string, name = 'ro
   ));
 }
 
-/** bench/node-floor.mjs: the least a Node proxy can do, forwarding everything to `upstream`. */
-export function startNodeFloor(upstream: string, workDir: string): Promise<Server> {
+/**
+ * A floor for the router, forwarding to `upstream`: bench/node-floor.mjs (the least a Node proxy can
+ * do, forwarding everything) or bench/replay-floor.mjs (each request answered as `upstream` answered
+ * it the first time).
+ */
+export function startFloor(script: 'node-floor' | 'replay-floor', upstream: string, workDir: string): Promise<Server> {
   return startListening(/EADDRINUSE/, (port) => startProcess(
-    process.execPath, ['bench/node-floor.mjs', String(port), upstream],
-    { cwd: REPO_ROOT, logFile: path.join(workDir, `node-floor-${port}.log`) },
-  ));
-}
-
-/** bench/replay-floor.mjs: answers each request as `upstream` answered it the first time. */
-export function startReplayFloor(upstream: string, workDir: string): Promise<Server> {
-  return startListening(/EADDRINUSE/, (port) => startProcess(
-    process.execPath, ['bench/replay-floor.mjs', String(port), upstream],
-    { cwd: REPO_ROOT, logFile: path.join(workDir, `replay-floor-${port}.log`) },
+    process.execPath, [`bench/${script}.mjs`, String(port), upstream],
+    { cwd: REPO_ROOT, logFile: path.join(workDir, `${script}-${port}.log`) },
   ));
 }
 

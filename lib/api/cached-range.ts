@@ -6,8 +6,8 @@ import { windowDependence, WHOLE_WINDOW_PARAMS } from '../cache/cacheable.ts';
 import { layoutOf, type StepRange } from '../cache/extents.ts';
 import { extentKeyPrefix } from '../cache/key.ts';
 import type { QueryPlan } from '../promql/plan.ts';
-import { piecesBody, type JsonBody, type RequestContext } from './context.ts';
-import { rawJsonResponse } from './envelope.ts';
+import { piecesBody, type RequestContext } from './context.ts';
+import { rawJsonResponse, type JsonBody } from './envelope.ts';
 import { ApiError } from '../errors.ts';
 import type { RangeParams } from './time.ts';
 
@@ -53,8 +53,8 @@ function withRange(ctx: RequestContext, range: StepRange): RequestContext {
  * an answer is not for the cache, the whole range is then computed and streamed as without it.
  */
 async function bodyOf(ctx: RequestContext, body: JsonBody): Promise<Buffer | null> {
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     return bytes.byteLength > ctx.limits.maxResponseBytes ? null : bytes;
   }
   const chunks: Buffer[] = [];

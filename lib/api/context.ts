@@ -49,17 +49,13 @@ export interface RequestContext {
   readonly shardRegexMajor: Major;
 }
 
-/**
- * An answer's JSON body as the router writes it: text, bytes, or bytes as they stream from a
- * collector. The query paths hand bodies to each other (the results cache takes computed parts apart)
- * and make a Response only at the end: a Response read back is a web stream built and drained.
- */
-export type JsonBody = string | Buffer | ReadableStream<Uint8Array>;
-
 /** A success envelope for an answer the router built, refused when it outgrows the response limit. */
 export function dataBody(ctx: RequestContext, data: unknown, warnings: readonly string[] = []): string {
   const body = JSON.stringify(successEnvelope(data, warnings));
-  if (body.length > ctx.limits.maxResponseBytes) throw tooLarge(ctx);
+  // Characters first (each is at least a byte): the bytes are counted only where they may tell.
+  if (body.length > ctx.limits.maxResponseBytes || (body.length * 3 > ctx.limits.maxResponseBytes && Buffer.byteLength(body) > ctx.limits.maxResponseBytes)) {
+    throw tooLarge(ctx);
+  }
   return body;
 }
 
@@ -67,7 +63,7 @@ export function respond(ctx: RequestContext, data: unknown, warnings: readonly s
   return rawJsonResponse(dataBody(ctx, data, warnings));
 }
 
-/** An answer assembled from pieces of the shards' answers (unions), under the same limit. */
+/** An answer assembled from pieces of bytes (a union of shards' answers, stored extents), under the same limit. */
 export function piecesBody(ctx: RequestContext, pieces: readonly Buffer[]): Buffer {
   const size = pieces.reduce((sum, p) => sum + p.byteLength, 0);
   if (size > ctx.limits.maxResponseBytes) throw tooLarge(ctx);

@@ -9,7 +9,14 @@ export function jsonResponse(body: unknown, status = 200): Response {
 }
 
 /** A JSON response whose body is already serialised (or streamed) by someone else. */
-export function rawJsonResponse(body: string | Uint8Array | ReadableStream<Uint8Array>, status = 200): Response {
+/**
+ * An answer's JSON body as the router writes it: text, bytes, or bytes as they stream from a
+ * collector. The query paths hand bodies to each other (the results cache takes computed parts apart)
+ * and make a Response only at the end: a Response read back is a web stream built and drained.
+ */
+export type JsonBody = string | Uint8Array | ReadableStream<Uint8Array>;
+
+export function rawJsonResponse(body: JsonBody, status = 200): Response {
   return new Response(body as BodyInit, { status, headers: JSON_HEADERS });
 }
 

@@ -48,6 +48,9 @@ export function semanticsOf(majors: ReadonlyMap<string, Major | null>): Semantic
   };
 }
 
+/** A shard no request has asked about for this many TTLs is forgotten (its loader and answer). */
+const FORGET_AFTER_TTLS = 10;
+
 const loaderKeys = new WeakMap<Shard, string>();
 
 /** A shard's loader is its name and addresses: a shard moved to other collectors is asked again. */
@@ -84,13 +87,15 @@ export function readsLookbackDelta(version: string | null): boolean {
 export class ShardVersions {
   private readonly loaders = new Map<string, ShardMapLoader<string | null>>();
   /**
-   * The last answer each loader gave: once a shard's version is known, a request takes it from here
-   * and only nudges the loader (which asks again after its TTL), instead of racing it against a timer
-   * every time: the answer a refresh brings is taken from the next request on.
+   * The last answer each loader's read gave, set when the read ends: once a shard's version is known,
+   * a request takes it from here and only nudges the loader (which asks again after its TTL), instead
+   * of racing it against a timer every time.
    */
   private readonly answered = new Map<string, string | null>();
+  /** When a request last asked for each loader's shard (ms): tenants see different shards of one map. */
+  private readonly lastAsked = new Map<string, number>();
 
-  constructor(private readonly ttlMs: number = DEFAULT_TTL_MS) {}
+  constructor(private readonly ttlMs: number = DEFAULT_TTL_MS, private readonly now: () => number = Date.now) {}
 
   /** The majors of the map's shards (null where unknown), asked in parallel where not cached. */
   async majors(map: ShardMap): Promise<Map<string, Major | null>> {
@@ -100,22 +105,21 @@ export class ShardVersions {
 
   /** The versions of the map's shards (`2.42.0`; null where unknown), asked in parallel where not cached. */
   async versions(map: ShardMap): Promise<Map<string, string | null>> {
-    const keys = new Set<string>();
+    const now = this.now();
     const entries = await Promise.all([...map.shards.values()].map(async (shard) => {
       const key = loaderKey(shard);
-      keys.add(key);
+      this.lastAsked.set(key, now);
       let loader = this.loaders.get(key);
-      if (loader === undefined) this.loaders.set(key, (loader = this.loaderFor(shard)));
-      const answer = loader.get().then((version) => {
-        this.answered.set(key, version);
-        return version;
-      });
+      if (loader === undefined) this.loaders.set(key, (loader = this.loaderFor(shard, key)));
+      const answer = loader.get();
       const known = this.answered.get(key);
       return [shard.name, known !== undefined ? known : await withinWait(answer)] as const;
     }));
-    // Shards no longer in the map are forgotten.
-    for (const key of this.loaders.keys()) {
-      if (keys.has(key)) continue;
+    // Shards no request has asked about for a while (gone from the map, or moved to other collectors)
+    // are forgotten; not merely those missing from this map, which may be one tenant's view of it.
+    for (const [key, asked] of this.lastAsked) {
+      if (now - asked <= FORGET_AFTER_TTLS * this.ttlMs) continue;
+      this.lastAsked.delete(key);
       this.loaders.delete(key);
       this.answered.delete(key);
     }
@@ -126,7 +130,7 @@ export class ShardVersions {
     return semanticsOf(await this.majors(map));
   }
 
-  private loaderFor(shard: Shard): ShardMapLoader<string | null> {
+  private loaderFor(shard: Shard, key: string): ShardMapLoader<string | null> {
     let last: string | null = null;
     return cachedShardMap<string | null>({
       description: `build info of shard ${JSON.stringify(shard.name)}`,
@@ -140,6 +144,8 @@ export class ShardVersions {
         } catch {
           // Unreachable: the last known version stands.
         }
+        // A loader forgotten while its read was under way leaves nothing behind.
+        if (this.loaders.has(key)) this.answered.set(key, last);
         return last;
       },
     }, { ttlMs: this.ttlMs });

@@ -11,6 +11,18 @@ export interface CacheBackend {
   set(entries: readonly StoredEntry[], ttlSeconds: number, timeoutMs: number): Promise<void>;
   /** Lets go of connections (the process may then exit). */
   close(): Promise<void>;
+  /**
+   * What `decode` makes of a value this backend just gave for `key`, kept beside it where the backend
+   * holds values in this process (so each is decoded once, its size counted in the backend's bound).
+   * Absent where values are sent over the wire: each read is then decoded afresh.
+   */
+  decoded?<T>(key: string, value: Buffer, decode: () => Decoded<T>): T;
+}
+
+/** A decoded value and the memory it holds beyond the stored bytes (an estimate: objects and strings). */
+export interface Decoded<T> {
+  readonly value: T;
+  readonly bytes: number;
 }
 
 export interface StoredEntry {

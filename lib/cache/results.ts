@@ -9,7 +9,7 @@
 // a stored value that is not an intact entry for its key is a miss too. The cache can cost time,
 // never an answer.
 import type { CacheBackend, StoredEntry } from './backend.ts';
-import { decodeEntry, encodeEntry } from './entry.ts';
+import { decodedBytes, decodeEntry, encodeEntry } from './entry.ts';
 import { extentIndex, extentRange, MAX_POINTS_PER_QUERY, type ExtentLayout, type StepRange } from './extents.ts';
 import { assemble, seriesWithin, splitAnswer, type SeriesBytes } from './series.ts';
 
@@ -145,7 +145,12 @@ export class ResultsCache {
     indexes.forEach((i, n) => {
       const value = stored[n];
       if (value === null || value === undefined) return;
-      const series = decodeEntry(keys[n]!, value);
+      const key = keys[n]!;
+      const decode = () => {
+        const series = decodeEntry(key, value);
+        return { value: series, bytes: decodedBytes(series) };
+      };
+      const series = this.backend.decoded === undefined ? decode().value : this.backend.decoded(key, value, decode);
       if (series === null) {
         unreadable++;
         return;

@@ -36,7 +36,8 @@ export function splitAnswer(body: Buffer): SeriesBytes[] | null {
   if (scanned.status !== 'success' || scanned.resultType !== 'matrix' || scanned.warnings.length > 0 || scanned.infos.length > 0) return null;
   const series: SeriesBytes[] = [];
   for (const s of scanned.series) {
-    if (s.samples === null || !s.compact) return null;
+    // A series without points would join as `[,` with its next piece: no Prometheus writes one.
+    if (s.samples === null || !s.compact || s.samples.to - s.samples.from <= 2) return null;
     const metric = body.subarray(s.metric.from, s.metric.to);
     series.push({ key: labelKey(metric), metric, points: body.subarray(s.samples.from + 1, s.samples.to - 1) });
   }
@@ -66,8 +67,10 @@ function firstPoint(points: Buffer, reached: (t: number) => boolean): number {
   let lo = 0; // a point's start; every point before it has not reached
   let hi = points.length; // a point's start or the end; the point there (if any) has reached
   while (lo < hi) {
-    let mid = points.indexOf(0x5b, (lo + hi) >>> 1);
-    if (mid < 0 || mid >= hi) mid = lo; // no point starts in the upper half: look at lo itself
+    const half = (lo + hi) >>> 1;
+    let mid = points.indexOf(0x5b, half);
+    // No point starts in the upper half: the last one starting in the lower half (lo at the least).
+    if (mid < 0 || mid >= hi) mid = Math.max(lo, points.lastIndexOf(0x5b, half));
     if (reached(timeAt(points, mid))) hi = mid;
     else lo = points.indexOf(0x5d, mid) + 2; // past `],`; past the end for the last point
   }

@@ -132,6 +132,8 @@ describe('answers the router builds', () => {
     expect(() => respond(ctx, { resultType: 'vector', result: ['x'.repeat(100)] })).toThrow(expect.objectContaining({ errorType: 'execution', status: 422 }));
     expect(piecesBody(ctx, [Buffer.from('{"status":'), Buffer.from('"success"}')]).toString()).toBe('{"status":"success"}');
     expect(() => piecesBody(ctx, [Buffer.alloc(60), Buffer.alloc(60)])).toThrow(/larger than 100 bytes/);
+    // Counted in bytes, not characters: 30 euro signs are 30 characters and 90 bytes.
+    expect(() => respond(ctx, { resultType: 'vector', result: ['€'.repeat(30)] })).toThrow(/larger than 100 bytes/);
   });
 
   it('name only shards of the map in force', () => {

@@ -3,23 +3,24 @@
 // (build info, and a sample for any query), the router in front of them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRouter } from '../../lib/api/router.ts';
-import { majorOf, semanticsOf } from '../../lib/api/versions.ts';
+import { majorOf, semanticsOf, ShardVersions } from '../../lib/api/versions.ts';
 import { parseShardMap } from '../../lib/shards/schema.ts';
 import { serveOnLoopback } from '../support/loopback.ts';
 
-interface Collector { url: string; close(): Promise<void>; paths: string[] }
+interface Collector { url: string; close(): Promise<void>; paths: string[]; version: string }
 
 async function collector(version: string): Promise<Collector> {
   const paths: string[] = [];
+  const state = { version };
   const server = await serveOnLoopback((request, _body, response) => {
     const path = new URL(request.url ?? '/', 'http://c').pathname;
     paths.push(path);
     const data = path === '/api/v1/status/buildinfo'
-      ? { version, revision: '', branch: '', buildUser: '', buildDate: '', goVersion: '' }
+      ? { version: state.version, revision: '', branch: '', buildUser: '', buildDate: '', goVersion: '' }
       : { resultType: 'vector', result: [{ metric: { __name__: 'up' }, value: [100, '1'] }] };
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data }));
   });
-  return { ...server, paths };
+  return Object.assign(state, { ...server, paths });
 }
 
 describe('majorOf and the rule', () => {
@@ -67,6 +68,33 @@ describe('a router in front of collectors of both majors', () => {
     expect(first.body.warnings).toEqual([expect.stringMatching(/^shards run Prometheus 2\.x \("old"\) and 3\.x \("new"\): the router evaluated its part of the query with 3\.x semantics/)]);
     await ask(router, 'sum(up)');
     expect(builds() - before).toBe(2);
+  });
+
+  it("keeps each shard's version while tenants see different shards of one map, and sees a changed one once its read ends", async () => {
+    const whole = parseShardMap({ shards: { old: collectors.old!.url, new: collectors.new!.url } });
+    const viewOf = (name: string) => parseShardMap({ shards: { [name]: collectors[name]!.url } });
+    const [oldOnly, newOnly] = [viewOf('old'), viewOf('new')];
+    const builds = () => collectors.old!.paths.concat(collectors.new!.paths).filter((p) => p === '/api/v1/status/buildinfo').length;
+    const versions = new ShardVersions(60_000);
+    const before = builds();
+    for (let i = 0; i < 4; i++) {
+      expect([...await versions.versions(oldOnly)]).toEqual([['old', '2.42.0']]);
+      expect([...await versions.versions(newOnly)]).toEqual([['new', '3.14.0']]);
+    }
+    expect([...await versions.majors(whole)]).toEqual([['old', 2], ['new', 3]]);
+    expect(builds() - before).toBe(2);
+
+    // With a TTL of 0 every request starts a read; the version a read brings is the next request's.
+    const fresh = new ShardVersions(0);
+    expect([...await fresh.versions(oldOnly)]).toEqual([['old', '2.42.0']]);
+    collectors.old!.version = '3.0.0';
+    try {
+      await fresh.versions(oldOnly); // starts the read that learns 3.0.0, answered from what was known
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect([...await fresh.versions(oldOnly)]).toEqual([['old', '3.0.0']]);
+    } finally {
+      collectors.old!.version = '2.42.0';
+    }
   });
 
   it('follows the one major of its shards without a warning', async () => {

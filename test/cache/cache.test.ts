@@ -2,7 +2,7 @@
 // backend's bound, what makes a query depend on its window, and what its key holds.
 import { describe, expect, it } from 'vitest';
 import { windowDependence } from '../../lib/cache/cacheable.ts';
-import { decodeEntry, encodeEntry } from '../../lib/cache/entry.ts';
+import { decodedBytes, decodeEntry, encodeEntry } from '../../lib/cache/entry.ts';
 import { extentIndex, extentRange, layoutOf } from '../../lib/cache/extents.ts';
 import { extentKeyPrefix } from '../../lib/cache/key.ts';
 import { MemoryBackend } from '../../lib/cache/memory.ts';
@@ -79,7 +79,8 @@ describe('answers as bytes', () => {
     const withWarnings = JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [] }, warnings: ['shard "b" is missing'] });
     const histograms = JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [{ metric: A, histograms: [[60, { count: '1' }]] }] } });
     const both = JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [{ metric: A, values: [[60, '1']], histograms: [[60, { count: '1' }]] }] } });
-    for (const body of [withWarnings, histograms, both, JSON.stringify(JSON.parse(whole.toString()), null, 1), '{"status":"success","data":{"resultType":"vector","result":[]}}', 'nonsense']) {
+    const empty = JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [{ metric: A, values: [] }] } });
+    for (const body of [withWarnings, histograms, both, empty, JSON.stringify(JSON.parse(whole.toString()), null, 1), '{"status":"success","data":{"resultType":"vector","result":[]}}', 'nonsense']) {
       expect(splitAnswer(Buffer.from(body)), body).toBeNull();
     }
   });
@@ -103,13 +104,6 @@ describe('stored entries', () => {
     expect(decodeEntry('k:2', entry)).toBeNull();
   });
 
-  it('decode the same value once, under its own key only (the memory backend hands out the same Buffer)', () => {
-    const value = encodeEntry('k:3', series);
-    const first = decodeEntry('k:3', value);
-    expect(decodeEntry('k:3', value)).toBe(first);
-    expect(decodeEntry('k:4', value)).toBeNull();
-    expect(Buffer.concat(assemble([decodeEntry('k:3', value)!])).equals(whole)).toBe(true);
-  });
 });
 
 describe('the memory backend', () => {
@@ -134,6 +128,37 @@ describe('the memory backend', () => {
     await memory.set([{ key: 'e', value }, { key: 'f', value }], 60); // two must go: b and d, not read
     expect((await memory.get(['a', 'b', 'c', 'd', 'e', 'f'])).map((v) => v !== null)).toEqual([true, false, true, false, true, true]);
     expect(memory.bytes).toBeLessThanOrEqual(10_000);
+  });
+
+  it('never evicts the entry it is storing, even when every other entry was read', async () => {
+    const memory = new MemoryBackend(10_000);
+    const value = Buffer.alloc(2_000, 1);
+    await memory.set(['a', 'b', 'c', 'd'].map((key) => ({ key, value })), 60);
+    await memory.get(['a', 'b', 'c', 'd']);
+    await memory.set([{ key: 'e', value }], 60);
+    expect((await memory.get(['a', 'b', 'c', 'd', 'e'])).map((v) => v !== null)).toEqual([false, true, true, true, true]);
+  });
+
+  it('decodes a value it holds once, and counts the decoded form in its bound', async () => {
+    const memory = new MemoryBackend(100_000);
+    const value = encodeEntry('k', splitAnswer(whole)!);
+    await memory.set([{ key: 'k', value }], 60);
+    const stored = memory.bytes;
+    let decodes = 0;
+    const decode = () => {
+      decodes++;
+      const series = decodeEntry('k', value);
+      return { value: series, bytes: decodedBytes(series) };
+    };
+    const [held] = await memory.get(['k']);
+    const first = memory.decoded('k', held!, decode);
+    expect(memory.decoded('k', (await memory.get(['k']))[0]!, decode)).toBe(first);
+    expect(decodes).toBe(1);
+    expect(memory.bytes).toBe(stored + decodedBytes(first));
+    // A value that is not the one held under the key (a stray copy) is decoded, not remembered.
+    memory.decoded('k', Buffer.from(value), decode);
+    expect(decodes).toBe(2);
+    expect(Buffer.concat(assemble([first!])).equals(whole)).toBe(true);
   });
 
   it('forgets entries past their time', async () => {
