@@ -103,7 +103,7 @@ async function rawBytes(url: string): Promise<string[]> {
     const t0 = performance.now();
     const { series, bytes } = await readReplica(shard, 0, [{ matchers: [{ name: '__name__', op: '=~', value: '.+' }], start: START_S * 1000, end: END_S * 1000 }], Date.now() + 120_000, new AnswerBytes(2 ** 31));
     const merged = mergeReplicas(series, END_S * 1000);
-    remote.push({ bytes: bytes.compressed, decompressed: bytes.decompressed, ms: performance.now() - t0, samples: merged.reduce((n, m) => n + m.timestamps.length, 0) });
+    remote.push({ bytes: bytes.wire, decompressed: bytes.protobuf, ms: performance.now() - t0, samples: merged.reduce((n, m) => n + m.timestamps.length, 0) });
     const t1 = performance.now();
     const response = await fetch(`${url}/api/v1/query`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ query: `{__name__=~".+"}[${END_S - START_S}s]`, time: String(END_S) }) });
     const text = await response.text();

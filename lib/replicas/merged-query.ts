@@ -18,10 +18,9 @@ import type { Labels } from '../engine/types.ts';
 import { parseQuery } from '../promql/parse.ts';
 import type { Shard } from '../shards/schema.ts';
 import { dedupReplicas, type ReplicaSamples } from './dedup.ts';
-import type { PromTimeSeries } from './prompb.ts';
 import { mergedForm, selectorMatchers, type MergedForm } from '../engine/merged-form.ts';
 import { evaluateMergedLeaf, readRange, type MergedSeries } from './merged-leaf.ts';
-import { readReplica, type ReadSelection, type ReadBytes } from './remote-read.ts';
+import { readReplica, type ReadSelection, type ReadBytes, type ReplicaSeries } from './remote-read.ts';
 
 export interface ReplicaIo {
   /** Epoch ms by which the answer must be ready. */
@@ -96,7 +95,7 @@ function concatAnswers(answers: readonly Answer[]): Answer {
  * Every replica's series for `selections`, in replica order, leaving out replicas that failed (with a
  * warning each). Errors about the request itself (a replica refusing the matchers) fail it at once.
  */
-export async function readAllReplicas(shard: Shard, selections: readonly ReadSelection[], io: ReplicaIo): Promise<{ replicas: PromTimeSeries[][][]; warnings: string[] }> {
+export async function readAllReplicas(shard: Shard, selections: readonly ReadSelection[], io: ReplicaIo): Promise<{ replicas: ReplicaSeries[][][]; warnings: string[] }> {
   const outcomes = await Promise.allSettled(shard.urls.map(async (_url, replica) => {
     const started = performance.now();
     try {
@@ -135,31 +134,17 @@ export function settleReplicas<T>(outcomes: readonly PromiseSettledResult<T>[]):
  * One series per label set from all replicas, each deduplicated across the replicas that have it;
  * `end` is the end of the time range read (see dedupReplicas).
  */
-export function mergeReplicas(replicas: readonly (readonly PromTimeSeries[])[], end: number): MergedSeries[] {
+export function mergeReplicas(replicas: readonly (readonly ReplicaSeries[])[], end: number): MergedSeries[] {
   const bySeries = new Map<string, { labels: Labels; parts: ReplicaSamples[] }>();
   for (const series of replicas) {
     for (const s of series) {
-      if (s.samples.length === 0) continue; // native histograms only: the router evaluates floats
+      if (s.timestamps.length === 0) continue; // no float sample in the range (a native histogram in SAMPLES)
       const labels = labelsFrom(s.labels.map((l) => [l.name, l.value]));
       const key = labelsKey(labels);
       let entry = bySeries.get(key);
       if (entry === undefined) bySeries.set(key, (entry = { labels, parts: [] }));
-      entry.parts.push(samplesOf(s));
+      entry.parts.push(s);
     }
   }
   return [...bySeries.values()].map(({ labels, parts }) => ({ labels, ...dedupReplicas(parts, end) }));
-}
-
-/**
- * A series' samples as typed arrays. Written one by one into a Float64Array: a JavaScript array of
- * numbers may canonicalise NaNs, and the staleness marker is a NaN told apart by its bits.
- */
-function samplesOf(s: PromTimeSeries): ReplicaSamples {
-  const timestamps = new Float64Array(s.samples.length);
-  const values = new Float64Array(s.samples.length);
-  for (let i = 0; i < s.samples.length; i++) {
-    timestamps[i] = s.samples[i]!.timestamp;
-    values[i] = s.samples[i]!.value;
-  }
-  return { timestamps, values };
 }

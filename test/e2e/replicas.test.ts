@@ -110,6 +110,21 @@ describe('series, label names and label values are the union of the replicas', (
   });
 });
 
+describe('remote read', () => {
+  it('gets STREAMED_XOR_CHUNKS from the 2.42 replicas: the request log counts their answers by response type', async () => {
+    const query = 'rate(demo_cpu_usage_seconds_total{cluster="a"}[5m])';
+    const answer = await callApi(routers.merge!.url, '/api/v1/query_range', { query, ...rangeParams(RANGE) }, 'GET');
+    expect(answer.httpStatus).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the log is written in batches
+    const reads = routers.merge!.logs.flatMap((line) => line.split('\n')).filter((l) => l.includes('"msg":"request"'))
+      .map((l) => (JSON.parse(l) as { shards: Record<string, { remoteReads?: Record<string, number> }> }).shards.a?.remoteReads)
+      .filter((r) => r !== undefined);
+    // This request's line is the last: both replicas answered with chunks. No request got SAMPLES.
+    expect(reads.at(-1)).toEqual({ chunks: 2 });
+    expect(reads.filter((r) => r.samples !== undefined)).toEqual([]);
+  });
+});
+
 describe('failing replicas', () => {
   const query = 'sum by (instance) (rate(demo_cpu_usage_seconds_total{cluster="a"}[5m]))';
   const ask = (router: RunningRouter): Promise<ApiAnswer> => callApi(router.url, '/api/v1/query_range', { query, ...rangeParams(RANGE) }, 'GET');
