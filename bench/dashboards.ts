@@ -9,20 +9,14 @@
 // BENCH_PROFILE=one/two/all (1: all): afterwards, a router with `node --cpu-prof` serves that load; the
 // profile is written under BENCH_PROFILE_DIR and its top self-time functions during the measured
 // loads (warm-up and start-up left out) are printed.
-import { mkdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { REPO_ROOT } from '../test/e2e/harness/corpus.ts';
 import { dashboardCases, directUrl, IN_FLIGHT, runLoad, WINDOW, type DashboardCase, type LoadResult } from './dashboard-load.ts';
-import { selfTimes, type CpuProfile } from './profile.ts';
+import { profileRouter } from './profile.ts';
 import { startRouterCli } from './servers.ts';
 import { cpuDuring, LoadSampler, Markdown, median, type BenchContext } from './support.ts';
 
 const ROUNDS = Number(process.env.BENCH_DASHBOARD_ROUNDS ?? 5);
 /** The load to profile: BENCH_PROFILE=1 (all clusters), or the load's first word (one, two, all). */
 const PROFILE = process.env.BENCH_PROFILE === '1' ? 'all' : process.env.BENCH_PROFILE ?? null;
-const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ?? path.join(REPO_ROOT, '.tmp', 'profiles');
-const PROFILE_LOADS = Number(process.env.BENCH_PROFILE_LOADS ?? 3);
-const PROFILE_TOP = 25;
 
 /** Issue 11, item 2: router wall and router CPU against the direct server's, per load. */
 export const DASHBOARD_TARGETS: Record<string, { wall: number; cpu: number }> = {
@@ -131,33 +125,6 @@ export async function dashboards(ctx: BenchContext): Promise<string> {
 }
 
 /** A router under `--cpu-prof` serving one of the loads; its top self-time functions. */
-async function profileLoad(ctx: BenchContext, c: DashboardCase): Promise<string[]> {
-  await mkdir(PROFILE_DIR, { recursive: true });
-  const file = path.join(PROFILE_DIR, `router-${c.name.replace(/ /g, '-')}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
-  const router = await startRouterCli(ctx.shardMapFile, ctx.workDir, 'router-profile',
-    ['--cpu-prof', `--cpu-prof-dir=${path.dirname(file)}`, `--cpu-prof-name=${path.basename(file)}`]);
-  // The profile's timestamps are on the monotonic clock that process.hrtime reads in this process too.
-  const nowUs = () => Number(process.hrtime.bigint() / 1000n);
-  let window: { fromUs: number; toUs: number; cpuMs: number };
-  try {
-    await runLoad(router.url, c.routerQueries);
-    const fromUs = nowUs();
-    const { cpuMs: [cpuMs] } = await cpuDuring([router.proc.pid], async () => {
-      for (let i = 0; i < PROFILE_LOADS; i++) await runLoad(router.url, c.routerQueries);
-    });
-    window = { fromUs, toUs: nowUs(), cpuMs: cpuMs! };
-  } finally {
-    await router.stop(); // SIGTERM: `serve` exits normally, and Node writes the profile on exit
-  }
-  const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
-  const { busyMs, idleMs, functions } = selfTimes(profile, window.fromUs, window.toUs);
-  const md = new Markdown();
-  md.text(`profile (BENCH_PROFILE=${PROFILE}): \`node --cpu-prof\` of a router serving the ${c.name} load ${PROFILE_LOADS} times after one warm-up load `
-    + `(${seconds((window.toUs - window.fromUs) / 1000)} s, router CPU ${seconds(window.cpuMs)} s from /proc), written to \`${path.relative(REPO_ROOT, file)}\`. `
-    + `Samples of those loads only: ${seconds(busyMs)} s not idle, ${seconds(idleMs)} s idle (sampled time counts time the process waited for a core `
-    + 'on a busy machine, so the shares say more than the times; "CPU" = share × the CPU from /proc). Self time per function, positions mapped '
-    + `through the bundle's source map; top ${PROFILE_TOP}:`);
-  md.table(['function', 'where', 'share of samples', 'CPU (ms)'],
-    functions.slice(0, PROFILE_TOP).map((f) => [`\`${f.name}\``, f.where, `${(f.share * 100).toFixed(1)}%`, (f.share * window.cpuMs).toFixed(0)]));
-  return md.lines;
+function profileLoad(ctx: BenchContext, c: DashboardCase): Promise<string[]> {
+  return profileRouter(ctx.shardMapFile, ctx.workDir, c.routerQueries, `router-${c.name.replace(/ /g, '-')}`, `BENCH_PROFILE=${PROFILE}`, `the ${c.name} load`);
 }

@@ -1,11 +1,20 @@
 // Where a Node process's CPU goes: the self time per function in a V8 `.cpuprofile` (what
 // `node --cpu-prof` writes), restricted to a time window, with bundle positions mapped back to the
-// sources through the bundle's source map. BENCH_PROFILE=1 in bench/dashboards.ts uses it.
+// sources through the bundle's source map. BENCH_PROFILE in bench/dashboards.ts and
+// BENCH_REPLICAS_PROFILE in bench/replicas.ts use it (profileRouter).
 import { readFileSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { SourceMap } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from '../test/e2e/harness/corpus.ts';
+import { runLoad } from './dashboard-load.ts';
+import { startRouterCli } from './servers.ts';
+import { cpuDuring, Markdown } from './support.ts';
+
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ?? path.join(REPO_ROOT, '.tmp', 'profiles');
+const PROFILE_LOADS = Number(process.env.BENCH_PROFILE_LOADS ?? 3);
+const PROFILE_TOP = 25;
 
 interface CallFrame { functionName: string; url: string; lineNumber: number; columnNumber: number }
 interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
@@ -97,4 +106,43 @@ function position(frame: CallFrame, sourceMaps: Map<string, SourceMap | null>): 
     return `${path.relative(REPO_ROOT, source)}:${entry.originalLine + 1}`;
   }
   return `${file.startsWith('/') ? path.relative(REPO_ROOT, file) : file}:${frame.lineNumber + 1}`;
+}
+
+const seconds = (ms: number) => (ms / 1000).toFixed(2);
+
+/**
+ * A router (`prome-route serve` with `shardMapFile`) under `node --cpu-prof` serving `queries` as a
+ * dashboard load PROFILE_LOADS times after one warm-up load; the top self-time functions of the
+ * measured loads as Markdown lines. `name` names the profile file, `setting` the variable that asked
+ * for it, `what` the load.
+ */
+export async function profileRouter(shardMapFile: string, workDir: string, queries: readonly string[], name: string, setting: string, what: string): Promise<string[]> {
+  await mkdir(PROFILE_DIR, { recursive: true });
+  const file = path.join(PROFILE_DIR, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+  const router = await startRouterCli(shardMapFile, workDir, 'router-profile',
+    ['--cpu-prof', `--cpu-prof-dir=${path.dirname(file)}`, `--cpu-prof-name=${path.basename(file)}`]);
+  // The profile's timestamps are on the monotonic clock that process.hrtime reads in this process too.
+  const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+  let window: { fromUs: number; toUs: number; cpuMs: number };
+  try {
+    await runLoad(router.url, queries);
+    const fromUs = nowUs();
+    const { cpuMs: [cpuMs] } = await cpuDuring([router.proc.pid], async () => {
+      for (let i = 0; i < PROFILE_LOADS; i++) await runLoad(router.url, queries);
+    });
+    window = { fromUs, toUs: nowUs(), cpuMs: cpuMs! };
+  } finally {
+    await router.stop(); // SIGTERM: `serve` exits normally, and Node writes the profile on exit
+  }
+  const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
+  const { busyMs, idleMs, functions } = selfTimes(profile, window.fromUs, window.toUs);
+  const md = new Markdown();
+  md.text(`profile (${setting}): \`node --cpu-prof\` of a router serving ${what} ${PROFILE_LOADS} times after one warm-up load `
+    + `(${seconds((window.toUs - window.fromUs) / 1000)} s, router CPU ${seconds(window.cpuMs)} s from /proc), written to \`${path.relative(REPO_ROOT, file)}\`. `
+    + `Samples of those loads only: ${seconds(busyMs)} s not idle, ${seconds(idleMs)} s idle (sampled time counts time the process waited for a core `
+    + 'on a busy machine, so the shares say more than the times; "CPU" = share × the CPU from /proc). Self time per function, positions mapped '
+    + `through the bundle's source map; top ${PROFILE_TOP}:`);
+  md.table(['function', 'where', 'share of samples', 'CPU (ms)'],
+    functions.slice(0, PROFILE_TOP).map((f) => [`\`${f.name}\``, f.where, `${(f.share * 100).toFixed(1)}%`, (f.share * window.cpuMs).toFixed(0)]));
+  return md.lines;
 }
