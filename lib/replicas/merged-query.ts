@@ -4,13 +4,13 @@
 // answer to the others, with a warning naming it; only when all fail has the shard failed.
 import { ApiError } from '../errors.ts';
 import type { AnswerBytes } from '../collectors/answer-bytes.ts';
-import type { QueryAnswer } from '../collectors/client.ts';
 import { isShardFailure } from '../collectors/failures.ts';
 import { scanAnswer } from '../collectors/json-scan.ts';
 import { answerData } from '../engine/answer-data.ts';
 import type { Grid } from '../engine/grid.ts';
 import { LEAF_LABEL } from '../engine/fetch.ts';
 import type { Answer } from '../engine/execution/run.ts';
+import type { ComputedAnswer } from '../engine/remote.ts';
 import { labelsFrom, labelsKey, setLabel } from '../engine/labels.ts';
 import type { Expr } from '../promql/ast.ts';
 import type { Major } from '../promql/function-table.ts';
@@ -35,17 +35,24 @@ export interface ReplicaIo {
  * engine asks for in one request (`label_replace(q0, LEAF_LABEL, "0", "", "") or ...`, fetch.ts), which
  * become one remote read of several queries.
  */
-export async function mergedQuery(shard: Shard, shardLabel: string, query: string, grid: Grid, major: Major, io: ReplicaIo): Promise<QueryAnswer> {
+export async function mergedQuery(shard: Shard, shardLabel: string, query: string, grid: Grid, major: Major, io: ReplicaIo): Promise<ComputedAnswer> {
   const leaves = taggedLeaves(parseQuery(query).expr);
   if (leaves === null) throw new ApiError('internal', `shard ${JSON.stringify(shard.name)}: ${JSON.stringify(query)} is not a leaf the router can compute from raw samples`);
   const selections = leaves.map(({ form }): ReadSelection => ({ matchers: selectorMatchers(form.selector), ...readRange(form, grid) }));
   const { replicas, warnings } = await readAllReplicas(shard, selections, io);
   const answers = leaves.map(({ form, tag }, i) => {
-    const answer = evaluateMergedLeaf(form, mergeReplicas(replicas.map((r) => r[i]!), selections[i]!.end), grid, major);
+    const answer = seriesAnswer(evaluateMergedLeaf(form, mergeReplicas(replicas.map((r) => r[i]!), selections[i]!.end), grid, major));
     return tag === null ? answer : tagged(answer, tag);
   });
-  const body = Buffer.from(JSON.stringify({ status: 'success', data: answerData(concatAnswers(answers)), warnings }));
-  return { body, answer: scanAnswer(body, shardLabel) };
+  const computed = concatAnswers(answers);
+  return {
+    computed,
+    warnings,
+    json: () => {
+      const body = Buffer.from(JSON.stringify({ status: 'success', data: answerData(computed), warnings }));
+      return { body, answer: scanAnswer(body, shardLabel) };
+    },
+  };
 }
 
 interface TaggedLeaf {
@@ -76,15 +83,22 @@ function taggedLeaves(expr: Expr): TaggedLeaf[] | null {
   return out;
 }
 
-function tagged(answer: Answer, tag: string): Answer {
+type SeriesAnswer = ComputedAnswer['computed'];
+
+/** A merged leaf's answer, always a vector or a matrix. */
+function seriesAnswer(answer: Answer): SeriesAnswer {
+  if (answer.type === 'vector' || answer.type === 'matrix') return answer;
+  throw new ApiError('internal', `a merged leaf answered a ${answer.type}`);
+}
+
+function tagged(answer: SeriesAnswer, tag: string): SeriesAnswer {
   const label = (labels: Labels) => setLabel(labels, LEAF_LABEL, tag);
   if (answer.type === 'vector') return { ...answer, samples: answer.samples.map((s) => ({ ...s, labels: label(s.labels) })) };
-  if (answer.type === 'matrix') return { ...answer, series: answer.series.map((s) => ({ ...s, labels: label(s.labels) })) };
-  return answer;
+  return { ...answer, series: answer.series.map((s) => ({ ...s, labels: label(s.labels) })) };
 }
 
 /** The answers of one request's leaves as one (all vectors, or all matrices: they share a grid). */
-function concatAnswers(answers: readonly Answer[]): Answer {
+function concatAnswers(answers: readonly SeriesAnswer[]): SeriesAnswer {
   const first = answers[0]!;
   if (answers.length === 1) return first;
   if (first.type === 'vector') return { ...first, samples: answers.flatMap((a) => (a.type === 'vector' ? a.samples : [])) };
