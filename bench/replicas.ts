@@ -83,7 +83,8 @@ export async function replicas(ctx: BenchContext): Promise<string> {
   const load = new LoadSampler();
   try {
     const urls = servers.map((r) => r.url);
-    const replicaPids = Object.values(listenerPids(Object.fromEntries(urls.map((u, i) => [`r${i}`, u]))));
+    const pidOf = listenerPids(Object.fromEntries(urls.map((u, i) => [`r${i}`, u])));
+    const replicaPids = urls.map((_, i) => pidOf[`r${i}`]!); // in the replicas' order
     const maps: Record<Mode, unknown> = {
       'merge, chunks': { urls, replicas: 'merge' },
       'merge, SAMPLES': { urls: proxies.map((p) => p.url), replicas: 'merge' },
