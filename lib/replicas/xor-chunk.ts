@@ -14,6 +14,7 @@
 //
 // Values are handled as two 32-bit halves: a JavaScript number holds no 64-bit integer, and writing
 // the bits through a Uint32Array view keeps NaN payloads (the staleness marker) as they are.
+import { PbfReader } from 'pbf';
 
 /** A growing series of samples: timestamps (epoch ms) and values, as dedup.ts reads them. */
 export class SampleBuffer {
@@ -64,10 +65,11 @@ export function appendXorChunk(data: Uint8Array, out: SampleBuffer, from: number
   const count = xorSampleCount(data);
   let bit = 16; // position in the stream, in bits from the chunk's start
   const end = data.length * 8;
+  const truncated = () => new ChunkDecodeError(`an XOR chunk of ${data.length} bytes ends before its ${count} samples do`);
 
   /** The next n bits (n <= 32) as an unsigned number. */
   const read = (n: number): number => {
-    if (bit + n > end) throw new ChunkDecodeError(`an XOR chunk of ${data.length} bytes ends before its ${count} samples do`);
+    if (bit + n > end) throw truncated();
     let v = 0;
     while (n > 0) {
       const free = 8 - (bit & 7); // bits left in the current byte
@@ -78,15 +80,17 @@ export function appendXorChunk(data: Uint8Array, out: SampleBuffer, from: number
     }
     return v;
   };
-  /** An unsigned varint (byte-aligned here), as a number: timestamps stay far below 2^53. */
-  const uvarint = (): number => {
-    let v = 0;
-    for (let scale = 1; ; scale *= 128) {
-      const byte = read(8);
-      v += (byte & 0x7f) * scale;
-      if (byte < 0x80) return v;
-      if (scale > 2 ** 56) throw new ChunkDecodeError('an XOR chunk holds a varint of more than 64 bits');
-    }
+  /**
+   * A varint, read with pbf: the two that occur (the first two samples' timestamps) begin on a byte
+   * boundary. As a number: timestamps stay far below 2^53.
+   */
+  const varint = (signed: boolean): number => {
+    const pbf = new PbfReader(data);
+    pbf.pos = bit >>> 3;
+    const v = signed ? pbf.readSVarint() : pbf.readVarint();
+    bit = pbf.pos * 8;
+    if (bit > end) throw truncated();
+    return v;
   };
   let t = 0;
   let delta = 0;
@@ -96,13 +100,12 @@ export function appendXorChunk(data: Uint8Array, out: SampleBuffer, from: number
   let trailing = 0;
   for (let i = 0; i < count; i++) {
     if (i === 0) {
-      const zigzag = uvarint();
-      t = zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;
+      t = varint(true);
       high = read(32);
       low = read(32);
     } else {
       if (i === 1) {
-        delta = uvarint();
+        delta = varint(false);
       } else {
         let prefix = 0; // the number of 1 bits before a 0, at most 4
         while (prefix < 4 && read(1) === 1) prefix++;
