@@ -1,7 +1,8 @@
 // Asks the shards for the leaves of a query: each leaf from each shard it reads, on the leaf's grid,
 // a bounded number of requests at a time. Shards that cannot answer are left out of every leaf (a
 // partial answer with a warning each) unless the caller wants all or nothing. Answers stay as the
-// shards sent them (bytes, scanned) until the engine decodes them or passes them on.
+// shards sent them (bytes, scanned) until the engine decodes them or passes them on; those the router
+// computed itself (shards in "merge" mode) stay as the objects they are (ComputedAnswer).
 import { EvaluationError } from '../errors.ts';
 import { decodeSamples } from '../collectors/decode.ts';
 import { fanOut, partialWarnings } from '../collectors/failures.ts';
