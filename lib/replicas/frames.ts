@@ -3,9 +3,11 @@
 // bytes. Read as the answer arrives: a frame is handed on once whole and checked, so the router holds
 // one frame and what it decoded, never the whole answer.
 //
-// CRC-32C is computed here: Node has no Castagnoli CRC (zlib.crc32, from Node 22, is the IEEE one), and
-// the maintained package (@aws-crypto/crc32c) took 6 KB of the AWS bundle, more than its headroom,
-// for what a 256-entry table computed at start does in a few lines.
+// No npm package reads Prometheus's framing. CRC-32C is computed here: Node has no Castagnoli CRC
+// (zlib.crc32, from Node 22, is the IEEE one), and the maintained package (@aws-crypto/crc32c) brings
+// eight packages and 6 KB minified (tslib's helpers, a literal table) for what a 256-entry table
+// computed at start does in a few lines; checked against the standard check value and every frame of
+// the tests' real Prometheus streams.
 import { PbfReader } from 'pbf';
 
 const CASTAGNOLI = 0x82f63b78; // the polynomial, bit-reversed
