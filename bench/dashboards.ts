@@ -17,6 +17,7 @@ import { cpuDuring, LoadSampler, Markdown, median, type BenchContext } from './s
 const ROUNDS = Number(process.env.BENCH_DASHBOARD_ROUNDS ?? 5);
 /** The load to profile: BENCH_PROFILE=1 (all clusters), or the load's first word (one, two, all). */
 const PROFILE = process.env.BENCH_PROFILE === '1' ? 'all' : process.env.BENCH_PROFILE ?? null;
+const PROFILE_LOADS = Number(process.env.BENCH_PROFILE_LOADS ?? 3);
 
 /** Issue 11, item 2: router wall and router CPU against the direct server's, per load. */
 export const DASHBOARD_TARGETS: Record<string, { wall: number; cpu: number }> = {
@@ -124,7 +125,14 @@ export async function dashboards(ctx: BenchContext): Promise<string> {
   return md.toString();
 }
 
-/** A router under `--cpu-prof` serving one of the loads; its top self-time functions. */
+/** A router under `--cpu-prof` serving one of the loads (bench/profile.ts's profileRouter). */
 function profileLoad(ctx: BenchContext, c: DashboardCase): Promise<string[]> {
-  return profileRouter(ctx.shardMapFile, ctx.workDir, c.routerQueries, `router-${c.name.replace(/ /g, '-')}`, `BENCH_PROFILE=${PROFILE}`, `the ${c.name} load`);
+  return profileRouter(ctx, {
+    title: `BENCH_PROFILE=${PROFILE}: the ${c.name} load ${PROFILE_LOADS} times after one warm-up load`,
+    serveArgs: ['--cache', 'off'],
+    warmUp: (url) => runLoad(url, c.routerQueries),
+    measured: async (url) => {
+      for (let i = 0; i < PROFILE_LOADS; i++) await runLoad(url, c.routerQueries);
+    },
+  });
 }

@@ -1,19 +1,17 @@
 // Where a Node process's CPU goes: the self time per function in a V8 `.cpuprofile` (what
 // `node --cpu-prof` writes), restricted to a time window, with bundle positions mapped back to the
-// sources through the bundle's source map. BENCH_PROFILE in bench/dashboards.ts and
-// BENCH_REPLICAS_PROFILE in bench/replicas.ts use it (profileRouter).
+// sources through the bundle's source map; and profileRouter, a router under `--cpu-prof` serving a
+// load, for the parts that take BENCH_PROFILE (dashboards, refresh).
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { SourceMap } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from '../test/e2e/harness/corpus.ts';
-import { runLoad } from './dashboard-load.ts';
 import { startRouterCli } from './servers.ts';
-import { cpuDuring, Markdown } from './support.ts';
+import { cpuDuring, Markdown, type BenchContext } from './support.ts';
 
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ?? path.join(REPO_ROOT, '.tmp', 'profiles');
-const PROFILE_LOADS = Number(process.env.BENCH_PROFILE_LOADS ?? 3);
 const PROFILE_TOP = 25;
 
 interface CallFrame { functionName: string; url: string; lineNumber: number; columnNumber: number }
@@ -108,38 +106,43 @@ function position(frame: CallFrame, sourceMaps: Map<string, SourceMap | null>): 
   return `${file.startsWith('/') ? path.relative(REPO_ROOT, file) : file}:${frame.lineNumber + 1}`;
 }
 
-const seconds = (ms: number) => (ms / 1000).toFixed(2);
+export interface ProfiledLoad {
+  /** What was profiled, for the file name and the report's first line. */
+  readonly title: string;
+  readonly serveArgs: readonly string[];
+  /** Run before the profiled window (JIT, connections, a cache filled). */
+  readonly warmUp: (url: string) => Promise<unknown>;
+  readonly measured: (url: string) => Promise<unknown>;
+}
 
 /**
- * A router (`prome-route serve` with `shardMapFile`) under `node --cpu-prof` serving `queries` as a
- * dashboard load PROFILE_LOADS times after one warm-up load; the top self-time functions of the
- * measured loads as Markdown lines. `name` names the profile file, `setting` the variable that asked
- * for it, `what` the load.
+ * A router under `node --cpu-prof` serving `load`: its top self-time functions during the measured
+ * part only (start-up and warm-up left out), as Markdown lines; the profile is kept under
+ * BENCH_PROFILE_DIR.
  */
-export async function profileRouter(shardMapFile: string, workDir: string, queries: readonly string[], name: string, setting: string, what: string): Promise<string[]> {
+export async function profileRouter(ctx: BenchContext, load: ProfiledLoad): Promise<string[]> {
   await mkdir(PROFILE_DIR, { recursive: true });
-  const file = path.join(PROFILE_DIR, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
-  const router = await startRouterCli(shardMapFile, workDir, 'router-profile',
-    ['--cpu-prof', `--cpu-prof-dir=${path.dirname(file)}`, `--cpu-prof-name=${path.basename(file)}`]);
+  const file = path.join(PROFILE_DIR, `router-${load.title.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+  const router = await startRouterCli(ctx.shardMapFile, ctx.workDir, 'router-profile',
+    ['--cpu-prof', `--cpu-prof-dir=${path.dirname(file)}`, `--cpu-prof-name=${path.basename(file)}`], load.serveArgs);
   // The profile's timestamps are on the monotonic clock that process.hrtime reads in this process too.
   const nowUs = () => Number(process.hrtime.bigint() / 1000n);
   let window: { fromUs: number; toUs: number; cpuMs: number };
   try {
-    await runLoad(router.url, queries);
+    await load.warmUp(router.url);
     const fromUs = nowUs();
-    const { cpuMs: [cpuMs] } = await cpuDuring([router.proc.pid], async () => {
-      for (let i = 0; i < PROFILE_LOADS; i++) await runLoad(router.url, queries);
-    });
+    const { cpuMs: [cpuMs] } = await cpuDuring([router.proc.pid], () => load.measured(router.url));
     window = { fromUs, toUs: nowUs(), cpuMs: cpuMs! };
   } finally {
     await router.stop(); // SIGTERM: `serve` exits normally, and Node writes the profile on exit
   }
   const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
   const { busyMs, idleMs, functions } = selfTimes(profile, window.fromUs, window.toUs);
+  const seconds = (ms: number) => (ms / 1000).toFixed(2);
   const md = new Markdown();
-  md.text(`profile (${setting}): \`node --cpu-prof\` of a router serving ${what} ${PROFILE_LOADS} times after one warm-up load `
-    + `(${seconds((window.toUs - window.fromUs) / 1000)} s, router CPU ${seconds(window.cpuMs)} s from /proc), written to \`${path.relative(REPO_ROOT, file)}\`. `
-    + `Samples of those loads only: ${seconds(busyMs)} s not idle, ${seconds(idleMs)} s idle (sampled time counts time the process waited for a core `
+  md.text(`profile (${load.title}): \`node --cpu-prof\` of a router (\`serve ${load.serveArgs.join(' ')}\`), `
+    + `${seconds((window.toUs - window.fromUs) / 1000)} s, router CPU ${seconds(window.cpuMs)} s from /proc, written to \`${path.relative(REPO_ROOT, file)}\`. `
+    + `Samples of the measured loads only: ${seconds(busyMs)} s not idle, ${seconds(idleMs)} s idle (sampled time counts time the process waited for a core `
     + 'on a busy machine, so the shares say more than the times; "CPU" = share × the CPU from /proc). Self time per function, positions mapped '
     + `through the bundle's source map; top ${PROFILE_TOP}:`);
   md.table(['function', 'where', 'share of samples', 'CPU (ms)'],

@@ -29,6 +29,7 @@ import { cpuDuring, listenerPids, LoadSampler, Markdown, median, type BenchConte
 
 const ROUNDS = Number(process.env.BENCH_REPLICAS_ROUNDS ?? 3);
 const PROFILE = process.env.BENCH_REPLICAS_PROFILE === '1';
+const PROFILE_LOADS = Number(process.env.BENCH_PROFILE_LOADS ?? 3);
 const MODES = ['merge, chunks', 'merge, SAMPLES', 'failover'] as const;
 type Mode = (typeof MODES)[number];
 
@@ -141,7 +142,16 @@ export async function replicas(ctx: BenchContext): Promise<string> {
     }
     md.text(...(await rawBytes(urls[0]!, replicaPids[0]!, load)));
     md.text(`${load.summary()}.`);
-    if (PROFILE) md.text(...(await profileRouter(mapFile('merge, chunks'), ctx.workDir, queries, 'router-replicas-merge', 'BENCH_REPLICAS_PROFILE=1', 'the one-cluster load with shard a merged (chunks)')));
+    if (PROFILE) {
+      md.text(...(await profileRouter({ ...ctx, shardMapFile: mapFile('merge, chunks') }, {
+        title: `BENCH_REPLICAS_PROFILE=1: the one-cluster load with shard a merged (chunks) ${PROFILE_LOADS} times after one warm-up load`,
+        serveArgs: ['--cache', 'off'],
+        warmUp: (url) => runLoad(url, queries),
+        measured: async (url) => {
+          for (let i = 0; i < PROFILE_LOADS; i++) await runLoad(url, queries);
+        },
+      })));
+    }
   } finally {
     await Promise.all([...servers.map((r) => r.stop()), ...proxies.map((p) => p.close())]);
   }

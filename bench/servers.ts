@@ -56,6 +56,14 @@ export function startNodeFloor(upstream: string, workDir: string): Promise<Serve
   ));
 }
 
+/** bench/replay-floor.mjs: answers each request as `upstream` answered it the first time. */
+export function startReplayFloor(upstream: string, workDir: string): Promise<Server> {
+  return startListening(/EADDRINUSE/, (port) => startProcess(
+    process.execPath, ['bench/replay-floor.mjs', String(port), upstream],
+    { cwd: REPO_ROOT, logFile: path.join(workDir, `replay-floor-${port}.log`) },
+  ));
+}
+
 /**
  * bench/handler-runner.mjs: one warm instance of a bundled cloud handler, invoked in its own process
  * with the events in `eventsFile`, with only PATH and SHARD_MAP_FILE in its environment (as in

@@ -6,12 +6,13 @@ import { windowDependence, WHOLE_WINDOW_PARAMS } from '../cache/cacheable.ts';
 import { layoutOf, type StepRange } from '../cache/extents.ts';
 import { extentKeyPrefix } from '../cache/key.ts';
 import type { QueryPlan } from '../promql/plan.ts';
-import { respondPieces, type RequestContext } from './context.ts';
+import { piecesBody, type JsonBody, type RequestContext } from './context.ts';
+import { rawJsonResponse } from './envelope.ts';
 import { ApiError } from '../errors.ts';
 import type { RangeParams } from './time.ts';
 
 /** Computes a range query's answer for `range`, without the cache, as `ctx` asks it. */
-export type RangeComputer = (ctx: RequestContext, range: RangeParams) => Promise<Response>;
+export type RangeComputer = (ctx: RequestContext, range: RangeParams) => Promise<JsonBody>;
 
 /** Passed on to collectors and changing the answer: part of the key. */
 const KEYED_PARAMS = ['lookback_delta'];
@@ -19,7 +20,7 @@ const KEYED_PARAMS = ['lookback_delta'];
 export async function answerRangeCached(ctx: RequestContext, plan: QueryPlan, range: RangeParams, compute: RangeComputer): Promise<Response> {
   const cache = ctx.cache!;
   if (windowDependence(plan.root) !== null || WHOLE_WINDOW_PARAMS.some((name) => (ctx.params.get(name) ?? '') !== '')) {
-    return compute(ctx, range);
+    return rawJsonResponse(await compute(ctx, range));
   }
   const layout = layoutOf(range);
   const params: Record<string, string> = {};
@@ -34,9 +35,9 @@ export async function answerRangeCached(ctx: RequestContext, plan: QueryPlan, ra
   const body = await cache.answer({ keyPrefix, layout, range, deadline: ctx.deadline }, computePart, ctx.cacheUse);
   if (body === null) {
     ctx.cacheUse.outcome = 'bypass';
-    return compute(ctx, range);
+    return rawJsonResponse(await compute(ctx, range));
   }
-  return respondPieces(ctx, body);
+  return rawJsonResponse(piecesBody(ctx, body));
 }
 
 /** The request with its window replaced by a part of it; everything else (deadline, trace, limits) shared. */
@@ -51,10 +52,14 @@ function withRange(ctx: RequestContext, range: StepRange): RequestContext {
  * A computed answer's bytes, read whole (a streamed one included); null past the response limit: such
  * an answer is not for the cache, the whole range is then computed and streamed as without it.
  */
-async function bodyOf(ctx: RequestContext, response: Response): Promise<Buffer | null> {
+async function bodyOf(ctx: RequestContext, body: JsonBody): Promise<Buffer | null> {
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    return bytes.byteLength > ctx.limits.maxResponseBytes ? null : bytes;
+  }
   const chunks: Buffer[] = [];
   let size = 0;
-  const reader = response.body!.getReader();
+  const reader = body.getReader();
   try {
     for (let next = await reader.read(); !next.done; next = await reader.read()) {
       size += next.value.byteLength;

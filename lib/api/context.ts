@@ -15,7 +15,8 @@ import type { Limits } from './limits.ts';
 import type { StatsSum } from './query-stats.ts';
 import type { RequestTrace } from './trace.ts';
 import type { CacheUse, ResultsCache } from '../cache/results.ts';
-import type { ShardVersions } from './versions.ts';
+import { majorOf, type ShardVersions } from './versions.ts';
+import { lookbackMs } from './lookback.ts';
 
 /** What every endpoint handler gets: the shard map in force, the merged parameters, the deadline. */
 export interface RequestContext {
@@ -48,18 +49,29 @@ export interface RequestContext {
   readonly shardRegexMajor: Major;
 }
 
+/**
+ * An answer's JSON body as the router writes it: text, bytes, or bytes as they stream from a
+ * collector. The query paths hand bodies to each other (the results cache takes computed parts apart)
+ * and make a Response only at the end: a Response read back is a web stream built and drained.
+ */
+export type JsonBody = string | Buffer | ReadableStream<Uint8Array>;
+
 /** A success envelope for an answer the router built, refused when it outgrows the response limit. */
-export function respond(ctx: RequestContext, data: unknown, warnings: readonly string[] = []): Response {
+export function dataBody(ctx: RequestContext, data: unknown, warnings: readonly string[] = []): string {
   const body = JSON.stringify(successEnvelope(data, warnings));
   if (body.length > ctx.limits.maxResponseBytes) throw tooLarge(ctx);
-  return rawJsonResponse(body);
+  return body;
+}
+
+export function respond(ctx: RequestContext, data: unknown, warnings: readonly string[] = []): Response {
+  return rawJsonResponse(dataBody(ctx, data, warnings));
 }
 
 /** An answer assembled from pieces of the shards' answers (unions), under the same limit. */
-export function respondPieces(ctx: RequestContext, pieces: readonly Buffer[]): Response {
+export function piecesBody(ctx: RequestContext, pieces: readonly Buffer[]): Buffer {
   const size = pieces.reduce((sum, p) => sum + p.byteLength, 0);
   if (size > ctx.limits.maxResponseBytes) throw tooLarge(ctx);
-  return rawJsonResponse(Buffer.concat(pieces, size));
+  return Buffer.concat(pieces, size);
 }
 
 function tooLarge(ctx: RequestContext): ApiError {
@@ -74,14 +86,16 @@ function tooLarge(ctx: RequestContext): ApiError {
 export function remoteFor(ctx: RequestContext, stats: StatsSum | null = null): Remote {
   const { shardLabel } = ctx.map;
   const statsParam = ctx.params.get('stats') ?? '';
+  const lookbackParam = ctx.params.get('lookback_delta') ?? '';
   return {
     shardLabel,
     async query(shard, query, grid) {
       const target = shardNamed(ctx, shard);
       if (mergesReplicas(target)) {
-        // The router evaluates the shard's leaves as its replicas would: with their major's semantics.
-        const major = (await ctx.versions.majors(ctx.map)).get(shard) ?? ENGINE_MAJOR;
-        const answer = await mergedQuery(target, shardLabel, query, grid, major, replicaIo(ctx, shard));
+        // The router evaluates the shard's leaves as its replicas would: with their version's semantics.
+        const version = (await ctx.versions.versions(ctx.map)).get(shard) ?? null;
+        const rules = { major: (version === null ? null : majorOf(version)) ?? ENGINE_MAJOR, lookbackMs: lookbackMs(ctx.params, version) };
+        const answer = await mergedQuery(target, shardLabel, query, grid, rules, replicaIo(ctx, shard));
         // Remote read has no query statistics: the sum says it lacks some.
         stats?.add(undefined);
         return answer;
@@ -89,6 +103,8 @@ export function remoteFor(ctx: RequestContext, stats: StatsSum | null = null): R
       const instant = grid.start === grid.end;
       const params = new URLSearchParams({ query });
       if (stats !== null && statsParam !== '') params.set('stats', statsParam);
+      // Each collector reads it as its own version does (ignored before Prometheus 2.43), as when it answers alone.
+      if (lookbackParam !== '') params.set('lookback_delta', lookbackParam);
       if (instant) {
         params.set('time', seconds(grid.start));
       } else {
@@ -175,14 +191,14 @@ function describeIssue(issue: v.BaseIssue<unknown>): string {
   return `data${path}: ${issue.message}`;
 }
 
-export interface ShardAnswer<T> {
+export interface ShardEnvelope<T> {
   readonly shard: string;
   readonly data: T;
   readonly warnings: readonly string[];
 }
 
-export interface ShardAnswers<T> {
-  readonly answers: ShardAnswer<T>[];
+export interface ShardEnvelopes<T> {
+  readonly answers: ShardEnvelope<T>[];
   /** Collector warnings and, for shards that failed while partial answers are allowed, one each. */
   readonly warnings: string[];
 }
@@ -194,8 +210,8 @@ export interface ShardAnswers<T> {
  */
 export async function askShards<T>(
   ctx: RequestContext, calls: readonly ShardCall[], schema: v.GenericSchema<unknown, T>, unite?: (replicas: T[]) => T,
-): Promise<ShardAnswers<T>> {
-  const answers: ShardAnswer<T>[] = [];
+): Promise<ShardEnvelopes<T>> {
+  const answers: ShardEnvelope<T>[] = [];
   const failed = await fanOut(calls, (call) => call.shard, { concurrency: ctx.shardConcurrency, partial: !ctx.strict }, async (call) => {
     const { data, warnings } = await askReplicasJson<T>(ctx, call, schema, unite);
     answers.push({ shard: call.shard, data, warnings: warnings.map((w) => `shard ${JSON.stringify(call.shard)}: ${w}`) });

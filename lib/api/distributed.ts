@@ -14,7 +14,7 @@ import { PromQLSyntaxError } from '../promql/parse.ts';
 import type { QueryPlan } from '../promql/plan.ts';
 import { mergedShardNames } from '../shards/schema.ts';
 import { valueType } from '../promql/types.ts';
-import { remoteFor, respond, respondPieces, type RequestContext } from './context.ts';
+import { dataBody, piecesBody, remoteFor, type JsonBody, type RequestContext } from './context.ts';
 import { StatsSum } from './query-stats.ts';
 import { checkFanOut } from './limits.ts';
 import { semanticsOf } from './versions.ts';
@@ -28,7 +28,7 @@ const BATCH_STEPS = 128;
 const DEFAULT_SUBQUERY_STEP_MS = 60_000;
 
 /** A query that reads several shards; `range` holds a range query's parameters, null for an instant query. */
-export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, range: RangeParams | null, prefix: ErrorPrefix): Promise<Response> {
+export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, range: RangeParams | null, prefix: ErrorPrefix): Promise<JsonBody> {
   checkFanOut(plan.shards.length, ctx.limits);
   const rootType = valueType(plan.root);
   let grid: Grid;
@@ -71,7 +71,7 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
       const parts = answers.map((a) => ({ answer: asJson(a.answers[0]!), addLabel: a.addLabel }));
       const resultType = range !== null || rootType === 'matrix' ? 'matrix' : 'vector';
       // The router holds no samples of a union: its bytes are passed on.
-      return respondPieces(ctx, unionAnswer(parts, remote.shardLabel, resultType, fetched.warnings, stats?.result(grid, 0)));
+      return piecesBody(ctx, unionAnswer(parts, remote.shardLabel, resultType, fetched.warnings, stats?.result(grid, 0)));
     }
 
     const yieldPoint = timeSlicer();
@@ -85,7 +85,7 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
     const data = answerData(answer);
     // Semantics said only where the router evaluated something itself: a union is each shard's own answer.
     const warnings = semantics.warning === null ? fetched.warnings : [...fetched.warnings, semantics.warning];
-    return respond(ctx, stats === null ? data : { ...data, stats: stats.result(grid, budget.held) }, warnings);
+    return dataBody(ctx, stats === null ? data : { ...data, stats: stats.result(grid, budget.held) }, warnings);
   } catch (err) {
     if (err instanceof EvaluationError) throw new ApiError(err.errorType, err.message);
     if (err instanceof PromQLSyntaxError) throw new ApiError('bad_data', `${prefix}${err.message}`);

@@ -1,32 +1,23 @@
-// /api/v1/metadata: every shard's metric metadata, merged per metric without duplicates.
+// /api/v1/metadata: every shard's metric metadata (every replica's, for a merged shard), merged per
+// metric without duplicates.
 import { compareStrings } from '../labelsets.ts';
 import { MetadataSchema } from './answers.ts';
 import { askShards, respond, type RequestContext } from './context.ts';
 import { ApiError } from '../errors.ts';
 import { pick } from './params.ts';
 import { everyShardCalls } from './plans.ts';
-
-interface MetricMetadata { type: string; help: string; unit: string }
+import { uniteMetadata } from '../replicas/union.ts';
 
 export async function handleMetadata(ctx: RequestContext): Promise<Response> {
   const params = pick(ctx.params, ['metric']);
-  const { answers, warnings } = await askShards(ctx, everyShardCalls(ctx, '/api/v1/metadata', params), MetadataSchema);
+  // A merged shard's replicas are united as the shards are: one Prometheus lists what all its targets expose.
+  const { answers, warnings } = await askShards(ctx, everyShardCalls(ctx, '/api/v1/metadata', params), MetadataSchema, uniteMetadata);
   const limit = optionalCount(ctx.params, 'limit');
   const perMetric = optionalCount(ctx.params, 'limit_per_metric');
-  const merged = new Map<string, Map<string, MetricMetadata>>();
-  for (const { data } of answers) {
-    for (const [metric, entries] of Object.entries(data)) {
-      const known = merged.get(metric) ?? new Map<string, MetricMetadata>();
-      for (const e of entries) known.set(JSON.stringify([e.type, e.help, e.unit]), e);
-      merged.set(metric, known);
-    }
-  }
-  const result: Record<string, MetricMetadata[]> = {};
-  for (const metric of [...merged.keys()].sort(compareStrings)) {
-    if (limit !== null && Object.keys(result).length >= limit) break;
-    const entries = [...merged.get(metric)!.values()];
-    result[metric] = perMetric === null ? entries : entries.slice(0, perMetric);
-  }
+  const merged = uniteMetadata(answers.map((a) => a.data));
+  const metrics = Object.keys(merged).sort(compareStrings);
+  const kept = limit === null ? metrics : metrics.slice(0, limit);
+  const result = Object.fromEntries(kept.map((metric) => [metric, perMetric === null ? merged[metric]! : merged[metric]!.slice(0, perMetric)]));
   return respond(ctx, result, warnings);
 }
 

@@ -5,7 +5,7 @@ import { QueryAnswerEditor } from '../shard-label/edit.ts';
 import type { QueryPlan } from '../promql/plan.ts';
 import { mergesReplicas } from '../shards/schema.ts';
 import { answerRangeCached } from './cached-range.ts';
-import { askShard, shardNamed, withAnyShard, type RequestContext } from './context.ts';
+import { askShard, shardNamed, withAnyShard, type JsonBody, type RequestContext } from './context.ts';
 import { answerAcrossShards } from './distributed.ts';
 import { rawJsonResponse } from './envelope.ts';
 import { pick } from './params.ts';
@@ -29,15 +29,15 @@ export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise
   if (range !== null && ctx.cache !== null) {
     return answerRangeCached(ctx, plan, range, (part, partRange) => computeQuery(part, path, plan, partRange, prefix));
   }
-  return computeQuery(ctx, path, plan, range, prefix);
+  return rawJsonResponse(await computeQuery(ctx, path, plan, range, prefix));
 }
 
 /** The answer for the request's window (`range`, null for an instant query), computed whole. */
-function computeQuery(ctx: RequestContext, path: QueryPath, plan: QueryPlan, range: RangeParams | null, prefix: ErrorPrefix): Promise<Response> {
+function computeQuery(ctx: RequestContext, path: QueryPath, plan: QueryPlan, range: RangeParams | null, prefix: ErrorPrefix): Promise<JsonBody> {
   // A shard whose replicas are merged has no collector that can answer for it: the engine evaluates
   // the query from the replicas' raw samples, even where it reads that shard alone.
   if (plan.shards.length > 1 || plan.shards.some((s) => mergesReplicas(shardNamed(ctx, s)))) return answerAcrossShards(ctx, plan, range, prefix);
-  const ask = async (shard: string): Promise<Response> => {
+  const ask = async (shard: string): Promise<JsonBody> => {
     const { query, addLabel } = shardQuery(plan, shard, prefix);
     const params = pick(ctx.params, FORWARDED[path]);
     params.set('query', query);
@@ -45,7 +45,7 @@ function computeQuery(ctx: RequestContext, path: QueryPath, plan: QueryPlan, ran
     // Checks the answer's head; adds the shard label where the global Prometheus shows it, and
     // translates the labels of the rule (a collector's own shard label) wherever they are.
     const editor = new QueryAnswerEditor(ctx.map.shardLabel, addLabel);
-    return rawJsonResponse(await checkedBody(shard, answer, editor, ctx.trace.stream(shard)));
+    return checkedBody(shard, answer, editor, ctx.trace.stream(shard));
   };
   // A query that touches no shard (`1+1`, `vector(1)`, `absent(up{cluster="gone"})`) is the same on
   // every collector: the first healthy one answers.

@@ -1,8 +1,9 @@
-// Which Prometheus major each collector runs, from its /api/v1/status/buildinfo `version`, asked once
+// Which Prometheus version each collector runs, from its /api/v1/status/buildinfo `version`, asked once
 // per shard and kept for the shard map's TTL through the map's own loader (stale while it is asked
 // again; an answer that fails keeps the last one). Where 2.x and 3.x differ in what the router
 // evaluates itself, the majors of the map's shards decide which semantics it follows (README,
-// "Versions"): all on one major, that one; mixed, 3.x, said in a warning; none known, 2.x.
+// "Versions"): all on one major, that one; mixed, 3.x, said in a warning; none known, 2.x. The
+// version also says whether a merged shard's replicas read `lookback_delta` (lookback.ts).
 import * as v from 'valibot';
 import { AnswerBytes } from '../collectors/answer-bytes.ts';
 import { callShard, readEnvelope } from '../collectors/client.ts';
@@ -47,8 +48,17 @@ export function semanticsOf(majors: ReadonlyMap<string, Major | null>): Semantic
   };
 }
 
+const loaderKeys = new WeakMap<Shard, string>();
+
+/** A shard's loader is its name and addresses: a shard moved to other collectors is asked again. */
+function loaderKey(shard: Shard): string {
+  let key = loaderKeys.get(shard);
+  if (key === undefined) loaderKeys.set(shard, (key = JSON.stringify([shard.name, shard.urls])));
+  return key;
+}
+
 /** The loader's answer, or null (unknown) if it takes longer than BUILDINFO_WAIT_MS. */
-async function withinWait(answer: Promise<Major | null>): Promise<Major | null> {
+async function withinWait(answer: Promise<string | null>): Promise<string | null> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<null>((resolve) => {
     timer = setTimeout(() => resolve(null), BUILDINFO_WAIT_MS);
@@ -60,24 +70,55 @@ async function withinWait(answer: Promise<Major | null>): Promise<Major | null> 
   }
 }
 
-/** Each shard's major, cached per shard (its name and addresses) for the map's TTL. */
+/**
+ * Whether a Prometheus of `version` reads the query parameter `lookback_delta`: 2.43.0 and later do
+ * (prometheus#12088); older ones ignore it, invalid values included. An unknown version (not a
+ * Prometheus, or not known yet) is taken to read it, as every release since March 2023 does.
+ */
+export function readsLookbackDelta(version: string | null): boolean {
+  const parts = version === null || majorOf(version) === null ? null : /^v?(\d+)\.(\d+)\./.exec(version);
+  return parts === null || Number(parts[1]) > 2 || Number(parts[2]) >= 43;
+}
+
+/** Each shard's Prometheus version, cached per shard (its name and addresses) for the map's TTL. */
 export class ShardVersions {
-  private readonly loaders = new Map<string, ShardMapLoader<Major | null>>();
+  private readonly loaders = new Map<string, ShardMapLoader<string | null>>();
+  /**
+   * The last answer each loader gave: once a shard's version is known, a request takes it from here
+   * and only nudges the loader (which asks again after its TTL), instead of racing it against a timer
+   * every time: the answer a refresh brings is taken from the next request on.
+   */
+  private readonly answered = new Map<string, string | null>();
 
   constructor(private readonly ttlMs: number = DEFAULT_TTL_MS) {}
 
   /** The majors of the map's shards (null where unknown), asked in parallel where not cached. */
   async majors(map: ShardMap): Promise<Map<string, Major | null>> {
+    const versions = await this.versions(map);
+    return new Map([...versions].map(([shard, version]) => [shard, version === null ? null : majorOf(version)]));
+  }
+
+  /** The versions of the map's shards (`2.42.0`; null where unknown), asked in parallel where not cached. */
+  async versions(map: ShardMap): Promise<Map<string, string | null>> {
     const keys = new Set<string>();
     const entries = await Promise.all([...map.shards.values()].map(async (shard) => {
-      const key = JSON.stringify([shard.name, shard.urls]);
+      const key = loaderKey(shard);
       keys.add(key);
       let loader = this.loaders.get(key);
       if (loader === undefined) this.loaders.set(key, (loader = this.loaderFor(shard)));
-      return [shard.name, await withinWait(loader.get())] as const;
+      const answer = loader.get().then((version) => {
+        this.answered.set(key, version);
+        return version;
+      });
+      const known = this.answered.get(key);
+      return [shard.name, known !== undefined ? known : await withinWait(answer)] as const;
     }));
     // Shards no longer in the map are forgotten.
-    for (const key of this.loaders.keys()) if (!keys.has(key)) this.loaders.delete(key);
+    for (const key of this.loaders.keys()) {
+      if (keys.has(key)) continue;
+      this.loaders.delete(key);
+      this.answered.delete(key);
+    }
     return new Map(entries);
   }
 
@@ -85,9 +126,9 @@ export class ShardVersions {
     return semanticsOf(await this.majors(map));
   }
 
-  private loaderFor(shard: Shard): ShardMapLoader<Major | null> {
-    let last: Major | null = null;
-    return cachedShardMap<Major | null>({
+  private loaderFor(shard: Shard): ShardMapLoader<string | null> {
+    let last: string | null = null;
+    return cachedShardMap<string | null>({
       description: `build info of shard ${JSON.stringify(shard.name)}`,
       // Never rejects: an unknown version is an answer too, kept for a TTL like any other.
       read: async () => {
@@ -95,9 +136,9 @@ export class ShardVersions {
           const call = { path: '/api/v1/status/buildinfo', params: new URLSearchParams(), method: 'GET' as const, deadline: Date.now() + BUILDINFO_TIMEOUT_MS };
           const { data } = await readEnvelope<unknown>(shard, await callShard(shard, call), new AnswerBytes(MAX_BUILDINFO_BYTES));
           const info = v.safeParse(BUILD_INFO, data);
-          last = info.success ? majorOf(info.output.version) : null;
+          last = info.success ? info.output.version : null;
         } catch {
-          // Unreachable or not a Prometheus: the last known major stands.
+          // Unreachable: the last known version stands.
         }
         return last;
       },

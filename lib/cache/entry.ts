@@ -27,8 +27,24 @@ export function encodeEntry(key: string, series: readonly SeriesBytes[]): Buffer
   return Buffer.concat([Buffer.from(`${MAGIC}${JSON.stringify(header)}\n`), body]);
 }
 
+/**
+ * Entries decoded before, by the stored value itself: the in-memory backend hands out the same Buffer
+ * on every hit, so its extents are checked and split once, not on every request that reads them (a
+ * dashboard refresh reads a dozen extents per panel). A backend that sends bytes (Redis) gives a new
+ * Buffer each time, decoded afresh; the map holds nothing once the value is let go of.
+ */
+const decoded = new WeakMap<Buffer, { readonly key: string; readonly series: readonly SeriesBytes[] | null }>();
+
 /** The series stored under `key`, or null for anything that is not an intact entry for that key. */
-export function decodeEntry(key: string, value: Buffer): SeriesBytes[] | null {
+export function decodeEntry(key: string, value: Buffer): readonly SeriesBytes[] | null {
+  const known = decoded.get(value);
+  if (known !== undefined && known.key === key) return known.series;
+  const series = decodeBytes(key, value);
+  decoded.set(value, { key, series });
+  return series;
+}
+
+function decodeBytes(key: string, value: Buffer): SeriesBytes[] | null {
   if (value.length < MAGIC.length || value.toString('latin1', 0, MAGIC.length) !== MAGIC) return null;
   const newline = value.indexOf(0x0a, MAGIC.length);
   if (newline < 0) return null;

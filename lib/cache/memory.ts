@@ -1,6 +1,12 @@
 // The default backend: extents in this process, least recently used first out, bounded in bytes (the
 // stored values plus their keys). In `serve` it lives as long as the server; in a function, as long as
 // the warm instance.
+//
+// Least recently used in the CLOCK manner (second chance): a hit only marks its entry; eviction walks
+// from the oldest insertion, moving marked entries to the young end (unmarked) and evicting the first
+// unmarked one. A hit is then one map lookup rather than a delete and a re-insert, which on a map of
+// thousands of extents was a tenth of a cached refresh's CPU; what is evicted is still an entry not
+// read since it last came round.
 import type { CacheBackend, StoredEntry } from './backend.ts';
 
 /** 64 MiB: an eighth of a 512 MB Lambda, many dashboards' worth of extents. */
@@ -10,11 +16,13 @@ interface Held {
   readonly value: Buffer;
   readonly expires: number;
   readonly bytes: number;
+  /** Read since it was stored or last came round in an eviction. */
+  used: boolean;
 }
 
 export class MemoryBackend implements CacheBackend {
   readonly kind = 'memory';
-  /** A Map iterates in insertion order: re-inserting on use keeps the least recently used first. */
+  /** A Map iterates in insertion order: the oldest insertion (or second chance) first. */
   private readonly entries = new Map<string, Held>();
   private held = 0;
 
@@ -30,12 +38,11 @@ export class MemoryBackend implements CacheBackend {
     return keys.map((key) => {
       const entry = this.entries.get(key);
       if (entry === undefined) return null;
-      this.entries.delete(key);
       if (entry.expires <= now) {
-        this.held -= entry.bytes;
+        this.remove(key);
         return null;
       }
-      this.entries.set(key, entry);
+      entry.used = true;
       return entry.value;
     });
   }
@@ -49,19 +56,30 @@ export class MemoryBackend implements CacheBackend {
       // A small Buffer may be a view of a shared 8 KiB pool slab: hold a copy of its own, so that the
       // bytes counted are the bytes kept alive.
       const own = value.byteLength === value.buffer.byteLength ? value : ownCopy(value);
-      this.entries.set(key, { value: own, expires, bytes });
+      this.entries.set(key, { value: own, expires, bytes, used: false });
       this.held += bytes;
-      for (const [oldest, entry] of this.entries) {
-        if (this.held <= this.maxBytes) break;
-        this.entries.delete(oldest);
-        this.held -= entry.bytes;
-      }
+      this.evict();
     }
   }
 
   async close(): Promise<void> {
     this.entries.clear();
     this.held = 0;
+  }
+
+  /** Down to the bound: each marked entry met gets a second chance at the young end, the first unmarked one goes. */
+  private evict(): void {
+    while (this.held > this.maxBytes) {
+      // The loop ends: a second chance clears the mark, so a full round meets an unmarked entry.
+      const [oldest, entry] = this.entries.entries().next().value as [string, Held];
+      this.entries.delete(oldest);
+      if (entry.used && entry.expires > this.now()) {
+        entry.used = false;
+        this.entries.set(oldest, entry);
+      } else {
+        this.held -= entry.bytes;
+      }
+    }
   }
 
   private remove(key: string): void {

@@ -137,14 +137,15 @@ export class ResultsCache {
     const indexes: number[] = [];
     for (let i = first; i <= last && storable(i); i++) indexes.push(i);
     const keyOf = (i: number) => `${request.keyPrefix}${i}`;
-    const stored = await this.read(indexes.map(keyOf), request.deadline, use);
+    const keys = indexes.map(keyOf);
+    const stored = await this.read(keys, request.deadline, use);
 
-    const pieces = new Map<number, SeriesBytes[]>();
+    const pieces = new Map<number, readonly SeriesBytes[]>();
     let unreadable = 0;
     indexes.forEach((i, n) => {
       const value = stored[n];
       if (value === null || value === undefined) return;
-      const series = decodeEntry(keyOf(i), value);
+      const series = decodeEntry(keys[n]!, value);
       if (series === null) {
         unreadable++;
         return;

@@ -40,7 +40,7 @@ export function splitAnswer(body: Buffer): SeriesBytes[] | null {
     const metric = body.subarray(s.metric.from, s.metric.to);
     series.push({ key: labelKey(metric), metric, points: body.subarray(s.samples.from + 1, s.samples.to - 1) });
   }
-  const rebuilt = Buffer.concat(writeAnswer(series));
+  const rebuilt = Buffer.concat(writeAnswer(series.map((x) => ({ metric: x.metric, points: [x.points] }))));
   return rebuilt.equals(body) ? series : null;
 }
 
@@ -50,22 +50,33 @@ function labelKey(metric: Buffer): string {
 
 /** The points of `points` (in time order) with timestamps in [from, to], as a view of the same bytes. */
 export function pointsWithin(points: Buffer, from: number, to: number): Buffer {
-  let first = -1;
-  let last = -1;
-  let at = 0;
-  while (at < points.length) {
-    // Compact pairs: `[<number>,"<value>"]`, the value without brackets or escapes (splitAnswer checked).
-    const comma = points.indexOf(0x2c, at);
-    const close = points.indexOf(0x5d, comma);
-    const t = Math.round(Number(points.toString('latin1', at + 1, comma)) * 1000);
-    if (t > to) break;
-    if (t >= from) {
-      if (first < 0) first = at;
-      last = close + 1;
-    }
-    at = close + 2; // past `],`
+  const first = firstPoint(points, (t) => t >= from);
+  const end = firstPoint(points, (t) => t > to);
+  // `end` starts the first point after the window (or is the end): the comma before it is left out.
+  return first >= end ? EMPTY : points.subarray(first, end === points.length ? end : end - 1);
+}
+
+/**
+ * The offset of the first point whose timestamp passes `reached` (which, in time order, once true
+ * stays true), or the length: a binary search over the bytes, so that cutting an extent to a window
+ * parses a few timestamps, not every point's. Compact pairs `[<number>,"<value>"]` (splitAnswer
+ * checked the spelling): a value holds no `[` or `]`, so every `[` starts a point.
+ */
+function firstPoint(points: Buffer, reached: (t: number) => boolean): number {
+  let lo = 0; // a point's start; every point before it has not reached
+  let hi = points.length; // a point's start or the end; the point there (if any) has reached
+  while (lo < hi) {
+    let mid = points.indexOf(0x5b, (lo + hi) >>> 1);
+    if (mid < 0 || mid >= hi) mid = lo; // no point starts in the upper half: look at lo itself
+    if (reached(timeAt(points, mid))) hi = mid;
+    else lo = points.indexOf(0x5d, mid) + 2; // past `],`; past the end for the last point
   }
-  return first < 0 ? EMPTY : points.subarray(first, last);
+  return Math.min(hi, points.length);
+}
+
+/** The timestamp (ms) of the point starting at `at`. */
+function timeAt(points: Buffer, at: number): number {
+  return Math.round(Number(points.toString('latin1', at + 1, points.indexOf(0x2c, at))) * 1000);
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -95,16 +106,7 @@ export function assemble(pieces: readonly (readonly SeriesBytes[])[]): Buffer[] 
     }
   }
   const sorted = [...joined.values()].sort((a, b) => compareLabelSets(a.labels, b.labels));
-  return writeAnswer(sorted.map((s) => ({ key: '', metric: s.metric, points: s.points.length === 1 ? s.points[0]! : join(s.points) })));
-}
-
-function join(parts: readonly Buffer[]): Buffer {
-  const out: Buffer[] = [];
-  for (const p of parts) {
-    if (out.length > 0) out.push(COMMA);
-    out.push(p);
-  }
-  return Buffer.concat(out);
+  return writeAnswer(sorted);
 }
 
 const COMMA = Buffer.from(',');
@@ -112,12 +114,21 @@ const SERIES_OPEN = Buffer.from('{"metric":');
 const VALUES = Buffer.from(',"values":[');
 const SERIES_CLOSE = Buffer.from(']}');
 
-/** Prometheus's compact success envelope of a matrix, as pieces of bytes. */
-function writeAnswer(series: readonly SeriesBytes[]): Buffer[] {
+/**
+ * Prometheus's compact success envelope of a matrix, as pieces of bytes: each series' points given in
+ * parts (consecutive, comma-joined), so that pieces of stored extents are written as they are, never
+ * copied into a series of their own first.
+ */
+function writeAnswer(series: readonly { readonly metric: Buffer; readonly points: readonly Buffer[] }[]): Buffer[] {
   const out: Buffer[] = [Buffer.from(HEAD)];
   series.forEach((s, i) => {
     if (i > 0) out.push(COMMA);
-    out.push(SERIES_OPEN, s.metric, VALUES, s.points, SERIES_CLOSE);
+    out.push(SERIES_OPEN, s.metric, VALUES);
+    s.points.forEach((p, j) => {
+      if (j > 0) out.push(COMMA);
+      out.push(p);
+    });
+    out.push(SERIES_CLOSE);
   });
   out.push(Buffer.from(']}}'));
   return out;

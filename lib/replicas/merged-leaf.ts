@@ -1,8 +1,9 @@
 // A merged leaf (lib/engine/merged-form.ts) evaluated on a grid from the replicas' merged samples, with
 // Prometheus's selection rules: an instant selector takes the latest sample at most the lookback delta
-// (5m) before the evaluation time, unless that sample is a staleness marker; a range selector takes the
-// samples in [t - range, t], staleness markers left out. 2.x includes both ends; 3.x leaves the start
-// out, `(t - range, t]`, for the lookback as for ranges.
+// (5m, or the request's `lookback_delta` where the replicas read it) before the evaluation time, unless
+// that sample is a staleness marker; a range selector takes the samples in [t - range, t], staleness
+// markers left out. 2.x includes both ends; 3.x leaves the start out, `(t - range, t]`, for the
+// lookback as for ranges.
 import { gridTimes, resolveAt, type Grid, type QueryTimes } from '../engine/grid.ts';
 import { RANGE_FUNCTIONS } from '../engine/kernels/range.ts';
 import { dropMetricName, labelsKey } from '../engine/labels.ts';
@@ -15,7 +16,13 @@ import { offsetMs, type MergedForm } from '../engine/merged-form.ts';
 import type { Major } from '../promql/function-table.ts';
 
 /** Prometheus's default lookback delta. */
-export const LOOKBACK_MS = 5 * 60_000;
+export const DEFAULT_LOOKBACK_MS = 5 * 60_000;
+
+/** How the replicas' Prometheus selects samples for this request: its major, and the lookback delta (ms). */
+export interface SelectionRules {
+  readonly major: Major;
+  readonly lookbackMs: number;
+}
 
 /** One series with its samples, timestamps ascending (epoch ms). */
 export interface MergedSeries {
@@ -25,8 +32,8 @@ export interface MergedSeries {
 }
 
 /** The time range [start, end] (ms) a merged leaf reads to be evaluated on `grid`. */
-export function readRange(form: MergedForm, grid: Grid): { start: number; end: number } {
-  const back = form.kind === 'matrix' || form.kind === 'range' ? form.rangeMs : LOOKBACK_MS;
+export function readRange(form: MergedForm, grid: Grid, lookbackMs: number): { start: number; end: number } {
+  const back = form.kind === 'matrix' || form.kind === 'range' ? form.rangeMs : lookbackMs;
   const offset = offsetMs(form.selector);
   const { at } = form.selector;
   // resolveAt with the grid's own ends: `@ start()` in a leaf names the grid it is asked on, as it
@@ -37,7 +44,8 @@ export function readRange(form: MergedForm, grid: Grid): { start: number; end: n
 }
 
 /** The leaf's answer on `grid`: a matrix on a range grid (or for a bare matrix selector), a vector on an instant one. */
-export function evaluateMergedLeaf(form: MergedForm, series: readonly MergedSeries[], grid: Grid, major: Major): Answer {
+export function evaluateMergedLeaf(form: MergedForm, series: readonly MergedSeries[], grid: Grid, rules: SelectionRules): Answer {
+  const { major } = rules;
   const times = gridTimes(grid);
   const offset = offsetMs(form.selector);
   const { at } = form.selector;
@@ -56,7 +64,7 @@ export function evaluateMergedLeaf(form: MergedForm, series: readonly MergedSeri
   for (const t of times) {
     const te = evalTime(t) - offset;
     for (const [i, s] of sorted.entries()) {
-      const v = valueAt(form, s, te, evalTime(t), major);
+      const v = valueAt(form, s, te, evalTime(t), rules);
       if (v !== undefined) out[i]!.points.push({ t, v });
     }
   }
@@ -65,7 +73,7 @@ export function evaluateMergedLeaf(form: MergedForm, series: readonly MergedSeri
   return { type: 'vector', t: grid.start, samples: out.filter((s) => s.points.length > 0).map((s) => ({ labels: s.labels, value: s.points[0]!.v })) };
 }
 
-function valueAt(form: Exclude<MergedForm, { kind: 'matrix' }>, s: MergedSeries, te: number, evalMs: number, major: Major): number | undefined {
+function valueAt(form: Exclude<MergedForm, { kind: 'matrix' }>, s: MergedSeries, te: number, evalMs: number, { major, lookbackMs }: SelectionRules): number | undefined {
   const open = major === 3 ? 1 : 0;
   if (form.kind === 'range') {
     const points = windowPoints(s, te - form.rangeMs + open, te);
@@ -73,7 +81,7 @@ function valueAt(form: Exclude<MergedForm, { kind: 'matrix' }>, s: MergedSeries,
     return RANGE_FUNCTIONS[form.fn]!(points, { evalMs, startMs: te - form.rangeMs, endMs: te, rangeMs: form.rangeMs, major }, form.scalars);
   }
   const i = lastAtOrBefore(s.timestamps, te);
-  if (i < 0 || s.timestamps[i]! < te - LOOKBACK_MS + open || isStaleMarker(s.values, i)) return undefined;
+  if (i < 0 || s.timestamps[i]! < te - lookbackMs + open || isStaleMarker(s.values, i)) return undefined;
   return form.kind === 'timestamp' ? s.timestamps[i]! / 1000 : s.values[i]!;
 }
 

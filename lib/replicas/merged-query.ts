@@ -1,6 +1,6 @@
 // A leaf of a shard in "merge" mode: the replicas' raw samples, read through remote read and
 // deduplicated series by series (dedup.ts), evaluated by the router (merged-leaf.ts), and handed to the
-// engine as a query answer, the same shape a collector's answer has. A replica that fails leaves the
+// engine as series (ComputedAnswer), or as a collector's JSON answer where it is passed on as is. A replica that fails leaves the
 // answer to the others, with a warning naming it; only when all fail has the shard failed.
 import { ApiError } from '../errors.ts';
 import type { AnswerBytes } from '../collectors/answer-bytes.ts';
@@ -13,13 +13,12 @@ import type { Answer } from '../engine/execution/run.ts';
 import type { ComputedAnswer } from '../engine/remote.ts';
 import { labelsFrom, labelsKey, setLabel } from '../engine/labels.ts';
 import type { Expr } from '../promql/ast.ts';
-import type { Major } from '../promql/function-table.ts';
 import type { Labels } from '../engine/types.ts';
 import { parseQuery } from '../promql/parse.ts';
 import type { Shard } from '../shards/schema.ts';
 import { dedupReplicas, type ReplicaSamples } from './dedup.ts';
 import { mergedForm, selectorMatchers, type MergedForm } from '../engine/merged-form.ts';
-import { evaluateMergedLeaf, readRange, type MergedSeries } from './merged-leaf.ts';
+import { evaluateMergedLeaf, readRange, type MergedSeries, type SelectionRules } from './merged-leaf.ts';
 import { readReplica, type ReadSelection, type ReadBytes, type ReplicaSeries } from './remote-read.ts';
 
 export interface ReplicaIo {
@@ -35,13 +34,13 @@ export interface ReplicaIo {
  * engine asks for in one request (`label_replace(q0, LEAF_LABEL, "0", "", "") or ...`, fetch.ts), which
  * become one remote read of several queries.
  */
-export async function mergedQuery(shard: Shard, shardLabel: string, query: string, grid: Grid, major: Major, io: ReplicaIo): Promise<ComputedAnswer> {
+export async function mergedQuery(shard: Shard, shardLabel: string, query: string, grid: Grid, rules: SelectionRules, io: ReplicaIo): Promise<ComputedAnswer> {
   const leaves = taggedLeaves(parseQuery(query).expr);
   if (leaves === null) throw new ApiError('internal', `shard ${JSON.stringify(shard.name)}: ${JSON.stringify(query)} is not a leaf the router can compute from raw samples`);
-  const selections = leaves.map(({ form }): ReadSelection => ({ matchers: selectorMatchers(form.selector), ...readRange(form, grid) }));
+  const selections = leaves.map(({ form }): ReadSelection => ({ matchers: selectorMatchers(form.selector), ...readRange(form, grid, rules.lookbackMs) }));
   const { replicas, warnings } = await readAllReplicas(shard, selections, io);
   const answers = leaves.map(({ form, tag }, i) => {
-    const answer = seriesAnswer(evaluateMergedLeaf(form, mergeReplicas(replicas.map((r) => r[i]!), selections[i]!.end), grid, major));
+    const answer = seriesAnswer(evaluateMergedLeaf(form, mergeReplicas(replicas.map((r) => r[i]!), selections[i]!.end), grid, rules));
     return tag === null ? answer : tagged(answer, tag);
   });
   const computed = concatAnswers(answers);

@@ -7,7 +7,9 @@ import { PbfReader, PbfWriter } from 'pbf';
 
 export interface PromLabel { name: string; value: string }
 export interface PromSample { value: number; timestamp: number }
-export interface PromTimeSeries { labels: PromLabel[]; samples: PromSample[] }
+export interface PromExemplar { labels: PromLabel[]; value: number; timestamp: number }
+/** `exemplars` are written (remote write), never read. */
+export interface PromTimeSeries { labels: PromLabel[]; samples: PromSample[]; exemplars?: PromExemplar[] }
 export type MatcherType = 0 | 1 | 2 | 3;
 export interface PromLabelMatcher { type: MatcherType; name: string; value: string }
 export interface PromQuery { startTimestampMs: number; endTimestampMs: number; matchers: PromLabelMatcher[] }
@@ -83,9 +85,16 @@ function writeSample(sample: PromSample, pbf: PbfWriter): void {
   pbf.writeVarintField(2, sample.timestamp);
 }
 
+function writeExemplar(exemplar: PromExemplar, pbf: PbfWriter): void {
+  for (const label of exemplar.labels) pbf.writeMessage(1, writeLabel, label);
+  pbf.writeDoubleField(2, exemplar.value);
+  pbf.writeVarintField(3, exemplar.timestamp);
+}
+
 function writeTimeSeries(s: PromTimeSeries, pbf: PbfWriter): void {
   for (const label of s.labels) pbf.writeMessage(1, writeLabel, label);
   for (const sample of s.samples) pbf.writeMessage(2, writeSample, sample);
+  for (const exemplar of s.exemplars ?? []) pbf.writeMessage(3, writeExemplar, exemplar);
 }
 
 function writeMatcher(m: PromLabelMatcher, pbf: PbfWriter): void {

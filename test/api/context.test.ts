@@ -3,7 +3,7 @@
 // reported (partial answers with a warning each, or a 503 naming it when the request is strict).
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { askShards, remoteFor, respond, respondPieces, shardNamed, withAnyShard, type RequestContext } from '../../lib/api/context.ts';
+import { askShards, piecesBody, remoteFor, respond, shardNamed, withAnyShard, type RequestContext } from '../../lib/api/context.ts';
 import { DEFAULT_LIMITS, type Limits } from '../../lib/api/limits.ts';
 import { RequestTrace } from '../../lib/api/trace.ts';
 import { ShardVersions } from '../../lib/api/versions.ts';
@@ -131,8 +131,8 @@ describe('answers the router builds', () => {
     const small = respond(ctx, { resultType: 'vector', result: [] }, ['w']);
     expect(await small.json()).toEqual({ status: 'success', data: { resultType: 'vector', result: [] }, warnings: ['w'] });
     expect(() => respond(ctx, { resultType: 'vector', result: ['x'.repeat(100)] })).toThrow(expect.objectContaining({ errorType: 'execution', status: 422 }));
-    expect(await respondPieces(ctx, [Buffer.from('{"status":'), Buffer.from('"success"}')]).text()).toBe('{"status":"success"}');
-    expect(() => respondPieces(ctx, [Buffer.alloc(60), Buffer.alloc(60)])).toThrow(/larger than 100 bytes/);
+    expect(piecesBody(ctx, [Buffer.from('{"status":'), Buffer.from('"success"}')]).toString()).toBe('{"status":"success"}');
+    expect(() => piecesBody(ctx, [Buffer.alloc(60), Buffer.alloc(60)])).toThrow(/larger than 100 bytes/);
   });
 
   it('name only shards of the map in force', () => {

@@ -56,6 +56,25 @@ describe('answers as bytes', () => {
     expect(pointsWithin(points, 300_000, 400_000).length).toBe(0);
   });
 
+  it('keep the points of any window, as reading every point would (points with gaps, values of every spelling)', () => {
+    const values = ['0', '-1.5', 'NaN', '+Inf', '-Inf', '1e+21', '123456.789'];
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 300; round++) {
+      const times: number[] = [];
+      for (let t = 1_700_000_000_000 + random(4) * 15_000, n = random(40); n > 0; n--, t += 7_500 * (1 + random(3))) times.push(t);
+      const points = Buffer.from(times.map((t) => `[${t / 1000},"${values[random(values.length)]}"]`).join(','));
+      const from = (times[0] ?? 1_700_000_000_000) - 30_000 + random(40) * 7_500;
+      const to = from + random(40) * 7_500;
+      const naive = points.toString().split('],[').map((p, i, all) => (i > 0 ? '[' : '') + p + (i < all.length - 1 ? ']' : ''))
+        .filter((p, i) => p !== '' && times[i]! >= from && times[i]! <= to).join(',');
+      expect(pointsWithin(points, from, to).toString(), `${points.toString()} [${from}, ${to}]`).toBe(naive);
+    }
+  });
+
   it('are never taken apart when they carry warnings, histograms, or another spelling', () => {
     const withWarnings = JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [] }, warnings: ['shard "b" is missing'] });
     const histograms = JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [{ metric: A, histograms: [[60, { count: '1' }]] }] } });
@@ -83,6 +102,14 @@ describe('stored entries', () => {
     }
     expect(decodeEntry('k:2', entry)).toBeNull();
   });
+
+  it('decode the same value once, under its own key only (the memory backend hands out the same Buffer)', () => {
+    const value = encodeEntry('k:3', series);
+    const first = decodeEntry('k:3', value);
+    expect(decodeEntry('k:3', value)).toBe(first);
+    expect(decodeEntry('k:4', value)).toBeNull();
+    expect(Buffer.concat(assemble([decodeEntry('k:3', value)!])).equals(whole)).toBe(true);
+  });
 });
 
 describe('the memory backend', () => {
@@ -96,6 +123,16 @@ describe('the memory backend', () => {
     expect((await memory.get(['a', 'b', 'c', 'd'])).map((v) => v !== null)).toEqual([true, false, true, true]);
     await memory.set([{ key: 'huge', value: Buffer.alloc(20_000) }], 60);
     expect(await memory.get(['huge'])).toEqual([null]);
+    expect(memory.bytes).toBeLessThanOrEqual(10_000);
+  });
+
+  it('keeps entries read since they last came round over entries not read', async () => {
+    const memory = new MemoryBackend(10_000);
+    const value = Buffer.alloc(2_000, 1);
+    await memory.set(['a', 'b', 'c', 'd'].map((key) => ({ key, value })), 60);
+    await memory.get(['a', 'c']);
+    await memory.set([{ key: 'e', value }, { key: 'f', value }], 60); // two must go: b and d, not read
+    expect((await memory.get(['a', 'b', 'c', 'd', 'e', 'f'])).map((v) => v !== null)).toEqual([true, false, true, false, true, true]);
     expect(memory.bytes).toBeLessThanOrEqual(10_000);
   });
 

@@ -34,7 +34,7 @@ function collectorSeries(shard: string): Series[] {
 }
 
 /** The rule, as the oracle holds the data: the shard as `cluster`, a collector's own value as `original_cluster`. */
-function asGlobal(shard: string, s: Series): Series {
+function asGlobal(s: Series): Series {
   const { [SHARD_LABEL]: own, ...labels } = s.labels;
   return { ...s, labels: { ...labels, ...(own === undefined ? {} : { [`original_${SHARD_LABEL}`]: own }) } };
 }
@@ -46,7 +46,7 @@ async function prepare() {
     return [...openMetricsChunks(groups, stats[name])].join('');
   };
   const texts: Record<string, string> = Object.fromEntries(SHARDS.map((s) => [s, text(s, [[{}, collectorSeries(s)]])]));
-  texts.global = text('global', SHARDS.map((s) => [{ [SHARD_LABEL]: s }, collectorSeries(s).map((x) => asGlobal(s, x))]));
+  texts.global = text('global', SHARDS.map((s) => [{ [SHARD_LABEL]: s }, collectorSeries(s).map(asGlobal)]));
   const key = createHash('sha256').update(JSON.stringify(texts)).digest('hex').slice(0, 16);
   return prepareBlocks(`own-shard-label-${key}`, SHARDS, async (dir) => {
     await mkdir(dir, { recursive: true });

@@ -9,7 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffAnswers, type ApiAnswer } from './compare.ts';
 import { loadComplianceQueries, loadDashboardExprs } from './harness/corpus.ts';
 import { EVAL_TIME, RANGE, SHARD_LABEL } from './harness/generate.ts';
-import { startCluster, type Cluster } from './harness/prometheus.ts';
+import { prepareData, startCluster, type Cluster } from './harness/prometheus.ts';
+import { AnswerBytes } from '../../lib/collectors/answer-bytes.ts';
+import { mergedQuery } from '../../lib/replicas/merged-query.ts';
+import { parseShardMap } from '../../lib/shards/schema.ts';
 import { HOLES, prepareReplicaBlocks, serveBlocks } from './harness/replicas.ts';
 import { parseLabelValues, substituteVariables } from './harness/variables.ts';
 import { injectMatcher } from './inject.ts';
@@ -38,7 +41,7 @@ beforeAll(async () => {
   const blocks = await prepareReplicaBlocks(HOLES.version, 'a', HOLES.build);
   // As HA pairs are configured: a replica label among the external labels, which remote read adds to
   // every series and the query API does not show.
-  const replicas = await Promise.all(['replica1', 'replica2'].map((name) => serveBlocks(blocks[name]!, cluster.dataDir, `a-${name}`, { replica: name })));
+  const replicas = await Promise.all(['replica1', 'replica2'].map((name) => serveBlocks(blocks[name]!, cluster.dataDir, `a-${name}`, { externalLabels: { replica: name } })));
   Object.assign(session, { cluster, replicas });
   const urls = replicas.map((r) => r.url);
   [routers.merge, routers.oneDead, routers.allDead] = await Promise.all([
@@ -109,6 +112,76 @@ describe('series, label names and label values are the union of the replicas', (
     expect(answer.body.data).toEqual(oracle.body.data);
   });
 });
+
+/**
+ * `lookback_delta`: the replicas and the oracle run Prometheus 2.42, which ignores the parameter (it is
+ * read from 2.43.0 on), invalid values included: the router's merged leaves must ignore it as the
+ * replicas would, on instant selectors just before, inside and after each replica's hole, single-shard
+ * and across shards, and on the dashboards' expressions.
+ */
+describe.concurrent('lookback_delta as the replicas\' Prometheus reads it', () => {
+  const LOOKBACKS = ['1m', '30s', '10m', '0', 'abc'];
+  const edges = [HOLES.replica1, HOLES.replica2].flatMap(([from, to]) => [from, to].flatMap((t) => [t - 90_000, t + 30_000, t + 150_000]));
+  const instant = ['demo_num_cpus{cluster="a"}', 'timestamp(demo_num_cpus{cluster="a"})', 'count by (cluster) (up)', 'sum by (cluster, instance) (demo_num_cpus)'];
+  const cases = LOOKBACKS.flatMap((lookback) => instant.map((query) => [lookback, query] as const));
+  it.each(cases)('lookback_delta=%s: %s near the holes', async (lookback, query) => {
+    for (const t of edges) {
+      const params = { query, time: String(t / 1000), lookback_delta: lookback };
+      const oracle = await callApi(session.cluster.globalUrl, '/api/v1/query', params, 'GET');
+      judge(await callApi(routers.merge!.url, '/api/v1/query', params, 'GET'), oracle, false, `${query} at ${t / 1000} with lookback_delta=${lookback}`);
+    }
+  });
+  const subset = dashboards.filter((_expr, i) => i % 10 === 0);
+  it.each(LOOKBACKS.slice(0, 3).flatMap((lookback) => subset.map((expr) => [lookback, expr] as const)))('lookback_delta=%s: %s', async (lookback, expr) => {
+    const params = { query: injectMatcher(substituteVariables(expr, 'a'), 'cluster', 'cluster="a"'), ...rangeParams(RANGE), lookback_delta: lookback };
+    const oracle = await callApi(session.cluster.globalUrl, '/api/v1/query_range', params, 'GET');
+    judge(await callApi(routers.merge!.url, '/api/v1/query_range', params, 'GET'), oracle, false, `${params.query} with lookback_delta=${lookback}`);
+  });
+});
+
+/**
+ * `lookback_delta` as Prometheus 2.43 and later read it, which no Prometheus here runs: merged leaves
+ * evaluated with a lookback delta of 1m and 30s (what the router does for such replicas) against the
+ * global data served with `--query.lookback-delta` set to the same (Prometheus's own lookback), on
+ * instant selectors at the holes' edges and over a range crossing them.
+ */
+describe('merged leaves with another lookback delta, against Prometheus with that lookback', () => {
+  const oracles: Record<string, PrometheusServer> = {};
+  const LOOKBACKS = { '1m': 60_000, '30s': 30_000 };
+  beforeAll(async () => {
+    const { globalBlocks } = await prepareData(SHARDS);
+    await Promise.all(Object.keys(LOOKBACKS).map(async (lookback) => {
+      oracles[lookback] = await serveBlocks(globalBlocks, session.cluster.dataDir, `global-lookback-${lookback}`, { extraArgs: [`--query.lookback-delta=${lookback}`] });
+    }));
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(Object.values(oracles).map((o) => o.stop()));
+  });
+
+  const edges = [HOLES.replica1, HOLES.replica2].flatMap(([from, to]) => [from, to].flatMap((t) => [t - 90_000, t + 20_000, t + 45_000, t + 150_000]));
+  const cases = Object.keys(LOOKBACKS).flatMap((lookback) => ['demo_num_cpus', 'timestamp(demo_num_cpus)', 'demo_cpu_usage_seconds_total'].map((leaf) => [lookback, leaf] as const));
+  it.each(cases)('lookback %s: %s', async (lookback, leaf) => {
+    const shard = parseShardMap({ shardLabel: SHARD_LABEL, shards: { a: { urls: session.replicas.map((r) => r.url), replicas: 'merge' } } }).shards.get('a')!;
+    const rules = { major: 2 as const, lookbackMs: LOOKBACKS[lookback as keyof typeof LOOKBACKS] };
+    const io = { deadline: Date.now() + 60_000, budget: new AnswerBytes(512 * 2 ** 20), visited: () => {} };
+    const query = injectMatcher(leaf, 'cluster', 'cluster="a"');
+    const grids = [...edges.map((t) => ({ start: t, end: t, step: 0 })), { start: HOLES.replica1[1] - 600_000, end: HOLES.replica2[0] + 600_000, step: 15_000 }];
+    for (const grid of grids) {
+      const instant = grid.step === 0;
+      const params: Record<string, string> = instant ? { query, time: String(grid.start / 1000) } : { query, start: String(grid.start / 1000), end: String(grid.end / 1000), step: String(grid.step / 1000) };
+      const oracle = await callApi(oracles[lookback]!.url, instant ? '/api/v1/query' : '/api/v1/query_range', params, 'GET');
+      const merged = JSON.parse((await mergedQuery(shard, SHARD_LABEL, leaf, grid, rules, io)).json().body.toString()) as ApiAnswer['body'];
+      const expected = { ...oracle, body: { status: oracle.body.status, data: withoutLabel(oracle.body.data, SHARD_LABEL) } };
+      expect(diffAnswers({ httpStatus: 200, body: { status: merged.status, data: merged.data } }, expected, false), `${leaf} on ${JSON.stringify(grid)}`).toBeNull();
+    }
+  });
+});
+
+/** A query answer's `data` without `label` on its series. */
+function withoutLabel(data: unknown, label: string): unknown {
+  const { resultType, result } = data as { resultType: string; result: { metric: Record<string, string> }[] };
+  return { resultType, result: result.map((s) => ({ ...s, metric: Object.fromEntries(Object.entries(s.metric).filter(([k]) => k !== label)) })) };
+}
 
 describe('remote read', () => {
   it('gets STREAMED_XOR_CHUNKS from the 2.42 replicas: the request log counts their answers by response type', async () => {

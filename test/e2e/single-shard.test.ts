@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { diffAnswers } from './compare.ts';
 import { loadComplianceQueries, loadDashboardExprs } from './harness/corpus.ts';
-import { EVAL_TIME, RANGE, RANGE_UNALIGNED } from './harness/generate.ts';
+import { RANGE, RANGE_UNALIGNED } from './harness/generate.ts';
 import { parseLabelValues, substituteVariables } from './harness/variables.ts';
 import { injectMatcher } from './inject.ts';
 import { callApi } from './router.ts';

@@ -213,7 +213,7 @@ describe('scalar op scalar', () => {
       ),
     ),
   );
-  it.each(cases)('%s', async (query, op, a, b, bool) => {
+  it.each(cases)('%s', async (query, op, a, b) => {
     const expected = await oracle.scalar(query, EVAL_TIME);
     const actual = await scalarScalarStep(op, a, b);
     // Non-integer powers may differ in the last bits (Go's math.Pow: see lib/engine/go/math.ts).

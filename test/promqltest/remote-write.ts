@@ -4,7 +4,7 @@
 // remote write carries each value as a raw IEEE-754 double, so the marker arrives intact. Encoded
 // with the libraries the router reads remote read with (pbf over the prompb messages, snappyjs).
 import snappy from 'snappyjs';
-import { WriteRequestCodec } from '../../lib/replicas/prompb.ts';
+import { WriteRequestCodec, type PromTimeSeries } from '../../lib/replicas/prompb.ts';
 import type { StoredSeries } from './cases.ts';
 
 /** Prometheus's staleness marker (model/value.StaleNaN), built from its bits. */
@@ -27,6 +27,15 @@ export function encodeWriteRequest(series: readonly StoredSeries[]): Uint8Array 
 /** Sends the series to a Prometheus started with `--web.enable-remote-write-receiver`. */
 export async function remoteWrite(baseUrl: string, series: readonly StoredSeries[]): Promise<void> {
   if (series.length === 0) return;
+  await remoteWriteRequest(baseUrl, encodeWriteRequest(series));
+}
+
+/** Sends series in prompb's shape (exemplars included) to a Prometheus receiving remote write. */
+export async function remoteWriteSeries(baseUrl: string, series: PromTimeSeries[]): Promise<void> {
+  await remoteWriteRequest(baseUrl, WriteRequestCodec.encode({ timeseries: series }));
+}
+
+async function remoteWriteRequest(baseUrl: string, request: Uint8Array): Promise<void> {
   const response = await fetch(`${baseUrl}/api/v1/write`, {
     method: 'POST',
     headers: {
@@ -34,7 +43,7 @@ export async function remoteWrite(baseUrl: string, series: readonly StoredSeries
       'content-encoding': 'snappy',
       'x-prometheus-remote-write-version': '0.1.0',
     },
-    body: Buffer.from(snappy.compress(encodeWriteRequest(series))),
+    body: Buffer.from(snappy.compress(request)),
   });
   if (!response.ok) throw new Error(`remote write to ${baseUrl}: HTTP ${response.status} ${await response.text()}`);
 }

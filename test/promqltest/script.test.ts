@@ -12,7 +12,6 @@ import {
   ScriptError, type EvalCommand, type LoadCommand,
 } from './script.ts';
 
-const evals = (text: string) => parseScript(text).filter((c): c is EvalCommand => c.kind === 'eval');
 const loads = (text: string) => parseScript(text).filter((c): c is LoadCommand => c.kind === 'load');
 
 describe('durations and numbers', () => {

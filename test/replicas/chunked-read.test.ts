@@ -25,7 +25,6 @@ import { HOLES, prepareReplicaBlocks, serveBlocks } from '../e2e/harness/replica
 import type { StoredSeries } from '../promqltest/cases.ts';
 import { remoteWrite } from '../promqltest/remote-write.ts';
 
-const STALE_NAN = new Float64Array(new BigUint64Array([0x7ff0000000000002n]).buffer)[0]!;
 const MINUTE = 60_000;
 
 let runDir = '';
@@ -57,7 +56,7 @@ beforeAll(async () => {
   const writeDir = path.join(runDir, 'written', 'data');
   await mkdir(writeDir, { recursive: true });
   [blocksServer, writtenServer] = await Promise.all([
-    serveBlocks(blocks.replica1!, runDir, 'blocks', { replica: 'one' }),
+    serveBlocks(blocks.replica1!, runDir, 'blocks', { externalLabels: { replica: 'one' } }),
     startPrometheus({ dataDir: writeDir, readyQuery: null, extraArgs: ['--web.enable-remote-write-receiver'] }, 'written'),
   ]);
   // The head accepts samples up to an hour older than its newest; these span about four hours, sent at once.

@@ -191,7 +191,7 @@ const RULES: Rule[] = [
   {
     match: /^node_filesystem_(size|free|avail)_bytes$/,
     dims: (h) => h.filesystems.map(({ device, fstype, mountpoint }) => ({ device, fstype, mountpoint })),
-    value: (h, l, rng) => {
+    value: (h, l) => {
       const fs = h.filesystems.find((f) => f.device === l.device && f.mountpoint === l.mountpoint);
       if (!fs) return null;
       if (l.__name__ === 'node_filesystem_size_bytes') return constant(fs.size);

@@ -165,6 +165,10 @@ export interface StartPrometheusOptions {
   extraArgs?: readonly string[];
   /** `global.external_labels` of the server's configuration (an HA pair's replica label). */
   externalLabels?: Readonly<Record<string, string>>;
+  /** `host:port` targets scraped every second (job "targets"), for what only scrapes bring: metadata. */
+  scrapeTargets?: readonly string[];
+  /** Rule files evaluated every second. */
+  ruleFiles?: readonly string[];
 }
 
 /**
@@ -181,9 +185,12 @@ async function startOnce(o: StartPrometheusOptions, port: number, name: string):
   const workDir = o.workDir ?? path.dirname(o.dataDir);
   const configFile = path.join(workDir, `${name}.yml`);
   const logFile = path.join(workDir, `${name}.log`);
-  // No scrape jobs, rule files, alerting or remote write: the server never reaches out anywhere.
+  // No alerting or remote write, scrapes only of the given targets: the server reaches out nowhere else.
   const external = Object.entries(o.externalLabels ?? {}).map(([k, v]) => `\n    ${k}: ${JSON.stringify(v)}`).join('');
-  await writeFile(configFile, `global:\n  scrape_interval: 15s${external === '' ? '' : `\n  external_labels:${external}`}\nscrape_configs: []\n`);
+  const targets = o.scrapeTargets ?? [];
+  const scrapes = targets.length === 0 ? '[]' : `\n  - job_name: targets\n    scrape_interval: 1s\n    static_configs: [{ targets: ${JSON.stringify(targets)} }]`;
+  const rules = o.ruleFiles === undefined ? '' : `\n  evaluation_interval: 1s\nrule_files: ${JSON.stringify(o.ruleFiles)}`;
+  await writeFile(configFile, `global:\n  scrape_interval: 15s${external === '' ? '' : `\n  external_labels:${external}`}${rules}\nscrape_configs: ${scrapes}\n`);
   const args = [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${o.dataDir}`,

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { shardSeries, SHARD_LABEL, type DatasetStats, type WrittenDatasets } from './generate.ts';
-import { prepareBlocks, startPrometheus, type PrometheusServer } from './prometheus.ts';
+import { prepareBlocks, startPrometheus, type PrometheusServer, type StartPrometheusOptions } from './prometheus.ts';
 import { SCRAPE_INTERVAL_S, START_S, type Series } from './series.ts';
 
 /** A series as stored: explicit (ms, value) samples, ascending. */
@@ -82,10 +82,12 @@ export async function prepareReplicaBlocks(
 }
 
 /** A Prometheus serving a private copy of `blocks` under `runDir/name`, ready once its TSDB is open. */
-export async function serveBlocks(blocks: string, runDir: string, name: string, externalLabels?: Record<string, string>): Promise<PrometheusServer> {
+export async function serveBlocks(
+  blocks: string, runDir: string, name: string, options: Pick<StartPrometheusOptions, 'externalLabels' | 'extraArgs'> = {},
+): Promise<PrometheusServer> {
   const dataDir = path.join(runDir, name, 'data');
   await cp(blocks, dataDir, { recursive: true });
-  return startPrometheus({ dataDir, workDir: path.join(runDir, name), readyQuery: null, ...(externalLabels === undefined ? {} : { externalLabels }) }, name);
+  return startPrometheus({ dataDir, workDir: path.join(runDir, name), readyQuery: null, ...options }, name);
 }
 
 const MINUTE = 60_000;

@@ -56,7 +56,6 @@ function join(parts: readonly Part[], atomic = false): Piece {
   return { t, s, broken, atomic };
 }
 
-const piece = (...arbs: fc.Arbitrary<Part>[]) => fc.tuple(...arbs).map((parts) => join(parts));
 const lit = (s: string) => fc.constant(s);
 const oneOf = (...xs: string[]) => fc.constantFrom(...xs);
 
