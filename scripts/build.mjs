@@ -7,6 +7,15 @@ const requireShim = "import { createRequire as __createRequire } from 'node:modu
 
 const node = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' };
 
+// The AWS bundle imports remote read's codecs from a file beside it rather than bundling them (below).
+const CODECS_FILE = 'remote-read-codecs.mjs';
+const besideTheBundle = {
+  name: 'codecs-beside-the-bundle',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/codecs\.ts$/ }, (args) => (args.importer.endsWith('load-codecs.ts') ? { path: `./${CODECS_FILE}`, external: true } : undefined));
+  },
+};
+
 // Chunk names carry a content hash: without this, every build would leave the old ones behind.
 await rm('dist/chunks', { recursive: true, force: true });
 await Promise.all(['dist/aws/node_modules', 'dist/aliyun/node_modules'].map((dir) => rm(dir, { recursive: true, force: true })));
@@ -45,6 +54,17 @@ await Promise.all([
     banner: { js: requireShim },
     minify: true,
     external: ['ali-oss', '@alicloud/*', '@redis/client'],
+    plugins: [besideTheBundle],
+  }),
+  // Remote read's codecs (lib/replicas/codecs.ts: pbf, snappyjs, the XOR chunk decoder), beside the
+  // AWS bundle: loaded on the first read of a shard in "merge" mode (lib/replicas/load-codecs.ts),
+  // parsed by no other cold start.
+  build({
+    ...node,
+    entryPoints: ['lib/replicas/codecs.ts'],
+    outfile: `dist/aws/${CODECS_FILE}`,
+    format: 'esm',
+    minify: true,
   }),
   // FC 3.0, nodejs20: `handler: index.handler` in dist/aliyun. FC loads a .js handler as CommonJS.
   // ali-oss and @alicloud/pop-core (OOS) are bundled for the same reason as the AWS SDK above (FC's

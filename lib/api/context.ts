@@ -128,7 +128,9 @@ export function replicaIo(ctx: RequestContext, shard: string): ReplicaIo {
     budget: ctx.answerBytes,
     visited: (ms, ok, bytes) => {
       ctx.trace.record(shard, ms, ok);
-      if (bytes !== null) ctx.trace.addBytes(shard, bytes.compressed);
+      if (bytes === null) return;
+      ctx.trace.addBytes(shard, bytes.wire);
+      ctx.trace.addRemoteRead(shard, bytes.type);
     },
   };
 }

@@ -5,6 +5,7 @@ import { SampleBudget, timeSlicer } from '../engine/budget.ts';
 import { buildOperator } from '../engine/execution/build.ts';
 import { collectInstant, collectRange } from '../engine/execution/run.ts';
 import { fetchLeaves, leafSeries, rawSeries } from '../engine/fetch.ts';
+import { asJson } from '../engine/remote.ts';
 import { gridTimes, leafGrids, subquerySteps, type Grid, type QueryTimes } from '../engine/grid.ts';
 import { answerData } from '../engine/answer-data.ts';
 import { unionAnswer } from '../shard-label/union.ts';
@@ -68,7 +69,7 @@ export async function answerAcrossShards(ctx: RequestContext, plan: QueryPlan, r
     // The whole query is one leaf: the answer is the union of the shards' answers, passed on.
     const answers = expr.kind === 'leaf' ? fetched.leaves.get(expr.leaf.id) ?? [] : [];
     if (expr.kind === 'leaf' && answers.every((a) => a.answers.length === 1)) {
-      const parts = answers.map((a) => ({ answer: a.answers[0]!, addLabel: a.addLabel }));
+      const parts = answers.map((a) => ({ answer: asJson(a.answers[0]!), addLabel: a.addLabel }));
       const resultType = range !== null || rootType === 'matrix' ? 'matrix' : 'vector';
       // The router holds no samples of a union: its bytes are passed on.
       return piecesBody(ctx, unionAnswer(parts, remote.shardLabel, resultType, fetched.warnings, stats?.result(grid, 0)));

@@ -8,6 +8,8 @@ export interface ShardVisit {
   bytes: number;
   requests: number;
   errors: number;
+  /** Shards in "merge" mode: their replicas' remote read answers by response type. */
+  remoteReads?: Partial<Record<'samples' | 'chunks', number>>;
 }
 
 export class RequestTrace {
@@ -34,6 +36,12 @@ export class RequestTrace {
     this.waitedMs.set(shard, Math.max(this.waitedMs.get(shard) ?? 0, ms));
     visit.requests++;
     if (!ok) visit.errors++;
+  }
+
+  /** A replica's remote read answer of response type `type`. */
+  addRemoteRead(shard: string, type: 'samples' | 'chunks'): void {
+    const reads = (this.visit(shard).remoteReads ??= {});
+    reads[type] = (reads[type] ?? 0) + 1;
   }
 
   addBytes(shard: string, bytes: number): void {

@@ -1,18 +1,19 @@
 // Asks the shards for the leaves of a query: each leaf from each shard it reads, on the leaf's grid,
 // a bounded number of requests at a time. Shards that cannot answer are left out of every leaf (a
 // partial answer with a warning each) unless the caller wants all or nothing. Answers stay as the
-// shards sent them (bytes, scanned) until the engine decodes them or passes them on.
+// shards sent them (bytes, scanned) until the engine decodes them or passes them on; those the router
+// computed itself (shards in "merge" mode) stay as the objects they are (ComputedAnswer).
 import { EvaluationError } from '../errors.ts';
-import type { QueryAnswer } from '../collectors/client.ts';
 import { decodeSamples } from '../collectors/decode.ts';
 import { fanOut, partialWarnings } from '../collectors/failures.ts';
 import { withShardLabel } from '../shard-label/edit.ts';
+import { translatedLabels } from '../shards/shard-label-names.ts';
 import type { SampleBudget } from './budget.ts';
 import type { LeafSeries } from './execution/leaf.ts';
 import type { Leaf } from './expr.ts';
 import { gridSize, MAX_POINTS_PER_SERIES, type Grid } from './grid.ts';
 import { labelsFrom } from './labels.ts';
-import type { Remote } from './remote.ts';
+import { isComputed, type ComputedAnswer, type Remote, type ShardQueryAnswer } from './remote.ts';
 import type { Labels, Point } from './types.ts';
 
 
@@ -32,7 +33,7 @@ export interface ShardAnswer {
   readonly addLabel: string | null;
   /** Where several leaves were asked in one request: the value of LEAF_LABEL on this leaf's series. */
   readonly tag: string | null;
-  readonly answers: readonly QueryAnswer[];
+  readonly answers: readonly ShardQueryAnswer[];
 }
 
 export interface Fetched {
@@ -59,7 +60,7 @@ interface ShardRequest {
 export async function fetchLeaves(remote: Remote, leaves: readonly Leaf[], grids: ReadonlyMap<number, Grid>, options: FetchOptions): Promise<Fetched> {
   const requests = plan(leaves, grids);
   checkRequestsPerShard(requests, options.maxRequestsPerShard);
-  const answers = new Map<ShardRequest, QueryAnswer[]>(); // one per grid part
+  const answers = new Map<ShardRequest, ShardQueryAnswer[]>(); // one per grid part
   const jobs = requests.flatMap((request) => splitGrid(request.grid).map((grid, part) => ({ request, grid, part })));
   const fanOutOptions = { concurrency: options.shardConcurrency, partial: options.partial };
   const failed = await fanOut(jobs, (job) => job.request.shard, fanOutOptions, async ({ request, grid, part }) => {
@@ -73,7 +74,7 @@ export async function fetchLeaves(remote: Remote, leaves: readonly Leaf[], grids
   for (const request of requests) {
     if (failed.has(request.shard)) continue;
     const list = answers.get(request) ?? [];
-    for (const a of list) for (const w of a.answer.warnings) warnings.push(`shard ${JSON.stringify(request.shard)}: ${w}`);
+    for (const a of list) for (const w of isComputed(a) ? a.warnings : a.answer.warnings) warnings.push(`shard ${JSON.stringify(request.shard)}: ${w}`);
     for (const { leaf, tag } of request.leaves) {
       byLeafAndShard.set(`${leaf.id}/${request.shard}`, { shard: request.shard, addLabel: leaf.plan.forShard(request.shard).addLabel, tag, answers: list });
     }
@@ -147,7 +148,14 @@ export function leafSeries(answers: readonly ShardAnswer[], shardLabel: string, 
   const out: LeafSeries[] = [];
   for (const { addLabel, tag, answers: parts } of answers) {
     const bySeries = parts.length > 1 ? new Map<string, number>() : null;
-    for (const { body, answer } of parts) {
+    for (const part of parts) {
+      if (isComputed(part)) {
+        for (const { labels, points } of computedSeries(part, tag)) {
+          add(shardLabels(labels, shardLabel, addLabel), onGrid(points, stepIndex));
+        }
+        continue;
+      }
+      const { body, answer } = part;
       if (answer.resultType === 'scalar') {
         out.push({ labels: {}, ...decodeSamples(body, answer.result!, stepIndex) });
         budget.charge(1);
@@ -164,17 +172,20 @@ export function leafSeries(answers: readonly ShardAnswer[], shardLabel: string, 
           delete metric[LEAF_LABEL];
         }
         const labels: Labels = labelsFrom(Object.entries(addLabel === null && !s.translated ? metric : withShardLabel(metric, shardLabel, addLabel)));
-        const samples = decodeSamples(body, s.samples, stepIndex);
-        budget.charge(samples.values.length);
-        const key = bySeries === null ? '' : JSON.stringify(labels);
-        const earlier = bySeries?.get(key);
-        if (earlier === undefined) {
-          bySeries?.set(key, out.length);
-          out.push({ labels, ...samples });
-        } else {
-          const { steps: a, values: v } = out[earlier]!;
-          out[earlier] = { labels, steps: concat(Int32Array, a, samples.steps), values: concat(Float64Array, v, samples.values) };
-        }
+        add(labels, decodeSamples(body, s.samples, stepIndex));
+      }
+    }
+
+    function add(labels: Labels, samples: { steps: Int32Array; values: Float64Array }): void {
+      budget.charge(samples.values.length);
+      const key = bySeries === null ? '' : JSON.stringify(labels);
+      const earlier = bySeries?.get(key);
+      if (earlier === undefined) {
+        bySeries?.set(key, out.length);
+        out.push({ labels, ...samples });
+      } else {
+        const { steps: a, values: v } = out[earlier]!;
+        out[earlier] = { labels, steps: concat(Int32Array, a, samples.steps), values: concat(Float64Array, v, samples.values) };
       }
     }
   }
@@ -188,7 +199,16 @@ export function leafSeries(answers: readonly ShardAnswer[], shardLabel: string, 
 export function rawSeries(answers: readonly ShardAnswer[], shardLabel: string, budget: SampleBudget): { labels: Labels; points: Point[] }[] {
   const out: { labels: Labels; points: Point[] }[] = [];
   for (const { addLabel, tag, answers: parts } of answers) {
-    for (const { body, answer } of parts) {
+    for (const part of parts) {
+      if (isComputed(part)) {
+        if (part.computed.type !== 'matrix') throw new EvaluationError(`a shard answered a ${part.computed.type} where the router expected a range vector`);
+        for (const { labels, points } of computedSeries(part, tag)) {
+          budget.charge(points.length);
+          out.push({ labels: shardLabels(labels, shardLabel, addLabel), points });
+        }
+        continue;
+      }
+      const { body, answer } = part;
       if (answer.resultType !== 'matrix') throw new EvaluationError(`a shard answered a ${answer.resultType} where the router expected a range vector`);
       for (const s of answer.series) {
         if (s.samples === null) continue; // native histograms only: the router evaluates floats
@@ -207,6 +227,33 @@ export function rawSeries(answers: readonly ShardAnswer[], shardLabel: string, b
     }
   }
   return out;
+}
+
+/** A computed answer's series as points, those of other leaves (in a combined answer) left out, LEAF_LABEL removed. */
+function computedSeries({ computed }: ComputedAnswer, tag: string | null): { labels: Labels; points: Point[] }[] {
+  const all = computed.type === 'matrix' ? computed.series : computed.samples.map(({ labels, value }) => ({ labels, points: [{ t: computed.t, v: value }] }));
+  if (tag === null) return [...all];
+  return all.filter((s) => s.labels[LEAF_LABEL] === tag).map(({ labels: { [LEAF_LABEL]: _tag, ...labels }, points }) => ({ labels, points }));
+}
+
+/** A computed series' labels with the shard label rule applied, as for a collector's (withShardLabel). */
+function shardLabels(labels: Labels, shardLabel: string, addLabel: string | null): Labels {
+  if (addLabel === null && !translatedLabels(shardLabel).some((name) => name in labels)) return labels;
+  return labelsFrom(Object.entries(withShardLabel({ ...labels }, shardLabel, addLabel)));
+}
+
+/** Points on the grid as steps and values (decodeSamples's form), points off the grid left out. */
+function onGrid(points: readonly Point[], stepIndex: (ms: number) => number): { steps: Int32Array; values: Float64Array } {
+  const steps = new Int32Array(points.length);
+  const values = new Float64Array(points.length);
+  let n = 0;
+  for (const { t, v } of points) {
+    const step = stepIndex(t);
+    if (step < 0) continue;
+    steps[n] = step;
+    values[n++] = v;
+  }
+  return { steps: steps.slice(0, n), values: values.slice(0, n) };
 }
 
 function concat<T extends Int32Array | Float64Array>(type: { new(n: number): T }, a: T, b: T): T {

@@ -1,26 +1,25 @@
 // A leaf of a shard in "merge" mode: the replicas' raw samples, read through remote read and
 // deduplicated series by series (dedup.ts), evaluated by the router (merged-leaf.ts), and handed to the
-// engine as a query answer, the same shape a collector's answer has. A replica that fails leaves the
+// engine as series (ComputedAnswer), or as a collector's JSON answer where it is passed on as is. A replica that fails leaves the
 // answer to the others, with a warning naming it; only when all fail has the shard failed.
 import { ApiError } from '../errors.ts';
 import type { AnswerBytes } from '../collectors/answer-bytes.ts';
-import type { QueryAnswer } from '../collectors/client.ts';
 import { isShardFailure } from '../collectors/failures.ts';
 import { scanAnswer } from '../collectors/json-scan.ts';
 import { answerData } from '../engine/answer-data.ts';
 import type { Grid } from '../engine/grid.ts';
 import { LEAF_LABEL } from '../engine/fetch.ts';
 import type { Answer } from '../engine/execution/run.ts';
+import type { ComputedAnswer } from '../engine/remote.ts';
 import { labelsFrom, labelsKey, setLabel } from '../engine/labels.ts';
 import type { Expr } from '../promql/ast.ts';
 import type { Labels } from '../engine/types.ts';
 import { parseQuery } from '../promql/parse.ts';
 import type { Shard } from '../shards/schema.ts';
 import { dedupReplicas, type ReplicaSamples } from './dedup.ts';
-import type { PromTimeSeries } from './prompb.ts';
 import { mergedForm, selectorMatchers, type MergedForm } from '../engine/merged-form.ts';
 import { evaluateMergedLeaf, readRange, type MergedSeries, type SelectionRules } from './merged-leaf.ts';
-import { readReplica, type ReadSelection, type ReadBytes } from './remote-read.ts';
+import { readReplica, type ReadSelection, type ReadBytes, type ReplicaSeries } from './remote-read.ts';
 
 export interface ReplicaIo {
   /** Epoch ms by which the answer must be ready. */
@@ -35,17 +34,24 @@ export interface ReplicaIo {
  * engine asks for in one request (`label_replace(q0, LEAF_LABEL, "0", "", "") or ...`, fetch.ts), which
  * become one remote read of several queries.
  */
-export async function mergedQuery(shard: Shard, shardLabel: string, query: string, grid: Grid, rules: SelectionRules, io: ReplicaIo): Promise<QueryAnswer> {
+export async function mergedQuery(shard: Shard, shardLabel: string, query: string, grid: Grid, rules: SelectionRules, io: ReplicaIo): Promise<ComputedAnswer> {
   const leaves = taggedLeaves(parseQuery(query).expr);
   if (leaves === null) throw new ApiError('internal', `shard ${JSON.stringify(shard.name)}: ${JSON.stringify(query)} is not a leaf the router can compute from raw samples`);
   const selections = leaves.map(({ form }): ReadSelection => ({ matchers: selectorMatchers(form.selector), ...readRange(form, grid, rules.lookbackMs) }));
   const { replicas, warnings } = await readAllReplicas(shard, selections, io);
   const answers = leaves.map(({ form, tag }, i) => {
-    const answer = evaluateMergedLeaf(form, mergeReplicas(replicas.map((r) => r[i]!), selections[i]!.end), grid, rules);
+    const answer = seriesAnswer(evaluateMergedLeaf(form, mergeReplicas(replicas.map((r) => r[i]!), selections[i]!.end), grid, rules));
     return tag === null ? answer : tagged(answer, tag);
   });
-  const body = Buffer.from(JSON.stringify({ status: 'success', data: answerData(concatAnswers(answers)), warnings }));
-  return { body, answer: scanAnswer(body, shardLabel) };
+  const computed = concatAnswers(answers);
+  return {
+    computed,
+    warnings,
+    json: () => {
+      const body = Buffer.from(JSON.stringify({ status: 'success', data: answerData(computed), warnings }));
+      return { body, answer: scanAnswer(body, shardLabel) };
+    },
+  };
 }
 
 interface TaggedLeaf {
@@ -76,15 +82,22 @@ function taggedLeaves(expr: Expr): TaggedLeaf[] | null {
   return out;
 }
 
-function tagged(answer: Answer, tag: string): Answer {
+type SeriesAnswer = ComputedAnswer['computed'];
+
+/** A merged leaf's answer, always a vector or a matrix. */
+function seriesAnswer(answer: Answer): SeriesAnswer {
+  if (answer.type === 'vector' || answer.type === 'matrix') return answer;
+  throw new ApiError('internal', `a merged leaf answered a ${answer.type}`);
+}
+
+function tagged(answer: SeriesAnswer, tag: string): SeriesAnswer {
   const label = (labels: Labels) => setLabel(labels, LEAF_LABEL, tag);
   if (answer.type === 'vector') return { ...answer, samples: answer.samples.map((s) => ({ ...s, labels: label(s.labels) })) };
-  if (answer.type === 'matrix') return { ...answer, series: answer.series.map((s) => ({ ...s, labels: label(s.labels) })) };
-  return answer;
+  return { ...answer, series: answer.series.map((s) => ({ ...s, labels: label(s.labels) })) };
 }
 
 /** The answers of one request's leaves as one (all vectors, or all matrices: they share a grid). */
-function concatAnswers(answers: readonly Answer[]): Answer {
+function concatAnswers(answers: readonly SeriesAnswer[]): SeriesAnswer {
   const first = answers[0]!;
   if (answers.length === 1) return first;
   if (first.type === 'vector') return { ...first, samples: answers.flatMap((a) => (a.type === 'vector' ? a.samples : [])) };
@@ -95,7 +108,7 @@ function concatAnswers(answers: readonly Answer[]): Answer {
  * Every replica's series for `selections`, in replica order, leaving out replicas that failed (with a
  * warning each). Errors about the request itself (a replica refusing the matchers) fail it at once.
  */
-export async function readAllReplicas(shard: Shard, selections: readonly ReadSelection[], io: ReplicaIo): Promise<{ replicas: PromTimeSeries[][][]; warnings: string[] }> {
+export async function readAllReplicas(shard: Shard, selections: readonly ReadSelection[], io: ReplicaIo): Promise<{ replicas: ReplicaSeries[][][]; warnings: string[] }> {
   const outcomes = await Promise.allSettled(shard.urls.map(async (_url, replica) => {
     const started = performance.now();
     try {
@@ -134,31 +147,17 @@ export function settleReplicas<T>(outcomes: readonly PromiseSettledResult<T>[]):
  * One series per label set from all replicas, each deduplicated across the replicas that have it;
  * `end` is the end of the time range read (see dedupReplicas).
  */
-export function mergeReplicas(replicas: readonly (readonly PromTimeSeries[])[], end: number): MergedSeries[] {
+export function mergeReplicas(replicas: readonly (readonly ReplicaSeries[])[], end: number): MergedSeries[] {
   const bySeries = new Map<string, { labels: Labels; parts: ReplicaSamples[] }>();
   for (const series of replicas) {
     for (const s of series) {
-      if (s.samples.length === 0) continue; // native histograms only: the router evaluates floats
+      if (s.timestamps.length === 0) continue; // no float sample in the range (a native histogram in SAMPLES)
       const labels = labelsFrom(s.labels.map((l) => [l.name, l.value]));
       const key = labelsKey(labels);
       let entry = bySeries.get(key);
       if (entry === undefined) bySeries.set(key, (entry = { labels, parts: [] }));
-      entry.parts.push(samplesOf(s));
+      entry.parts.push(s);
     }
   }
   return [...bySeries.values()].map(({ labels, parts }) => ({ labels, ...dedupReplicas(parts, end) }));
-}
-
-/**
- * A series' samples as typed arrays. Written one by one into a Float64Array: a JavaScript array of
- * numbers may canonicalise NaNs, and the staleness marker is a NaN told apart by its bits.
- */
-function samplesOf(s: PromTimeSeries): ReplicaSamples {
-  const timestamps = new Float64Array(s.samples.length);
-  const values = new Float64Array(s.samples.length);
-  for (let i = 0; i < s.samples.length; i++) {
-    timestamps[i] = s.samples[i]!.timestamp;
-    values[i] = s.samples[i]!.value;
-  }
-  return { timestamps, values };
 }

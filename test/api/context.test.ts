@@ -10,6 +10,7 @@ import { ShardVersions } from '../../lib/api/versions.ts';
 import { unusedCache } from '../../lib/cache/results.ts';
 import { AnswerBytes } from '../../lib/collectors/answer-bytes.ts';
 import { ApiError } from '../../lib/errors.ts';
+import { asJson } from '../../lib/engine/remote.ts';
 import { parseShardMap, type ShardMap } from '../../lib/shards/schema.ts';
 import { startCollectorStandIn, type CollectorStandIn } from '../support/collector.ts';
 
@@ -42,11 +43,11 @@ describe('remoteFor: the engine\'s way to the shards', () => {
     const ctx = context();
     const remote = remoteFor(ctx);
     expect(remote.shardLabel).toBe('cluster');
-    const instant = await remote.query('a', 'up', { start: 1_700_000_000_500, end: 1_700_000_000_500, step: 0 });
+    const instant = asJson(await remote.query('a', 'up', { start: 1_700_000_000_500, end: 1_700_000_000_500, step: 0 }));
     expect(instant.answer.resultType).toBe('vector');
     expect(lastSeen(collectors.a).path).toBe('/api/v1/query');
     expect(Object.fromEntries(lastSeen(collectors.a).params)).toMatchObject({ query: 'up', time: '1700000000.500' });
-    const range = await remote.query('b', 'up', { start: 1_000, end: 61_000, step: 15_000 });
+    const range = asJson(await remote.query('b', 'up', { start: 1_000, end: 61_000, step: 15_000 }));
     expect(range.answer.resultType).toBe('matrix');
     expect(lastSeen(collectors.b).path).toBe('/api/v1/query_range');
     expect(Object.fromEntries(lastSeen(collectors.b).params)).toMatchObject({ query: 'up', start: '1.000', end: '61.000', step: '15.000' });

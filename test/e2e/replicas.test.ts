@@ -170,7 +170,7 @@ describe('merged leaves with another lookback delta, against Prometheus with tha
       const instant = grid.step === 0;
       const params: Record<string, string> = instant ? { query, time: String(grid.start / 1000) } : { query, start: String(grid.start / 1000), end: String(grid.end / 1000), step: String(grid.step / 1000) };
       const oracle = await callApi(oracles[lookback]!.url, instant ? '/api/v1/query' : '/api/v1/query_range', params, 'GET');
-      const merged = JSON.parse((await mergedQuery(shard, SHARD_LABEL, leaf, grid, rules, io)).body.toString()) as ApiAnswer['body'];
+      const merged = JSON.parse((await mergedQuery(shard, SHARD_LABEL, leaf, grid, rules, io)).json().body.toString()) as ApiAnswer['body'];
       const expected = { ...oracle, body: { status: oracle.body.status, data: withoutLabel(oracle.body.data, SHARD_LABEL) } };
       expect(diffAnswers({ httpStatus: 200, body: { status: merged.status, data: merged.data } }, expected, false), `${leaf} on ${JSON.stringify(grid)}`).toBeNull();
     }
@@ -182,6 +182,21 @@ function withoutLabel(data: unknown, label: string): unknown {
   const { resultType, result } = data as { resultType: string; result: { metric: Record<string, string> }[] };
   return { resultType, result: result.map((s) => ({ ...s, metric: Object.fromEntries(Object.entries(s.metric).filter(([k]) => k !== label)) })) };
 }
+
+describe('remote read', () => {
+  it('gets STREAMED_XOR_CHUNKS from the 2.42 replicas: the request log counts their answers by response type', async () => {
+    const query = 'rate(demo_cpu_usage_seconds_total{cluster="a"}[5m])';
+    const answer = await callApi(routers.merge!.url, '/api/v1/query_range', { query, ...rangeParams(RANGE) }, 'GET');
+    expect(answer.httpStatus).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the log is written in batches
+    const reads = routers.merge!.logs.flatMap((line) => line.split('\n')).filter((l) => l.includes('"msg":"request"'))
+      .map((l) => (JSON.parse(l) as { shards: Record<string, { remoteReads?: Record<string, number> }> }).shards.a?.remoteReads)
+      .filter((r) => r !== undefined);
+    // This request's line is the last: both replicas answered with chunks. No request got SAMPLES.
+    expect(reads.at(-1)).toEqual({ chunks: 2 });
+    expect(reads.filter((r) => r.samples !== undefined)).toEqual([]);
+  });
+});
 
 describe('failing replicas', () => {
   const query = 'sum by (instance) (rate(demo_cpu_usage_seconds_total{cluster="a"}[5m]))';

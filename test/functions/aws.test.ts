@@ -1,10 +1,13 @@
 // The Lambda handler as deployed: loaded from the bundle (dist/aws/index.mjs) and fed recorded API
 // Gateway events (REST API v1, HTTP API v2) in front of real collectors. Each event must get the
-// answer the core gives when called directly with the request the client meant.
-import { stat } from 'node:fs/promises';
+// answer the core gives when called directly with the request the client meant. Remote read's codecs
+// are not in the bundle but beside it (scripts/build.mjs): a shard in "merge" mode loads them.
+import { stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpResult } from '../../lib/platform/result.ts';
+import { diffAnswers, type ApiAnswer } from '../e2e/compare.ts';
 import { RANGE } from '../e2e/harness/generate.ts';
 import { AWS_CASES } from './cases.ts';
 import {
@@ -100,6 +103,21 @@ describe('AWS Lambda handler (dist/aws/index.mjs)', () => {
       return { ...recorded, headers };
     };
     await expectTenantsEnforced(session, (env) => coldStart('tenants', env), c, event, context());
+  });
+
+  it('reads a shard in "merge" mode with remote read\'s codecs, loaded from the file beside the bundle', async () => {
+    const { a, ...others } = session.cluster.shards;
+    const file = path.join(session.cluster.dataDir, 'merge-shards.json');
+    await writeFile(file, JSON.stringify({ shards: { ...others, a: { urls: [a], replicas: 'merge' } } }));
+    const merged = await coldStart('merge', { SHARD_MAP_FILE: file });
+    const call: ApiCall = { method: 'GET', path: '/api/v1/query_range', params: [['query', 'rate(demo_cpu_usage_seconds_total{cluster="a"}[5m])'], ['start', START], ['end', END], ['step', '60']] };
+    const event = await loadEvent('apigw-v2-query-range-gzip.json');
+    event.rawQueryString = new URLSearchParams(call.params.map(([k, v]) => [k, v])).toString();
+    const answer = resultAnswer(await merged({ ...event, headers: { host: 'example.com' } }, context()));
+    // The shard's one replica, asked by the core in "failover" mode, is the oracle.
+    const expected = await askCore(session.core, call);
+    expect(diffAnswers({ httpStatus: answer.status, body: answer.body as ApiAnswer['body'] }, { httpStatus: expected.status, body: expected.body as ApiAnswer['body'] }, false)).toBeNull();
+    expect((await stat(path.join(path.dirname(AWS_BUNDLE), 'remote-read-codecs.mjs'))).size).toBeLessThan(64 * 1024);
   });
 
   it('is one file under 1 MiB that runs without the repository', async () => {
