@@ -41,8 +41,14 @@ async function redisServer(): Promise<RedisServer> {
   return redis;
 }
 
-async function router(cacheUrl: string): Promise<RunningRouter> {
-  const r = await startRouter(mapFile, undefined, { args: ['--cache', cacheUrl, '--timeout', '10'] });
+/**
+ * A router with its results cache at `cacheUrl`. `cacheTimeoutMs`: longer than the default 200 ms
+ * where the test is about what the cache holds, not about a slow cache: on a loaded machine (CI, the
+ * whole suite at once) one slow call puts the cache in its 5 s cool-down, and then nothing is stored.
+ */
+async function router(cacheUrl: string, cacheTimeoutMs?: number): Promise<RunningRouter> {
+  const timeout = cacheTimeoutMs === undefined ? [] : ['--cache-timeout', String(cacheTimeoutMs)];
+  const r = await startRouter(mapFile, undefined, { args: ['--cache', cacheUrl, '--timeout', '10', ...timeout] });
   stops.push(() => r.stop());
   return r;
 }
@@ -99,7 +105,7 @@ describe.sequential('a results cache that fails', () => {
 
   it('answers garbage: unreadable entries are misses, never part of an answer', async () => {
     const redis = await redisServer();
-    const r = await router(redis.url);
+    const r = await router(redis.url, 5_000);
     await expectOracleAnswers(r);
     const keys = await redis.command('KEYS', 'prome-route:*') as string[];
     expect(keys.length).toBeGreaterThan(0);
