@@ -325,20 +325,20 @@ export class VectorVectorOperator implements VectorOperator {
         const j = oneIndex[sig]!;
         const [lv, rv] = swapped ? [one.values[j]!, many.values[k]!] : [many.values[k]!, one.values[j]!];
         const keep = passes(op, lv, rv);
-        const id = resultId(manyId, one.ids[j]!);
-        if (this.major === 3) {
-          if (oneToOne && matchedMarks.mark(sig)) {
-            throw new EvaluationError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
-          }
-          const key = `${sig}/${id}`;
-          if (!oneToOne && insertedSigs.has(key)) throw new EvaluationError('multiple matches for labels: grouping labels must ensure unique matches');
-          insertedSigs.add(key);
-        }
-        if (!returnBool && !keep) continue;
-        const value = returnBool ? (keep ? 1 : 0) : comparison ? lv : arithmetic(op, lv, rv);
-        if (this.major === 2 && oneToOne && matchedMarks.mark(sig)) {
+        const emits = returnBool || keep;
+        // 3.x checks a match before the comparison filters it (a pair it drops still matched); 2.x
+        // only the pairs that give a sample.
+        if (oneToOne && (emits || this.major === 3) && matchedMarks.mark(sig)) {
           throw new EvaluationError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
         }
+        if (this.major === 3 && !oneToOne) {
+          const key = `${sig}/${resultId(manyId, one.ids[j]!)}`;
+          if (insertedSigs.has(key)) throw new EvaluationError('multiple matches for labels: grouping labels must ensure unique matches');
+          insertedSigs.add(key);
+        }
+        if (!emits) continue;
+        const value = returnBool ? (keep ? 1 : 0) : comparison ? lv : arithmetic(op, lv, rv);
+        const id = resultId(manyId, one.ids[j]!);
         if (id >= outSig.length) {
           const grown = new Int32Array(Math.max(outSig.length * 2, id + 1));
           grown.set(outSig);
