@@ -28,6 +28,11 @@ export interface QueryTimes {
   readonly major: Major;
 }
 
+/** The grid's last timestamp: `end` itself only where the step lands on it (an instant grid's: `start`). */
+export function lastStep(grid: Grid): number {
+  return grid.step > 0 ? grid.start + Math.floor((grid.end - grid.start) / grid.step) * grid.step : grid.start;
+}
+
 export function gridTimes(grid: Grid): number[] {
   if (grid.start > grid.end) return [];
   if (grid.step <= 0 || grid.start === grid.end) return [grid.start];
@@ -48,7 +53,7 @@ export function resolveAt(at: At, times: QueryTimes): number {
 export function subqueryGrid(sub: Subquery, outer: Grid, times: QueryTimes): Grid {
   const step = sub.stepMs ?? times.defaultSubqueryStepMs;
   // 3.x evaluates the subquery up to the outer grid's last step, not to its end parameter.
-  const lastOuter = times.major === 3 && outer.step > 0 ? outer.start + Math.floor((outer.end - outer.start) / outer.step) * outer.step : outer.end;
+  const lastOuter = times.major === 3 ? lastStep(outer) : outer.end;
   const lowest = subqueryWindow(sub, outer.start, times).startMs;
   // Go's integer division truncates toward zero; the first aligned time after (3.x) or not before (2.x) `lowest`.
   let first = Math.trunc(lowest / step) * step;
@@ -110,7 +115,7 @@ export function leafGrids(expr: Expr, grid: Grid, times: QueryTimes): Map<number
   walkGrids(expr, grid, times, (e, g) => {
     if (e.kind === 'leaf') out.set(e.leaf.id, g);
     if (e.kind === 'rangeLeaf') {
-      const last = g.step > 0 ? g.start + Math.floor((g.end - g.start) / g.step) * g.step : g.start;
+      const last = lastStep(g);
       out.set(e.leaf.id, { start: last, end: last, step: 0 });
     }
   });

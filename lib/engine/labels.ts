@@ -49,16 +49,3 @@ export function labelsKey(labels: Labels): string {
 export function formatLabels(labels: Labels): string {
   return `{${Object.entries(labels).map(([k, v]) => `${k}=${quoteGo(v)}`).join(', ')}}`;
 }
-
-/** Prometheus's labels.Compare: label by label, names then values (bytewise), a prefix first. */
-export function compareLabels(a: Labels, b: Labels): number {
-  const ea = Object.entries(a);
-  const eb = Object.entries(b);
-  for (let i = 0; i < ea.length && i < eb.length; i++) {
-    const byName = compareStrings(ea[i]![0], eb[i]![0]);
-    if (byName !== 0) return byName;
-    const byValue = compareStrings(ea[i]![1], eb[i]![1]);
-    if (byValue !== 0) return byValue;
-  }
-  return ea.length - eb.length;
-}

@@ -5,6 +5,7 @@
 // them (aggregations, binary operators, subqueries) the router's engine evaluates as for any shard.
 import { literalDurationMs, type Expr, type VectorSelector } from '../promql/ast.ts';
 import { rangeArgumentIndex } from '../promql/function-table.ts';
+import { unwrapParens } from '../promql/labels.ts';
 import type { Matcher } from '../promql/matchers.ts';
 import { RANGE_FUNCTIONS } from './kernels/range.ts';
 
@@ -22,7 +23,7 @@ export type MergedForm =
 
 /** The merged leaf `node` is, or null (parentheses around it are fine). */
 export function mergedForm(node: Expr): MergedForm | null {
-  const e = unwrap(node);
+  const e = unwrapParens(node);
   if (e.kind === 'vectorSelector') return plain(e) ? { kind: 'selector', selector: e } : null;
   if (e.kind === 'matrixSelector') {
     const rangeMs = literalDurationMs(e.range);
@@ -30,18 +31,18 @@ export function mergedForm(node: Expr): MergedForm | null {
   }
   if (e.kind !== 'call') return null;
   if (e.name === 'timestamp' && e.args.length === 1) {
-    const arg = unwrap(e.args[0]!);
+    const arg = unwrapParens(e.args[0]!);
     return arg.kind === 'vectorSelector' && plain(arg) ? { kind: 'timestamp', selector: arg } : null;
   }
   const index = rangeArgumentIndex(e.name);
   if (index < 0 || RANGE_FUNCTIONS[e.name] === undefined) return null;
-  const matrix = e.args[index] === undefined ? null : unwrap(e.args[index]);
+  const matrix = e.args[index] === undefined ? null : unwrapParens(e.args[index]);
   if (matrix?.kind !== 'matrixSelector' || !plain(matrix.selector)) return null;
   const rangeMs = literalDurationMs(matrix.range);
   if (rangeMs === null) return null;
   const scalars: (number | undefined)[] = [];
   for (const [i, arg] of e.args.entries()) {
-    const a = unwrap(arg);
+    const a = unwrapParens(arg);
     if (i === index) scalars.push(undefined);
     else if (a.kind === 'number') scalars.push(a.value);
     else return null;
@@ -64,10 +65,4 @@ export function offsetMs(selector: VectorSelector): number {
 /** PromQL 3's modifiers and duration expressions are left to the shards' own engines. */
 function plain(s: VectorSelector): boolean {
   return !s.anchored && !s.smoothed && (s.offset === null || literalDurationMs(s.offset.value) !== null);
-}
-
-function unwrap(node: Expr): Expr {
-  let e = node;
-  while (e.kind === 'paren') e = e.expr;
-  return e;
 }

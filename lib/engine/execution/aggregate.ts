@@ -9,10 +9,11 @@ import { formatFloat, quoteGo } from '../go/format.ts';
 import { heapPop, heapPush } from '../go/heap.ts';
 import { fitsInt64 } from '../go/math.ts';
 import { goSort } from '../go/sort.ts';
-import { kahanMean, kahanSumInc } from '../kernels/range.ts';
+import { infiniteMeanStays, kahanMean, kahanSumInc } from '../kernels/range.ts';
 import { inRatio, loadRatioSampler, sampleOffset } from '../kernels/ratio.ts';
 import type { Major } from '../../promql/function-table.ts';
-import { compareLabels, keepLabels, METRIC_NAME, removeLabels, setLabel } from '../labels.ts';
+import { keepLabels, METRIC_NAME, removeLabels, setLabel } from '../labels.ts';
+import { compareLabelSets } from '../../labelsets.ts';
 import type { Labels } from '../types.ts';
 import { EvaluationError } from '../../errors.ts';
 import type { ScalarOperator, VectorOperator } from './operator.ts';
@@ -112,7 +113,7 @@ export class AggregateOperator implements VectorOperator {
     const { series } = this.input;
     if (this.rank.length < series.size) {
       const ids = Array.from({ length: series.size }, (_, id) => id);
-      ids.sort((a, b) => compareLabels(series.labels[a]!, series.labels[b]!));
+      ids.sort((a, b) => compareLabelSets(series.labels[a]!, series.labels[b]!));
       this.rank = new Int32Array(series.size);
       ids.forEach((id, place) => (this.rank[id] = place));
     }
@@ -164,9 +165,7 @@ export class AggregateOperator implements VectorOperator {
           }
           const n = ++count[g]!;
           const m = mean[g]!;
-          // An infinite mean stays as it is when adding the same infinity or any finite value: the
-          // incremental formula below would compute Inf - Inf = NaN.
-          if (isInfinite(m) && ((isInfinite(v) && (m > 0) === (v > 0)) || Number.isFinite(v))) break;
+          if (infiniteMeanStays(m, v)) break;
           // Each term divided separately to avoid overflowing float64 with large values.
           mean[g] = m + (v / n - m / n);
           break;
@@ -267,8 +266,6 @@ export class AggregateOperator implements VectorOperator {
     return keepLabels(metric, this.valueLabel === null ? labels : [...labels, this.valueLabel]);
   }
 }
-
-const isInfinite = (v: number) => v === Infinity || v === -Infinity;
 
 /** k of topk/bottomk/limitk as Go's int64(f), refused as the major refuses it. */
 function checkedK(param: number, major: Major): number {

@@ -8,7 +8,8 @@ import { labelJoiner, labelReplacer } from '../kernels/label-replace.ts';
 import { RANGE_FUNCTIONS } from '../kernels/range.ts';
 import { bucketQuantile, type Bucket } from '../kernels/quantile.ts';
 import { naturalLess } from '../go/natsort.ts';
-import { compareLabels, dropMetricName, removeLabels } from '../labels.ts';
+import { dropMetricName, removeLabels } from '../labels.ts';
+import { compareLabelSets } from '../../labelsets.ts';
 import type { Labels } from '../types.ts';
 import { EvaluationError } from '../../errors.ts';
 import { Relabel } from './binary.ts';
@@ -248,7 +249,7 @@ class SortByLabelOperator implements VectorOperator {
         const [va, vb] = [la[name] ?? '', lb[name] ?? ''];
         if (va !== vb) return naturalLess(va, vb) ? -1 : 1;
       }
-      return compareLabels(la, lb);
+      return compareLabelSets(la, lb);
     };
     return batch.map((step) => {
       const order = Array.from({ length: step.length }, (_, k) => k);

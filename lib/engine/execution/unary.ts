@@ -1,6 +1,6 @@
 // Unary minus and the merge of per-shard mean and variance partials.
 import type { Major } from '../../promql/function-table.ts';
-import { kahanSumInc } from '../kernels/range.ts';
+import { infiniteMeanStays, kahanSumInc } from '../kernels/range.ts';
 import { dropMetricName } from '../labels.ts';
 import type { ScalarOperator, VectorOperator } from './operator.ts';
 import { Relabel } from './binary.ts';
@@ -127,8 +127,6 @@ export class MergeMomentsOperator implements VectorOperator {
   }
 }
 
-const isInfinite = (v: number) => v === Infinity || v === -Infinity;
-
 function mergedMean(parts: readonly Part[], major: Major): number {
   let [sum, c, n] = [0, 0, 0];
   for (const p of parts) {
@@ -137,14 +135,13 @@ function mergedMean(parts: readonly Part[], major: Major): number {
     n += p.n;
   }
   if (Number.isFinite(sum)) return (sum + c) / n;
-  // Prometheus's incremental mean, a shard's mean standing for its n values: an infinite mean stays
-  // as it is when the same infinity or a finite mean joins it (the formula would give Inf - Inf).
+  // Prometheus's incremental mean, a shard's mean standing for its n values.
   let mean = parts[0]!.mean;
   let count = parts[0]!.n;
   for (let i = 1; i < parts.length; i++) {
     const p = parts[i]!;
     count += p.n;
-    if (isInfinite(mean) && ((isInfinite(p.mean) && (mean > 0) === (p.mean > 0)) || Number.isFinite(p.mean))) continue;
+    if (infiniteMeanStays(mean, p.mean)) continue;
     const weight = p.n / count;
     mean += p.mean * weight - mean * weight;
   }

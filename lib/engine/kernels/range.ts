@@ -172,10 +172,7 @@ function avgOverTime(points: readonly Point[]): number {
   let count = 0;
   for (const { v } of points) {
     count++;
-    if (isInfinite(mean)) {
-      if (isInfinite(v) && mean > 0 === v > 0) continue;
-      if (Number.isFinite(v)) continue;
-    }
+    if (infiniteMeanStays(mean, v)) continue;
     [mean, c] = kahanSumInc(v / count - mean / count, mean, c);
   }
   return isInfinite(mean) ? mean : mean + c;
@@ -239,7 +236,15 @@ function medianAbsoluteDeviation(points: readonly Point[]): number {
   return quantile(0.5, values.map((v) => Math.abs(v - median)));
 }
 
-const isInfinite = (x: number): boolean => x === Infinity || x === -Infinity;
+export const isInfinite = (x: number): boolean => x === Infinity || x === -Infinity;
+
+/**
+ * Prometheus's incremental mean keeps an infinite mean as it is when the same infinity or a finite
+ * value joins it: its formula would compute Inf - Inf = NaN.
+ */
+export function infiniteMeanStays(mean: number, joining: number): boolean {
+  return isInfinite(mean) && ((isInfinite(joining) && (mean > 0) === (joining > 0)) || Number.isFinite(joining));
+}
 
 /** max/min_over_time: NaN only if every value is NaN (a NaN is replaced by any later value). */
 function extreme(points: readonly Point[], better: (a: number, b: number) => boolean): number {
