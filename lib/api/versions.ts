@@ -86,12 +86,6 @@ export function readsLookbackDelta(version: string | null): boolean {
 /** Each shard's Prometheus version, cached per shard (its name and addresses) for the map's TTL. */
 export class ShardVersions {
   private readonly loaders = new Map<string, ShardMapLoader<string | null>>();
-  /**
-   * The last answer each loader's read gave, set when the read ends: once a shard's version is known,
-   * a request takes it from here and only nudges the loader (which asks again after its TTL), instead
-   * of racing it against a timer every time.
-   */
-  private readonly answered = new Map<string, string | null>();
   /** When a request last asked for each loader's shard (ms): tenants see different shards of one map. */
   private readonly lastAsked = new Map<string, number>();
 
@@ -110,10 +104,11 @@ export class ShardVersions {
       const key = loaderKey(shard);
       this.lastAsked.set(key, now);
       let loader = this.loaders.get(key);
-      if (loader === undefined) this.loaders.set(key, (loader = this.loaderFor(shard, key)));
+      if (loader === undefined) this.loaders.set(key, (loader = this.loaderFor(shard)));
+      // Once a read has answered (it never rejects), the loader hands out that answer at once, asking
+      // again in the background after its TTL: only a version never read yet is raced against a timer.
       const answer = loader.get();
-      const known = this.answered.get(key);
-      return [shard.name, known !== undefined ? known : await withinWait(answer)] as const;
+      return [shard.name, loader.ageMs() !== null ? await answer : await withinWait(answer)] as const;
     }));
     // Shards no request has asked about for a while (gone from the map, or moved to other collectors)
     // are forgotten; not merely those missing from this map, which may be one tenant's view of it.
@@ -121,7 +116,6 @@ export class ShardVersions {
       if (now - asked <= FORGET_AFTER_TTLS * this.ttlMs) continue;
       this.lastAsked.delete(key);
       this.loaders.delete(key);
-      this.answered.delete(key);
     }
     return new Map(entries);
   }
@@ -130,7 +124,7 @@ export class ShardVersions {
     return semanticsOf(await this.majors(map));
   }
 
-  private loaderFor(shard: Shard, key: string): ShardMapLoader<string | null> {
+  private loaderFor(shard: Shard): ShardMapLoader<string | null> {
     let last: string | null = null;
     return cachedShardMap<string | null>({
       description: `build info of shard ${JSON.stringify(shard.name)}`,
@@ -144,8 +138,6 @@ export class ShardVersions {
         } catch {
           // Unreachable: the last known version stands.
         }
-        // A loader forgotten while its read was under way leaves nothing behind.
-        if (this.loaders.has(key)) this.answered.set(key, last);
         return last;
       },
     }, { ttlMs: this.ttlMs });
