@@ -73,13 +73,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'serve') {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const { host, port } = parseListenAddress(values.listen ?? listen ?? '127.0.0.1:9091');
-    let serving;
-    try {
-      serving = await serve({ map, host, port, timeoutMs, limits, cache });
-    } catch (err) {
-      if (err instanceof CacheSettingsError) throw new UsageError(err.message);
-      throw err;
-    }
+    const serving = await serve({ map, host, port, timeoutMs, limits, cache });
     const { server, address } = serving;
     console.log(JSON.stringify({
       level: 'info', msg: 'prome-route listening', address: `${address.address}:${address.port}`,
@@ -123,7 +117,8 @@ function withNegativeValues(args: readonly string[], options: readonly string[])
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   // node:util's parseArgs refuses unknown options and values that look like options (`--timeout -1`).
-  if (err instanceof UsageError || String((err as NodeJS.ErrnoException)?.code).startsWith('ERR_PARSE_ARGS_')) {
+  // A cache setting the serve command cannot use (--cache with an unknown scheme, ...) is a usage error too.
+  if (err instanceof UsageError || err instanceof CacheSettingsError || String((err as NodeJS.ErrnoException)?.code).startsWith('ERR_PARSE_ARGS_')) {
     process.stderr.write(`prome-route: ${(err as Error).message}\n\n${USAGE}`);
     process.exit(2);
   }

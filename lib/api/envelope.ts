@@ -8,7 +8,6 @@ export function jsonResponse(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
 }
 
-/** A JSON response whose body is already serialised (or streamed) by someone else. */
 /**
  * An answer's JSON body as the router writes it: text, bytes, or bytes as they stream from a
  * collector. The query paths hand bodies to each other (the results cache takes computed parts apart)
@@ -16,6 +15,7 @@ export function jsonResponse(body: unknown, status = 200): Response {
  */
 export type JsonBody = string | Uint8Array | ReadableStream<Uint8Array>;
 
+/** A JSON response whose body is already serialised (or streamed) by someone else. */
 export function rawJsonResponse(body: JsonBody, status = 200): Response {
   return new Response(body as BodyInit, { status, headers: JSON_HEADERS });
 }

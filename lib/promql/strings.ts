@@ -80,12 +80,12 @@ function parseDigits(digits: string, radix: number, width: number): number {
   return parseInt(digits, radix);
 }
 
-/** Encodes a value as a double-quoted PromQL string literal that `unquote` decodes back to it. */
 /** A label name as PromQL text: as is where it is a plain identifier, else quoted (PromQL 3's UTF-8 names). */
 export function labelNameText(name: string): string {
   return /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name) ? name : quote(name);
 }
 
+/** Encodes a value as a double-quoted PromQL string literal that `unquote` decodes back to it. */
 export function quote(value: string): string {
   // JSON string syntax is a subset of Go's double-quoted syntax, except that JSON leaves U+2028/2029
   // and other characters unescaped, which Go accepts as they are.
