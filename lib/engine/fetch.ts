@@ -5,6 +5,7 @@
 // computed itself (shards in "merge" mode) stay as the objects they are (ComputedAnswer).
 import { EvaluationError } from '../errors.ts';
 import { decodeSamples } from '../collectors/decode.ts';
+import type { ScannedSeries } from '../collectors/json-scan.ts';
 import { fanOut, partialWarnings } from '../collectors/failures.ts';
 import { withShardLabel } from '../shard-label/edit.ts';
 import { translatedLabels } from '../shards/shard-label-names.ts';
@@ -166,13 +167,8 @@ export function leafSeries(answers: readonly ShardAnswer[], shardLabel: string, 
       }
       for (const s of answer.series) {
         if (s.samples === null) continue; // native histograms only: the router evaluates floats
-        const metric = JSON.parse(body.toString('utf8', s.metric.from, s.metric.to)) as Record<string, string>;
-        if (tag !== null) {
-          if (metric[LEAF_LABEL] !== tag) continue; // another leaf's series in a combined answer
-          delete metric[LEAF_LABEL];
-        }
-        const labels: Labels = labelsFrom(Object.entries(addLabel === null && !s.translated ? metric : withShardLabel(metric, shardLabel, addLabel)));
-        add(labels, decodeSamples(body, s.samples, stepIndex));
+        const labels = scannedLabels(body, s, tag, shardLabel, addLabel);
+        if (labels !== null) add(labels, decodeSamples(body, s.samples, stepIndex));
       }
     }
 
@@ -212,17 +208,14 @@ export function rawSeries(answers: readonly ShardAnswer[], shardLabel: string, b
       if (answer.resultType !== 'matrix') throw new EvaluationError(`a shard answered a ${answer.resultType} where the router expected a range vector`);
       for (const s of answer.series) {
         if (s.samples === null) continue; // native histograms only: the router evaluates floats
-        const metric = JSON.parse(body.toString('utf8', s.metric.from, s.metric.to)) as Record<string, string>;
-        if (tag !== null) {
-          if (metric[LEAF_LABEL] !== tag) continue;
-          delete metric[LEAF_LABEL];
-        }
+        const labels = scannedLabels(body, s, tag, shardLabel, addLabel);
+        if (labels === null) continue;
         // Each sample's own time: the "step" decodeSamples hands out is its index in `times`.
         const times: number[] = [];
         const { steps, values } = decodeSamples(body, s.samples, (ms) => times.push(ms) - 1);
         budget.charge(values.length);
         const points = Array.from(steps, (i, k) => ({ t: times[i]!, v: values[k]! }));
-        out.push({ labels: labelsFrom(Object.entries(addLabel === null ? metric : withShardLabel(metric, shardLabel, addLabel))), points });
+        out.push({ labels, points });
       }
     }
   }
@@ -237,6 +230,20 @@ function computedSeries({ computed }: ComputedAnswer, tag: string | null): { lab
 }
 
 /** A computed series' labels with the shard label rule applied, as for a collector's (withShardLabel). */
+/**
+ * A scanned series' label set as the global Prometheus shows it (the shard label rule applied where
+ * the router adds the label or the collector's labels need translating); null for another leaf's
+ * series in a combined answer. LEAF_LABEL is removed.
+ */
+function scannedLabels(body: Buffer, s: ScannedSeries, tag: string | null, shardLabel: string, addLabel: string | null): Labels | null {
+  const metric = JSON.parse(body.toString('utf8', s.metric.from, s.metric.to)) as Record<string, string>;
+  if (tag !== null) {
+    if (metric[LEAF_LABEL] !== tag) return null;
+    delete metric[LEAF_LABEL];
+  }
+  return labelsFrom(Object.entries(addLabel === null && !s.translated ? metric : withShardLabel(metric, shardLabel, addLabel)));
+}
+
 function shardLabels(labels: Labels, shardLabel: string, addLabel: string | null): Labels {
   if (addLabel === null && !translatedLabels(shardLabel).some((name) => name in labels)) return labels;
   return labelsFrom(Object.entries(withShardLabel({ ...labels }, shardLabel, addLabel)));
