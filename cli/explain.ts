@@ -2,6 +2,7 @@
 import { compileQuery, ENGINE_MAJOR } from '../lib/engine/compile.ts';
 import { groupingText } from '../lib/engine/distribute.ts';
 import type { Expr } from '../lib/engine/expr.ts';
+import { evaluatedByRouter } from '../lib/api/plans.ts';
 import { planQuery, type QueryPlan } from '../lib/promql/plan.ts';
 import { mergedShardNames, type ShardMap } from '../lib/shards/schema.ts';
 
@@ -14,9 +15,7 @@ export function explain(map: ShardMap, query: string): string {
   } else {
     lines.push(`shards: ${plan.shards.join(', ')}`);
   }
-  // A shard whose replicas are merged is always the router's to evaluate (lib/api/query.ts).
-  const merged = mergedShardNames(map);
-  if (plan.shards.length > 1 || plan.shards.some((s) => merged.has(s))) return [...lines, ...explainAcrossShards(plan, names, merged)].join('\n');
+  if (evaluatedByRouter(plan, map)) return [...lines, ...explainAcrossShards(plan, names, mergedShardNames(map))].join('\n');
   for (const shard of plan.shards.length === 0 ? names.slice(0, 1) : plan.shards) {
     const { query: rewritten, addLabel } = plan.forShard(shard);
     const fixup = addLabel === null ? 'answer returned as is' : `adds ${map.shardLabel}=${JSON.stringify(addLabel)} to every series`;

@@ -3,7 +3,7 @@ import { ENGINE_MAJOR } from '../engine/compile.ts';
 import type { Major } from '../promql/function-table.ts';
 import { PromQLSyntaxError } from '../promql/parse.ts';
 import type { QueryPlan, ShardQuery } from '../promql/plan.ts';
-import type { ShardMap } from '../shards/schema.ts';
+import { mergesReplicas, type ShardMap } from '../shards/schema.ts';
 import type { RequestContext, ShardCall } from './context.ts';
 import { ApiError, UnsupportedQueryError } from '../errors.ts';
 import { checkFanOut } from './limits.ts';
@@ -17,6 +17,14 @@ import { cachedPlan } from './plan-cache.ts';
 export type ErrorPrefix = '' | 'invalid parameter "query": ' | 'invalid parameter "match[]": ';
 
 const EMPTY_SELECTOR = 'vector selector must contain at least one non-empty matcher';
+
+/**
+ * Whether the router evaluates the query itself rather than passing it to one collector: it reads
+ * several shards, or a shard whose replicas are merged (no collector can answer for that shard).
+ */
+export function evaluatedByRouter(plan: QueryPlan, map: ShardMap): boolean {
+  return plan.shards.length > 1 || plan.shards.some((s) => mergesReplicas(map.shards.get(s)!));
+}
 
 /** Plans a query; a syntax error, or a selector every matcher of which matches "", is a 400. */
 export function planParam(text: string, map: ShardMap, prefix: ErrorPrefix, major: Major): QueryPlan {

@@ -3,13 +3,12 @@
 import { checkedBody } from '../collectors/checked-body.ts';
 import { QueryAnswerEditor } from '../shard-label/edit.ts';
 import type { QueryPlan } from '../promql/plan.ts';
-import { mergesReplicas } from '../shards/schema.ts';
 import { answerRangeCached } from './cached-range.ts';
-import { askShard, shardNamed, withAnyShard, type RequestContext } from './context.ts';
+import { askShard, withAnyShard, type RequestContext } from './context.ts';
 import { answerAcrossShards } from './distributed.ts';
 import { rawJsonResponse, type JsonBody } from './envelope.ts';
 import { pick } from './params.ts';
-import { planParam, shardQuery, type ErrorPrefix } from './plans.ts';
+import { evaluatedByRouter, planParam, shardQuery, type ErrorPrefix } from './plans.ts';
 import { parseRangeParams, type RangeParams } from './time.ts';
 
 export type QueryPath = '/api/v1/query' | '/api/v1/query_range';
@@ -34,9 +33,8 @@ export async function handleQuery(ctx: RequestContext, path: QueryPath): Promise
 
 /** The answer for the request's window (`range`, null for an instant query), computed whole. */
 function computeQuery(ctx: RequestContext, path: QueryPath, plan: QueryPlan, range: RangeParams | null, prefix: ErrorPrefix): Promise<JsonBody> {
-  // A shard whose replicas are merged has no collector that can answer for it: the engine evaluates
-  // the query from the replicas' raw samples, even where it reads that shard alone.
-  if (plan.shards.length > 1 || plan.shards.some((s) => mergesReplicas(shardNamed(ctx, s)))) return answerAcrossShards(ctx, plan, range, prefix);
+  // The engine evaluates a merged shard's query from the replicas' raw samples, even where it reads that shard alone.
+  if (evaluatedByRouter(plan, ctx.map)) return answerAcrossShards(ctx, plan, range, prefix);
   const ask = async (shard: string): Promise<JsonBody> => {
     const { query, addLabel } = shardQuery(plan, shard, prefix);
     const params = pick(ctx.params, FORWARDED[path]);
