@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { mergesReplicas, type ShardMap, type Shard } from '../shards/schema.ts';
 import { mergedQuery, settleReplicas, type ReplicaIo } from '../replicas/merged-query.ts';
+import type { SelectionRules } from '../replicas/merged-leaf.ts';
 import type { AnswerBytes } from '../collectors/answer-bytes.ts';
 import { notAnAnswer } from '../collectors/checked-body.ts';
 import { callShard, readEnvelope, readQueryAnswer, type CollectorCall } from '../collectors/client.ts';
@@ -83,15 +84,26 @@ export function remoteFor(ctx: RequestContext, stats: StatsSum | null = null): R
   const { shardLabel } = ctx.map;
   const statsParam = ctx.params.get('stats') ?? '';
   const lookbackParam = ctx.params.get('lookback_delta') ?? '';
+  // The router evaluates a merged shard's leaves as its replicas would, with their version's rules:
+  // worked out once per shard for the request, not for each of its leaf requests.
+  const rulesByShard = new Map<string, Promise<SelectionRules>>();
+  const selectionRules = (shard: string): Promise<SelectionRules> => {
+    let rules = rulesByShard.get(shard);
+    if (rules === undefined) {
+      rules = ctx.versions.versions(ctx.map).then((versions) => {
+        const version = versions.get(shard) ?? null;
+        return { major: (version === null ? null : majorOf(version)) ?? ENGINE_MAJOR, lookbackMs: lookbackMs(ctx.params, version) };
+      });
+      rulesByShard.set(shard, rules);
+    }
+    return rules;
+  };
   return {
     shardLabel,
     async query(shard, query, grid) {
       const target = shardNamed(ctx, shard);
       if (mergesReplicas(target)) {
-        // The router evaluates the shard's leaves as its replicas would: with their version's semantics.
-        const version = (await ctx.versions.versions(ctx.map)).get(shard) ?? null;
-        const rules = { major: (version === null ? null : majorOf(version)) ?? ENGINE_MAJOR, lookbackMs: lookbackMs(ctx.params, version) };
-        const answer = await mergedQuery(target, shardLabel, query, grid, rules, replicaIo(ctx, shard));
+        const answer = await mergedQuery(target, shardLabel, query, grid, await selectionRules(shard), replicaIo(ctx, shard));
         // Remote read has no query statistics: the sum says it lacks some.
         stats?.add(undefined);
         return answer;
