@@ -3,6 +3,7 @@
 // and the distribution rewrites that send the largest exact subtrees to the shards. Every push-down is
 // exact: the router's answer is the global Prometheus's, only less data crosses the network.
 import type { AggregateExpr, BinaryExpr, Call, Expr as Node } from '../promql/ast.ts';
+import { fills } from '../promql/ast.ts';
 import { promqlFunction } from '../promql/function-table.ts';
 import { labelFunctionTouches, matchesOnLabel, stringArgument, unwrapParens } from '../promql/labels.ts';
 import { labelNameText } from '../promql/strings.ts';
@@ -99,7 +100,7 @@ function aggregationKeepsShardsApart(node: AggregateExpr, planner: Planner): boo
  * the global Prometheus would.
  */
 function pushDownBinaryKeepingShardLabel(node: BinaryExpr, planner: Planner, result: Result): Placement {
-  if (hasFill(node)) return result(false);
+  if (fills(node.matching)) return result(false);
   const l = planner.placement(node.lhs);
   const r = planner.placement(node.rhs);
   if (valueType(node.lhs) === 'scalar') return l.constant ? result(r.separable, r.keyed) : result(false);
@@ -256,10 +257,6 @@ function operandsOf(node: Node): Node[] {
 
 export function groupingOf(node: AggregateExpr): Grouping {
   return { without: node.grouping?.without ?? false, labels: node.grouping?.labels ?? [] };
-}
-
-export function hasFill(node: BinaryExpr): boolean {
-  return node.matching.fillLeft !== null || node.matching.fillRight !== null;
 }
 
 /** ` by (a, b)`, ` without (c)`, or nothing: the grouping clause as PromQL text. */

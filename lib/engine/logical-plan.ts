@@ -4,14 +4,14 @@
 // takes is evaluated by the router over its operands' plans. compile.ts turns the result into the
 // engine's expression and the leaves it fetches.
 import {
-  descendants, literalDurationMs, type AggregateExpr, type BinaryExpr, type Call, type DurationValue, type Expr as Node,
+  descendants, fills, literalDurationMs, type AggregateExpr, type BinaryExpr, type Call, type DurationValue, type Expr as Node,
   type MatrixSelector, type SubqueryExpr, type UnaryExpr,
 } from '../promql/ast.ts';
 import type { Major } from '../promql/function-table.ts';
 import { absentLabels, unwrapParens } from '../promql/labels.ts';
 import type { QueryPlan } from '../promql/plan.ts';
 import { UnsupportedQueryError } from '../errors.ts';
-import { DISTRIBUTION_REWRITES, groupingOf, hasFill, place, type Placement } from './distribute.ts';
+import { DISTRIBUTION_REWRITES, groupingOf, place, type Placement } from './distribute.ts';
 import { evaluatesFunction } from './execution/call.ts';
 import type { At, ExprOver } from './expr.ts';
 import { labelsFrom } from './labels.ts';
@@ -182,7 +182,7 @@ export class Planner {
   }
 
   private binary(node: BinaryExpr): LogicalNode {
-    if (hasFill(node)) throw new UnsupportedQueryError(`cannot evaluate fill() modifiers across shards in ${JSON.stringify(this.source(node))}`);
+    if (fills(node.matching)) throw new UnsupportedQueryError(`cannot evaluate fill() modifiers across shards in ${JSON.stringify(this.source(node))}`);
     if (node.op === '</' || node.op === '>/') throw new UnsupportedQueryError(`unknown operator in ${JSON.stringify(this.source(node))}`);
     const { card, on, labels, include } = node.matching;
     const lhs = this.plan(node.lhs);

@@ -127,6 +127,11 @@ export interface VectorMatching {
   readonly fillRight: number | null;
 }
 
+/** Whether the matching fills in a missing side's series (fill, fill_left, fill_right). */
+export function fills(matching: VectorMatching): boolean {
+  return matching.fillLeft !== null || matching.fillRight !== null;
+}
+
 export interface BinaryExpr extends Span {
   readonly kind: 'binary';
   readonly op: BinaryOp;

@@ -11,7 +11,7 @@
 //   - evaluating across shards: the checker runs for the shards' major, as a global Prometheus of
 //     that version would.
 import type { AggregateExpr, BinaryExpr, Call, Expr, Query, VectorSelector } from './ast.ts';
-import { nameBeforeBraces, vectorSelectors } from './ast.ts';
+import { fills, nameBeforeBraces, vectorSelectors } from './ast.ts';
 import { promqlFunction, type Major, type ValueType } from './function-table.ts';
 import { valueType } from './types.ts';
 import { hasNonEmptyMatcher } from './matchers.ts';
@@ -150,7 +150,7 @@ class Checker {
     }
     if (lt !== 'scalar' && lt !== 'vector') this.fail(node.lhs.from, 'binary expression must contain only scalar and instant vector types');
     if (rt !== 'scalar' && rt !== 'vector') this.fail(node.rhs.from, 'binary expression must contain only scalar and instant vector types');
-    const fill = matching.fillLeft !== null || matching.fillRight !== null;
+    const fill = fills(matching);
     if (lt !== 'vector' || rt !== 'vector') {
       if (matching.labels.length > 0) this.fail(node.from, 'vector matching only allowed between instant vectors');
       if (fill) this.fail(node.from, 'filling in missing series only allowed between instant vectors');

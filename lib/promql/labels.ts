@@ -14,6 +14,7 @@
 // Prometheus, so a wrapper never separates one from its expression.
 import { UnsupportedQueryError } from '../errors.ts';
 import type { AggregateExpr, BinaryExpr, Call, Expr, VectorSelector } from './ast.ts';
+import { fills } from './ast.ts';
 import { promqlFunction } from './function-table.ts';
 import { valueType } from './types.ts';
 
@@ -149,7 +150,7 @@ export class LabelAnalysis {
     const includeLabels = matching.include.includes(this.label);
     const matchesOnShardLabel = matchesOnLabel(matching, this.label);
     // `or` and fill() mix series of both sides into one answer.
-    const mixesSides = op === 'or' || matching.fillLeft !== null || matching.fillRight !== null;
+    const mixesSides = op === 'or' || fills(matching);
     if (left !== right && (matchesOnShardLabel || mixesSides)) {
       this.makeExact(lhs, left);
       this.makeExact(rhs, right);

@@ -18,7 +18,7 @@
 // checker; 2 and 3 are those releases' parsers exactly, errors and messages included, for the
 // checker's version verdicts and for the differential tests against a real Prometheus.
 import {
-  children, goRound, type AggregateExpr, type AggregateOp, type At, type BinaryOp, type Cardinality, type DurationExpr,
+  children, fills, goRound, type AggregateExpr, type AggregateOp, type At, type BinaryOp, type Cardinality, type DurationExpr,
   type DurationValue, type Expr, type Grouping, type NumberLiteral, type Offset, type Query, type SelectorMatcher,
   type Span, type VectorMatching, type VectorSelector,
 } from './ast.ts';
@@ -345,7 +345,7 @@ class Parser {
       // `^` is right associative: its right side may hold another `^`.
       const rhs = this.expression(binary.op === '^' ? binary.prec : binary.prec + 1);
       this.leave();
-      const fill = modifiers.matching.fillLeft !== null || modifiers.matching.fillRight !== null;
+      const fill = fills(modifiers.matching);
       if (fill && !this.experimental.binopFill) this.error(lhs.from, 'binop fill modifiers are experimental and not enabled');
       lhs = {
         kind: 'binary', op: binary.op, opSpan: { from: t.from, to: t.to }, lhs, rhs, bool: modifiers.bool,
