@@ -8,7 +8,7 @@ import { promqlFunction } from '../promql/function-table.ts';
 import { labelFunctionTouches, matchesOnLabel, stringArgument, unwrapParens } from '../promql/labels.ts';
 import { labelNameText } from '../promql/strings.ts';
 import { valueType } from '../promql/types.ts';
-import type { AggregateOp, Grouping } from './expr.ts';
+import type { AggregateOp, Grouping, Matching } from './expr.ts';
 import type { LogicalNode, Planner, Rewrite } from './logical-plan.ts';
 import { mergedForm } from './merged-form.ts';
 
@@ -209,11 +209,10 @@ export const pushDownLabelSetsOnly: Rewrite = (node, planner) => {
   if (node.kind !== 'binary' || (node.op !== 'and' && node.op !== 'unless') || !planner.pushDown) return null;
   const rhs = planner.placement(node.rhs);
   if (rhs.constant || !rhs.keyed || planner.readsMerged(rhs) || valueType(node.lhs) !== 'vector' || valueType(node.rhs) !== 'vector') return null;
-  const { card, on, labels, include } = node.matching;
-  const signature: Grouping = { without: !on, labels };
+  const signature: Grouping = { without: !node.matching.on, labels: node.matching.labels };
   const rows = planner.remote(`group${groupingText(signature)} (${withClosable(planner.source(node.rhs))})`, node.rhs, true);
   return {
-    kind: 'binary', op: node.op, bool: node.bool, matching: { card, on, labels, include },
+    kind: 'binary', op: node.op, bool: node.bool, matching: matchingOf(node),
     lhs: planner.plan(node.lhs),
     rhs: { kind: 'aggregate', op: 'group', grouping: ANY_LABELS, param: null, expr: rows },
   };
@@ -253,6 +252,12 @@ function operandsOf(node: Node): Node[] {
     case 'paren': case 'subquery': case 'unary': return [node.expr];
     default: return [];
   }
+}
+
+/** The matching clause as the engine reads it (PromQL 3's fill modifiers are refused before). */
+export function matchingOf(node: BinaryExpr): Matching {
+  const { card, on, labels, include } = node.matching;
+  return { card, on, labels, include };
 }
 
 export function groupingOf(node: AggregateExpr): Grouping {

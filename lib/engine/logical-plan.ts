@@ -11,7 +11,7 @@ import type { Major } from '../promql/function-table.ts';
 import { absentLabels, unwrapParens } from '../promql/labels.ts';
 import type { QueryPlan } from '../promql/plan.ts';
 import { UnsupportedQueryError } from '../errors.ts';
-import { DISTRIBUTION_REWRITES, groupingOf, place, type Placement } from './distribute.ts';
+import { DISTRIBUTION_REWRITES, groupingOf, matchingOf, place, type Placement } from './distribute.ts';
 import { evaluatesFunction } from './execution/call.ts';
 import type { At, ExprOver } from './expr.ts';
 import { labelsFrom } from './labels.ts';
@@ -166,8 +166,7 @@ export class Planner {
       throw new UnsupportedQueryError(`cannot evaluate the anchored or smoothed selector ${JSON.stringify(this.source(node))} across shards`);
     }
     const rangeMs = this.duration('range', node.range);
-    const offsetMs = selector.offset === null ? 0 : this.duration('offset', selector.offset.value);
-    const at: At | null = selector.at === null ? null : selector.at.kind === 'time' ? { kind: 'time', ms: selector.at.ms } : { kind: selector.at.kind };
+    const { offsetMs, at } = this.modifiers(selector);
     // With `@`, every step's window is the same one.
     const askedMs = rangeMs + (at === null ? this.spanMs : 0);
     const modifiers = [selector.offset, selector.at].filter((m) => m !== null).map((m) => ` ${this.source(m)}`).join('');
@@ -184,14 +183,12 @@ export class Planner {
   private binary(node: BinaryExpr): LogicalNode {
     if (fills(node.matching)) throw new UnsupportedQueryError(`cannot evaluate fill() modifiers across shards in ${JSON.stringify(this.source(node))}`);
     if (node.op === '</' || node.op === '>/') throw new UnsupportedQueryError(`unknown operator in ${JSON.stringify(this.source(node))}`);
-    const { card, on, labels, include } = node.matching;
     const lhs = this.plan(node.lhs);
-    return { kind: 'binary', op: node.op, bool: node.bool, matching: { card, on, labels, include }, lhs, rhs: this.plan(node.rhs) };
+    return { kind: 'binary', op: node.op, bool: node.bool, matching: matchingOf(node), lhs, rhs: this.plan(node.rhs) };
   }
 
   private subquery(node: SubqueryExpr): LogicalNode {
-    const offsetMs = node.offset === null ? 0 : this.duration('offset', node.offset.value);
-    const at: At | null = node.at === null ? null : node.at.kind === 'time' ? { kind: 'time', ms: node.at.ms } : { kind: node.at.kind };
+    const { offsetMs, at } = this.modifiers(node);
     const rangeMs = this.duration('range', node.range);
     const outerSpan = this.spanMs;
     this.subqueryDepth++;
@@ -207,6 +204,13 @@ export class Planner {
   /** absent()'s labels: the argument selector's equality matchers, as Prometheus derives them. */
   absentLabels(arg: Node): ReturnType<typeof labelsFrom> {
     return labelsFrom(absentLabels(unwrapParens(arg)));
+  }
+
+  /** A selector's or a subquery's `offset` (in ms, 0 without one) and `@`, as the engine reads them. */
+  private modifiers(node: Pick<SubqueryExpr, 'offset' | 'at'>): { offsetMs: number; at: At | null } {
+    const offsetMs = node.offset === null ? 0 : this.duration('offset', node.offset.value);
+    const at: At | null = node.at === null ? null : node.at.kind === 'time' ? { kind: 'time', ms: node.at.ms } : { kind: node.at.kind };
+    return { offsetMs, at };
   }
 
   /** A range, step or offset in ms; PromQL 3's duration arithmetic (`5m*2`) is not evaluated by the router. */
