@@ -1,5 +1,5 @@
 // Prometheus's remote-storage protocol buffers (prompb: remote.proto and types.proto), the messages
-// the router reads and writes, over pbf's wire reader and writer (Mapbox's low-level protobuf library,
+// of remote read, over pbf's wire reader and writer (Mapbox's low-level protobuf library,
 // 9 KB minified: protobufjs's minimal build and its `long` took 43 KB, which put the AWS bundle past
 // its 1 MiB budget). Field numbers as in prompb; fields the router does not read (native histograms,
 // exemplars, hints, chunks' time ranges) are skipped, as pbf skips every field a reader leaves alone.
@@ -7,15 +7,12 @@ import { PbfReader, PbfWriter } from 'pbf';
 
 export interface PromLabel { name: string; value: string }
 export interface PromSample { value: number; timestamp: number }
-export interface PromExemplar { labels: PromLabel[]; value: number; timestamp: number }
-/** `exemplars` are written (remote write), never read. */
-export interface PromTimeSeries { labels: PromLabel[]; samples: PromSample[]; exemplars?: PromExemplar[] }
+export interface PromTimeSeries { labels: PromLabel[]; samples: PromSample[] }
 export type MatcherType = 0 | 1 | 2 | 3;
 export interface PromLabelMatcher { type: MatcherType; name: string; value: string }
 export interface PromQuery { startTimestampMs: number; endTimestampMs: number; matchers: PromLabelMatcher[] }
 export interface ReadRequest { queries: PromQuery[]; acceptedResponseTypes: number[] }
 export interface ReadResponse { results: { timeseries: PromTimeSeries[] }[] }
-export interface WriteRequest { timeseries: PromTimeSeries[] }
 /** A chunk of a series' samples; `data` is a view into the message it was read from. */
 export interface PromChunk { type: number; data: Uint8Array }
 export interface ChunkedSeries { labels: PromLabel[]; chunks: PromChunk[] }
@@ -75,28 +72,6 @@ function readChunkedResponse(field: number, response: ChunkedReadResponse, pbf: 
   else if (field === 2 && pbf.type === VARINT) response.queryIndex = pbf.readVarint(true);
 }
 
-function writeLabel(label: PromLabel, pbf: PbfWriter): void {
-  pbf.writeStringField(1, label.name);
-  pbf.writeStringField(2, label.value);
-}
-
-function writeSample(sample: PromSample, pbf: PbfWriter): void {
-  pbf.writeDoubleField(1, sample.value);
-  pbf.writeVarintField(2, sample.timestamp);
-}
-
-function writeExemplar(exemplar: PromExemplar, pbf: PbfWriter): void {
-  for (const label of exemplar.labels) pbf.writeMessage(1, writeLabel, label);
-  pbf.writeDoubleField(2, exemplar.value);
-  pbf.writeVarintField(3, exemplar.timestamp);
-}
-
-function writeTimeSeries(s: PromTimeSeries, pbf: PbfWriter): void {
-  for (const label of s.labels) pbf.writeMessage(1, writeLabel, label);
-  for (const sample of s.samples) pbf.writeMessage(2, writeSample, sample);
-  for (const exemplar of s.exemplars ?? []) pbf.writeMessage(3, writeExemplar, exemplar);
-}
-
 function writeMatcher(m: PromLabelMatcher, pbf: PbfWriter): void {
   pbf.writeVarintField(1, m.type);
   pbf.writeStringField(2, m.name);
@@ -131,16 +106,5 @@ export const ReadResponseCodec = {
 export const ChunkedReadResponseCodec = {
   decode(bytes: Uint8Array): ChunkedReadResponse {
     return new PbfReader(bytes).readFields(readChunkedResponse, { series: [], queryIndex: 0 });
-  },
-};
-
-export const WriteRequestCodec = {
-  encode(request: WriteRequest): Uint8Array {
-    const pbf = new PbfWriter();
-    for (const s of request.timeseries) pbf.writeMessage(1, writeTimeSeries, s);
-    return pbf.finish();
-  },
-  decode(bytes: Uint8Array): WriteRequest {
-    return { timeseries: new PbfReader(bytes).readFields(readSeriesList, []) };
   },
 };

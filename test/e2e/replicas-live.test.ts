@@ -9,8 +9,7 @@ import type { ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PromTimeSeries } from '../../lib/replicas/prompb.ts';
-import { remoteWriteSeries } from '../promqltest/remote-write.ts';
+import { remoteWriteSeries, type WrittenSeries } from '../promqltest/remote-write.ts';
 import { serveOnLoopback } from '../support/loopback.ts';
 import { SHARD_LABEL } from './harness/generate.ts';
 import { startPrometheus, type PrometheusServer } from './harness/prometheus.ts';
@@ -79,7 +78,7 @@ function promLabels(labels: Record<string, string>): { name: string; value: stri
 }
 
 /** A counter with one sample now (a series must exist for its exemplars) and the exemplars at `times`. */
-function withExemplars(labels: Record<string, string>, times: readonly number[]): PromTimeSeries {
+function withExemplars(labels: Record<string, string>, times: readonly number[]): WrittenSeries {
   return {
     labels: promLabels(labels),
     samples: [{ timestamp: NOW, value: 7 }],
@@ -88,7 +87,7 @@ function withExemplars(labels: Record<string, string>, times: readonly number[])
 }
 
 /** One sample now, for the rules. */
-const flag = (labels: Record<string, string>, name = 'ha_flag'): PromTimeSeries => ({ labels: promLabels({ __name__: name, ...labels }), samples: [{ timestamp: NOW, value: 1 }] });
+const flag = (labels: Record<string, string>, name = 'ha_flag'): WrittenSeries => ({ labels: promLabels({ __name__: name, ...labels }), samples: [{ timestamp: NOW, value: 1 }] });
 
 /** A label set's key whatever the order of its keys. */
 const labelsKey = (labels: Record<string, string>) => JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));

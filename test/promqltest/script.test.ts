@@ -5,7 +5,8 @@ import { constructsOf, dataEpochs, evalCases, storedSeries } from './cases.ts';
 import { formatTimestamp, groupEpochs, openMetricsText, selectorsOf, shardOf } from './datasets.ts';
 import { almostEqual, apiValue } from './expected.ts';
 import snappy from 'snappyjs';
-import { WriteRequestCodec } from '../../lib/replicas/prompb.ts';
+import { PbfWriter } from 'pbf';
+import { ReadResponseCodec } from '../../lib/replicas/prompb.ts';
 import { encodeWriteRequest } from './remote-write.ts';
 import {
   parseDuration, parseGoNumber, parseHistogram, parseMetric, parseScript, parseSequence, parseStartOffsets,
@@ -267,7 +268,11 @@ describe('remote write of staleness markers', () => {
   it('compresses the request with snappy, as Prometheus decodes it', () => {
     const bytes = encodeWriteRequest([{ labels: { __name__: 'm', job: 'j' }, samples: [{ t: 20_000, value: 1.5 }, { t: 35_000, value: 'stale' }] }]);
     expect(Buffer.from(snappy.uncompress(snappy.compress(bytes))).equals(Buffer.from(bytes))).toBe(true);
-    const decoded = WriteRequestCodec.decode(bytes).timeseries[0]!;
+    // A WriteRequest is a QueryResult's shape (`repeated TimeSeries = 1`): read it as the router reads
+    // one inside a ReadResponse (`repeated QueryResult results = 1`).
+    const wrapped = new PbfWriter();
+    wrapped.writeBytesField(1, bytes);
+    const decoded = ReadResponseCodec.decode(wrapped.finish()).results[0]!.timeseries[0]!;
     expect(decoded.labels).toEqual([{ name: '__name__', value: 'm' }, { name: 'job', value: 'j' }]);
     expect(decoded.samples.map((s) => s.timestamp)).toEqual([20_000, 35_000]);
   });
