@@ -7,6 +7,7 @@ import type { Limits } from '../lib/api/limits.ts';
 import { batchedJsonLogger } from '../lib/api/log.ts';
 import { createResultsCache, type CacheSettings } from '../lib/cache/config.ts';
 import { createRouter } from '../lib/api/router.ts';
+import { gzipResponse } from '../lib/platform/encoding.ts';
 import { loadShardMapFile } from '../lib/shards/file.ts';
 import type { ShardMap } from '../lib/shards/schema.ts';
 import { CommandError, UsageError } from './shards.ts';
@@ -47,7 +48,9 @@ export function serve(options: ServeOptions): Promise<Serving> {
     map = next;
     loadedAt = Date.now();
   };
-  const server = createAdaptorServer({ fetch: router }) as Server;
+  // Compressed as Prometheus compresses its API's answers, for the clients that accept it (Grafana does).
+  const fetch = async (request: Request) => gzipResponse(await router(request), request.headers.get('accept-encoding'));
+  const server = createAdaptorServer({ fetch }) as Server;
   if (cache !== null) server.once('close', () => void cache.backend.close());
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {

@@ -6,8 +6,10 @@ import { windowDependence, WHOLE_WINDOW_PARAMS } from '../cache/cacheable.ts';
 import { layoutOf, type StepRange } from '../cache/extents.ts';
 import { extentKeyPrefix } from '../cache/key.ts';
 import type { QueryPlan } from '../promql/plan.ts';
-import { piecesBody, type RequestContext } from './context.ts';
-import { rawJsonResponse, type JsonBody } from './envelope.ts';
+import { gzipMember } from '../cache/gzip.ts';
+import { bytesOf } from '../cache/series.ts';
+import { checkedAnswerSize, piecesBody, type RequestContext } from './context.ts';
+import { gzippedJsonResponse, rawJsonResponse, type JsonBody } from './envelope.ts';
 import { ApiError } from '../errors.ts';
 import type { RangeParams } from './time.ts';
 
@@ -32,12 +34,14 @@ export async function answerRangeCached(ctx: RequestContext, plan: QueryPlan, ra
   const majors = plan.shards.map((shard) => known.get(shard) ?? null);
   const keyPrefix = extentKeyPrefix({ tenant: ctx.tenant, map: ctx.map, query: plan.text, shards: plan.shards, layout, params, pushDown: ctx.pushDown, majors });
   const computePart = async (part: StepRange) => bodyOf(ctx, await compute(withRange(ctx, part), part));
-  const body = await cache.answer({ keyPrefix, layout, range, deadline: ctx.deadline }, computePart, ctx.cacheUse);
-  if (body === null) {
+  const pieces = await cache.answer({ keyPrefix, layout, range, deadline: ctx.deadline }, computePart, ctx.cacheUse);
+  if (pieces === null) {
     ctx.cacheUse.outcome = 'bypass';
     return rawJsonResponse(await compute(ctx, range));
   }
-  return rawJsonResponse(piecesBody(ctx, body));
+  if (!ctx.acceptsGzip) return rawJsonResponse(piecesBody(ctx, bytesOf(pieces)));
+  checkedAnswerSize(ctx, bytesOf(pieces));
+  return gzippedJsonResponse(Buffer.concat(gzipMember(pieces)));
 }
 
 /** The request with its window replaced by a part of it; everything else (deadline, trace, limits) shared. */

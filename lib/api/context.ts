@@ -48,6 +48,8 @@ export interface RequestContext {
   readonly versions: ShardVersions;
   /** The major whose regexes pick shards by their names (see versions.ts). */
   readonly shardRegexMajor: Major;
+  /** The client takes gzip (encoding.ts): answers from the results cache are then sent compressed as stored. */
+  readonly acceptsGzip: boolean;
 }
 
 /** A success envelope for an answer the router built, refused when it outgrows the response limit. */
@@ -66,9 +68,14 @@ export function respond(ctx: RequestContext, data: unknown, warnings: readonly s
 
 /** An answer assembled from pieces of bytes (a union of shards' answers, stored extents), under the same limit. */
 export function piecesBody(ctx: RequestContext, pieces: readonly Buffer[]): Buffer {
+  return Buffer.concat(pieces, checkedAnswerSize(ctx, pieces));
+}
+
+/** The bytes the pieces make; refused past the response limit. */
+export function checkedAnswerSize(ctx: RequestContext, pieces: readonly Buffer[]): number {
   const size = pieces.reduce((sum, p) => sum + p.byteLength, 0);
   if (size > ctx.limits.maxResponseBytes) throw tooLarge(ctx);
-  return Buffer.concat(pieces, size);
+  return size;
 }
 
 function tooLarge(ctx: RequestContext): ApiError {

@@ -20,6 +20,13 @@ export function rawJsonResponse(body: JsonBody, status = 200): Response {
   return new Response(body as BodyInit, { status, headers: JSON_HEADERS });
 }
 
+/** A JSON answer gzipped already (assembled from the results cache for a client that takes gzip). */
+export function gzippedJsonResponse(body: Uint8Array): Response {
+  return new Response(body as BodyInit, { headers: GZIPPED_JSON_HEADERS });
+}
+
+const GZIPPED_JSON_HEADERS = { ...JSON_HEADERS, 'content-encoding': 'gzip', vary: 'accept-encoding' };
+
 /** The success envelope; `warnings` only when there are some, as Prometheus writes it. */
 export function successEnvelope(data: unknown, warnings: readonly string[] = []): Record<string, unknown> {
   return warnings.length > 0 ? { status: 'success', data, warnings } : { status: 'success', data };

@@ -6,6 +6,7 @@ import { handleBuildInfo } from './buildinfo.ts';
 import { authorize, type AuthOptions } from './auth.ts';
 import type { RequestContext } from './context.ts';
 import { parseDurationParam } from '../promql/duration.ts';
+import { acceptsGzip } from './encoding.ts';
 import { failure } from './envelope.ts';
 import { ApiError } from '../errors.ts';
 import { handleExemplars } from './exemplars.ts';
@@ -124,6 +125,7 @@ export function createRouter(options: RouterOptions): Router {
         cacheUse,
         versions,
         shardRegexMajor: await shardRegexMajor(versions, access.map),
+        acceptsGzip: acceptsGzip(request.headers.get('accept-encoding')),
       };
       response = await endpoint.handle(ctx, pathArg);
     } catch (err) {

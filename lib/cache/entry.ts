@@ -1,26 +1,29 @@
 // One stored extent as bytes, the same for every backend: a header line (format, the entry's own key,
-// the length of each series' parts, a digest of the rest) and the series' bytes. A value that is not
+// the length of each series' parts, a digest of the rest) and the series' bytes, each series' points
+// both as they are and compressed (gzip.ts), so that no answer built from it compresses them again. A value that is not
 // one of ours, was cut short, or belongs to another key (a garbled store, a stray write) fails the
 // check and counts as a miss: a cache may lose an answer, never change one.
 import { createHash } from 'node:crypto';
+import { deflatePoints } from './gzip.ts';
 import type { SeriesBytes } from './series.ts';
 
-const MAGIC = 'prome-route-extent-1\n';
+const MAGIC = 'prome-route-extent-2\n';
 
 interface Header {
   readonly key: string;
-  /** [key length, metric length, points length] per series, in bytes. */
-  readonly sizes: readonly (readonly [number, number, number])[];
+  /** [key length, metric length, points length, compressed points length] per series, in bytes. */
+  readonly sizes: readonly (readonly [number, number, number, number])[];
   readonly sha256: string;
 }
 
 export function encodeEntry(key: string, series: readonly SeriesBytes[]): Buffer {
   const parts: Buffer[] = [];
-  const sizes: [number, number, number][] = [];
+  const sizes: [number, number, number, number][] = [];
   for (const s of series) {
     const labelKey = Buffer.from(s.key);
-    parts.push(labelKey, s.metric, s.points);
-    sizes.push([labelKey.length, s.metric.length, s.points.length]);
+    const deflated = s.deflated ?? deflatePoints(s.points);
+    parts.push(labelKey, s.metric, s.points, deflated);
+    sizes.push([labelKey.length, s.metric.length, s.points.length, deflated.length]);
   }
   const body = Buffer.concat(parts);
   const header: Header = { key, sizes, sha256: digest(body) };
@@ -28,9 +31,9 @@ export function encodeEntry(key: string, series: readonly SeriesBytes[]): Buffer
 }
 
 /**
- * The memory a decoded entry holds beyond the stored bytes it views: per series, its object, the two
- * Buffer views and the label key's string (Node 20's heap after a GC held 366 bytes per series with
- * keys of 100 characters: 266 and the key's length; counted with some margin).
+ * The memory a decoded entry holds beyond the stored bytes it views: per series, its object, the three
+ * Buffer views and the label key's string (Node 20's heap after a GC held 494 bytes per series with
+ * keys of 119 characters: 375 and the key's length; counted with some margin).
  */
 export function decodedBytes(series: readonly SeriesBytes[] | null): number {
   let bytes = 0;
@@ -38,7 +41,7 @@ export function decodedBytes(series: readonly SeriesBytes[] | null): number {
   return bytes;
 }
 
-const SERIES_OVERHEAD_BYTES = 300;
+const SERIES_OVERHEAD_BYTES = 400;
 
 /** The series stored under `key`, or null for anything that is not an intact entry for that key. */
 export function decodeEntry(key: string, value: Buffer): SeriesBytes[] | null {
@@ -57,15 +60,16 @@ export function decodeEntry(key: string, value: Buffer): SeriesBytes[] | null {
   const series: SeriesBytes[] = [];
   let at = 0;
   for (const sizes of header.sizes) {
-    if (!Array.isArray(sizes) || sizes.length !== 3 || !sizes.every((n) => Number.isSafeInteger(n) && n >= 0)) return null;
-    const [k, m, p] = sizes;
-    if (at + k + m + p > body.length) return null;
+    if (!Array.isArray(sizes) || sizes.length !== 4 || !sizes.every((n) => Number.isSafeInteger(n) && n >= 0)) return null;
+    const [k, m, p, d] = sizes;
+    if (at + k + m + p + d > body.length) return null;
     series.push({
       key: body.toString('utf8', at, at + k),
       metric: body.subarray(at + k, at + k + m),
       points: body.subarray(at + k + m, at + k + m + p),
+      deflated: body.subarray(at + k + m + p, at + k + m + p + d),
     });
-    at += k + m + p;
+    at += k + m + p + d;
   }
   return at === body.length ? series : null;
 }

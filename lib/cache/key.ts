@@ -27,7 +27,8 @@ export interface KeyParts {
   readonly majors: readonly (number | null)[];
 }
 
-const FORMAT = 'prome-route:rc1';
+/** Changes with the stored entry's format (entry.ts): entries of another format are never looked up. */
+const FORMAT = 'prome-route:rc2';
 
 /** The prefix of every extent key of one query; the extent's index follows it. */
 export function extentKeyPrefix(parts: KeyParts): string {

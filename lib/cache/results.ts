@@ -11,7 +11,7 @@
 import type { CacheBackend, StoredEntry } from './backend.ts';
 import { decodedBytes, decodeEntry, encodeEntry } from './entry.ts';
 import { extentIndex, extentRange, MAX_POINTS_PER_QUERY, type ExtentLayout, type StepRange } from './extents.ts';
-import { assemble, seriesWithin, splitAnswer, type SeriesBytes } from './series.ts';
+import { assemble, seriesWithin, splitAnswer, type AnswerPiece, type SeriesBytes } from './series.ts';
 
 /** Collectors still receive samples this close to now (scrapes, remote write, late rule evaluations). */
 export const DEFAULT_FRESHNESS_MS = 10 * 60_000;
@@ -122,11 +122,11 @@ export class ResultsCache {
   }
 
   /**
-   * The answer's bytes for the request's grid, from stored extents and computed parts; null when a
+   * The answer's pieces for the request's grid, from stored extents and computed parts; null when a
    * computed part cannot be taken apart (warnings, native histograms): then the caller computes the
    * whole range as if there were no cache.
    */
-  async answer(request: RangeRequest, compute: ComputeRange, use: CacheUse): Promise<Buffer[] | null> {
+  async answer(request: RangeRequest, compute: ComputeRange, use: CacheUse): Promise<AnswerPiece[] | null> {
     const { layout, range } = request;
     const gridEnd = range.start + Math.floor((range.end - range.start) / range.step) * range.step;
     const cutoff = this.now() - this.freshnessMs;
@@ -174,7 +174,7 @@ export class ResultsCache {
       if (series === null) {
         // The one part computed is the request itself: its answer is the answer, as computed.
         const whole = body !== null && runs.length === 1 && pieces.size === 0 && wanted.start === range.start && wanted.end === gridEnd && !widened;
-        return whole ? [body] : null;
+        return whole ? [{ bytes: body, deflated: null }] : null;
       }
       for (let i = run.first; complete && i <= run.last; i++) {
         if (!storable(i)) break;

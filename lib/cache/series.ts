@@ -14,7 +14,21 @@ export interface SeriesBytes {
   readonly metric: Buffer;
   /** The points, `[t,"v"],[t,"v"]`: the inside of the `values` list, in time order. */
   readonly points: Buffer;
+  /**
+   * The same points compressed once (gzip.ts), for the answers sent gzipped: kept with a stored
+   * extent's points while they are whole; null where they were cut or just computed.
+   */
+  readonly deflated: Buffer | null;
 }
+
+/** A piece of an assembled answer: its bytes, and the same bytes compressed where that is at hand. */
+export interface AnswerPiece {
+  readonly bytes: Buffer;
+  readonly deflated: Buffer | null;
+}
+
+/** The bytes of an assembled answer, piece by piece. */
+export const bytesOf = (pieces: readonly AnswerPiece[]): Buffer[] => pieces.map((p) => p.bytes);
 
 const HEAD = '{"status":"success","data":{"resultType":"matrix","result":[';
 
@@ -39,9 +53,9 @@ export function splitAnswer(body: Buffer): SeriesBytes[] | null {
     // A series without points would join as `[,` with its next piece: no Prometheus writes one.
     if (s.samples === null || !s.compact || s.samples.to - s.samples.from <= 2) return null;
     const metric = body.subarray(s.metric.from, s.metric.to);
-    series.push({ key: labelKey(metric), metric, points: body.subarray(s.samples.from + 1, s.samples.to - 1) });
+    series.push({ key: labelKey(metric), metric, points: body.subarray(s.samples.from + 1, s.samples.to - 1), deflated: null });
   }
-  const rebuilt = Buffer.concat(writeAnswer(series.map((x) => ({ metric: x.metric, points: [x.points] }))));
+  const rebuilt = Buffer.concat(bytesOf(writeAnswer(series.map((x) => ({ metric: x.metric, points: [x] })))));
   return rebuilt.equals(body) ? series : null;
 }
 
@@ -84,12 +98,16 @@ function timeAt(points: Buffer, at: number): number {
 
 const EMPTY = Buffer.alloc(0);
 
-/** The series of `series` restricted to the grid timestamps of `range`; series left without points go. */
+/**
+ * The series of `series` restricted to the grid timestamps of `range`; series left without points go.
+ * Points left whole keep their compressed form.
+ */
 export function seriesWithin(series: readonly SeriesBytes[], range: StepRange): SeriesBytes[] {
   const out: SeriesBytes[] = [];
   for (const s of series) {
     const points = pointsWithin(s.points, range.start, range.end);
-    if (points.length > 0) out.push({ ...s, points });
+    if (points.length === s.points.length) out.push(s);
+    else if (points.length > 0) out.push({ ...s, points, deflated: null });
   }
   return out;
 }
@@ -99,40 +117,41 @@ export function seriesWithin(series: readonly SeriesBytes[], range: StepRange): 
  * points joined across pieces, the series in Prometheus's order for range query answers (labels.Compare
  * over the sorted label set, as the global Prometheus sorts its matrix).
  */
-export function assemble(pieces: readonly (readonly SeriesBytes[])[]): Buffer[] {
-  const joined = new Map<string, { metric: Buffer; labels: LabelSet; points: Buffer[] }>();
+export function assemble(pieces: readonly (readonly SeriesBytes[])[]): AnswerPiece[] {
+  const joined = new Map<string, { metric: Buffer; labels: LabelSet; points: SeriesBytes[] }>();
   for (const piece of pieces) {
     for (const s of piece) {
       const entry = joined.get(s.key);
-      if (entry === undefined) joined.set(s.key, { metric: s.metric, labels: JSON.parse(s.key) as LabelSet, points: [s.points] });
-      else entry.points.push(s.points);
+      if (entry === undefined) joined.set(s.key, { metric: s.metric, labels: JSON.parse(s.key) as LabelSet, points: [s] });
+      else entry.points.push(s);
     }
   }
   const sorted = [...joined.values()].sort((a, b) => compareLabelSets(a.labels, b.labels));
   return writeAnswer(sorted);
 }
 
-const COMMA = Buffer.from(',');
-const SERIES_OPEN = Buffer.from('{"metric":');
-const VALUES = Buffer.from(',"values":[');
-const SERIES_CLOSE = Buffer.from(']}');
+const plain = (text: string): AnswerPiece => ({ bytes: Buffer.from(text), deflated: null });
+const COMMA = plain(',');
+const SERIES_OPEN = plain('{"metric":');
+const VALUES = plain(',"values":[');
+const SERIES_CLOSE = plain(']}');
 
 /**
  * Prometheus's compact success envelope of a matrix, as pieces of bytes: each series' points given in
  * parts (consecutive, comma-joined), so that pieces of stored extents are written as they are, never
  * copied into a series of their own first.
  */
-function writeAnswer(series: readonly { readonly metric: Buffer; readonly points: readonly Buffer[] }[]): Buffer[] {
-  const out: Buffer[] = [Buffer.from(HEAD)];
+function writeAnswer(series: readonly { readonly metric: Buffer; readonly points: readonly Pick<SeriesBytes, 'points' | 'deflated'>[] }[]): AnswerPiece[] {
+  const out: AnswerPiece[] = [plain(HEAD)];
   series.forEach((s, i) => {
     if (i > 0) out.push(COMMA);
-    out.push(SERIES_OPEN, s.metric, VALUES);
+    out.push(SERIES_OPEN, { bytes: s.metric, deflated: null }, VALUES);
     s.points.forEach((p, j) => {
       if (j > 0) out.push(COMMA);
-      out.push(p);
+      out.push({ bytes: p.points, deflated: p.deflated });
     });
     out.push(SERIES_CLOSE);
   });
-  out.push(Buffer.from(']}}'));
+  out.push(plain(']}}'));
   return out;
 }

@@ -2,10 +2,11 @@
 // proxy integrations, FC HTTP triggers): neither streams a function's answer through, and both cap
 // its size, so the body is read whole, gzipped as it arrives when the client accepts it, and checked
 // against the cap.
-import { constants, createGzip, gzipSync, type Gzip } from 'node:zlib';
+import type { Gzip } from 'node:zlib';
 import { failure } from '../api/envelope.ts';
 import { ApiError } from '../errors.ts';
-import { acceptsGzip } from './encoding.ts';
+import { acceptsGzip } from '../api/encoding.ts';
+import { fastGzip, GZIP_BATCH_BYTES, gzipAtOnce } from './encoding.ts';
 
 export interface HttpResult {
   readonly statusCode: number;
@@ -31,25 +32,15 @@ export interface ResultOptions {
  */
 const DROPPED_HEADERS = new Set(['content-length', 'connection', 'keep-alive', 'transfer-encoding', 'date', 'server']);
 
-/**
- * The streamed answers arrive in many small pieces (the shard label insertion cuts chunks at every
- * label set); zlib costs a thread-pool round trip per write, so pieces are batched to this size first.
- * With level 1, a 5 MB answer costs no more time or CPU gzipped than plain, whose JSON escaping costs
- * about as much (`npm run bench -- handler-gzip`; zlib's default level 6 with a write per piece added
- * 30-75% to its time and 60-170% to its CPU).
- */
-const BATCH_BYTES = 64 * 1024;
-
-/** Level 1: the answers shrink about 5 times (level 6: about 6), for a fraction of level 6's CPU. */
-export const fastGzip = (): Gzip => createGzip({ level: constants.Z_BEST_SPEED, chunkSize: BATCH_BYTES });
-
 export async function toResult(response: Response, options: ResultOptions): Promise<HttpResult> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     if (!DROPPED_HEADERS.has(name)) headers[name] = value;
   });
-  const gzip = response.body !== null && acceptsGzip(options.acceptEncoding);
-  const text = !gzip && isText(headers['content-type']);
+  // An answer the core sent compressed already (assembled from the results cache) travels as it is.
+  const compressed = headers['content-encoding'] !== undefined;
+  const gzip = response.body !== null && !compressed && acceptsGzip(options.acceptEncoding);
+  const text = !gzip && !compressed && isText(headers['content-type']);
   // Base64 turns 3 bytes into 4 characters; text only grows when serialised (escapes), so reading
   // stops as soon as what is read cannot fit any more.
   const maxBytes = text ? options.limitBytes : Math.floor(options.limitBytes / 4) * 3;
@@ -135,12 +126,11 @@ async function readBody(response: Response, compress: (() => Gzip) | null, maxBy
       }
       batch.push(chunk);
       batched += chunk.byteLength;
-      if (batched >= BATCH_BYTES) await flush();
+      if (batched >= GZIP_BATCH_BYTES) await flush();
     }
     if (compress !== null && !expired && !tooLarge && failed === undefined) {
       if (compressor.stream === null) {
-        // Most answers are small: compressed at once, without a round trip to zlib's thread pool.
-        keep(gzipSync(Buffer.concat(batch, batched), { level: constants.Z_BEST_SPEED }));
+        keep(gzipAtOnce(Buffer.concat(batch, batched)));
       } else {
         if (batched > 0) await flush();
         const ended = settled(compressor.stream, 'end');

@@ -31,6 +31,7 @@ function context(options: { strict?: boolean; limits?: Partial<Limits> } = {}): 
     map, params: new URLSearchParams(), deadline: Date.now() + 10_000, strict: options.strict ?? false, shardConcurrency: 2,
     pushDown: true, trace: new RequestTrace(), limits, answerBytes: new AnswerBytes(limits.maxCollectorBytes),
     tenant: null, cache: null, cacheUse: unusedCache(), versions: new ShardVersions(), shardRegexMajor: 2,
+    acceptsGzip: false,
   };
 }
 

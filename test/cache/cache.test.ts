@@ -1,5 +1,6 @@
 // The results cache's parts on their own: extents, answers as bytes, stored entries, the memory
 // backend's bound, what makes a query depend on its window, and what its key holds.
+import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { windowDependence } from '../../lib/cache/cacheable.ts';
 import { decodedBytes, decodeEntry, encodeEntry } from '../../lib/cache/entry.ts';
@@ -7,7 +8,8 @@ import { extentIndex, extentRange, layoutOf } from '../../lib/cache/extents.ts';
 import { extentKeyPrefix } from '../../lib/cache/key.ts';
 import { MemoryBackend } from '../../lib/cache/memory.ts';
 import { ResultsCache, unusedCache } from '../../lib/cache/results.ts';
-import { assemble, pointsWithin, seriesWithin, splitAnswer } from '../../lib/cache/series.ts';
+import { assemble, bytesOf, pointsWithin, seriesWithin, splitAnswer, type AnswerPiece } from '../../lib/cache/series.ts';
+import { gzipMember } from '../../lib/cache/gzip.ts';
 import { parsePromQL } from '../../lib/promql/parse.ts';
 import { parseShardMap } from '../../lib/shards/schema.ts';
 
@@ -42,11 +44,11 @@ describe('answers as bytes', () => {
   it('split into series and put together again give the same bytes, cut at any step', () => {
     const series = splitAnswer(whole)!;
     expect(series.map((s) => s.key)).toEqual([JSON.stringify(A), JSON.stringify(B)]);
-    expect(Buffer.concat(assemble([series])).equals(whole)).toBe(true);
+    expect(Buffer.concat(bytesOf(assemble([series]))).equals(whole)).toBe(true);
     for (const cut of [60_000, 120_000, 180_000, 240_000]) {
       const early = seriesWithin(series, { start: 0, end: cut - 1, step: 60_000 });
       const late = seriesWithin(series, { start: cut, end: 300_000, step: 60_000 });
-      expect(Buffer.concat(assemble([early, late])).toString()).toBe(whole.toString());
+      expect(Buffer.concat(bytesOf(assemble([early, late]))).toString()).toBe(whole.toString());
     }
   });
 
@@ -92,7 +94,17 @@ describe('stored entries', () => {
 
   it('decode to the series they were made of', () => {
     const decoded = decodeEntry('k:1', entry)!;
-    expect(Buffer.concat(assemble([decoded])).equals(whole)).toBe(true);
+    expect(Buffer.concat(bytesOf(assemble([decoded]))).equals(whole)).toBe(true);
+  });
+
+  it('hold each series\' points compressed, kept while the points are whole and dropped once they are cut', () => {
+    const decoded = decodeEntry('k:1', entry)!;
+    for (const s of decoded) expect(inflateRawSync(Buffer.concat([s.deflated!, Buffer.from([1, 0, 0, 0xff, 0xff])])).equals(s.points)).toBe(true);
+    expect(seriesWithin(decoded, { start: 0, end: 10 ** 13, step: 60_000 })).toEqual(decoded);
+    const cut = seriesWithin(decoded, { start: 0, end: 120_000, step: 60_000 });
+    expect(cut.length).toBeGreaterThan(0);
+    for (const s of cut) expect(s.deflated).toBeNull();
+    expectPieces(assemble([cut, seriesWithin(decoded, { start: 180_000, end: 10 ** 13, step: 60_000 })]), whole);
   });
 
   it('are refused when garbled, cut short, or read under another key', () => {
@@ -158,7 +170,7 @@ describe('the memory backend', () => {
     // A value that is not the one held under the key (a stray copy) is decoded, not remembered.
     memory.decoded('k', Buffer.from(value), decode);
     expect(decodes).toBe(2);
-    expect(Buffer.concat(assemble([first!])).equals(whole)).toBe(true);
+    expect(Buffer.concat(bytesOf(assemble([first!]))).equals(whole)).toBe(true);
   });
 
   it('forgets entries past their time', async () => {
@@ -227,7 +239,7 @@ describe('the results cache', () => {
       if (part.start < range.start || part.end > range.end) throw new Error('a step outside the request fails');
       return stepAnswer(part);
     }, use);
-    expect(Buffer.concat(body!).equals(stepAnswer(range))).toBe(true);
+    expectPieces(body, stepAnswer(range));
     expect(asked.at(-1)).toEqual({ start: range.start, end: range.end });
     expect(backend.bytes).toBe(0);
   });
@@ -236,14 +248,21 @@ describe('the results cache', () => {
     const cache = new ResultsCache({ backend: new MemoryBackend(), now: () => 10 ** 13 });
     const compute = async (part: { start: number; end: number; step: number }) => stepAnswer(part);
     const cold = unusedCache();
-    expect(Buffer.concat((await cache.answer(request, compute, cold))!).equals(stepAnswer(range))).toBe(true);
+    expectPieces(await cache.answer(request, compute, cold), stepAnswer(range));
     const warm = unusedCache();
-    expect(Buffer.concat((await cache.answer(request, async () => { throw new Error('nothing to compute'); }, warm))!).equals(stepAnswer(range))).toBe(true);
+    expectPieces(await cache.answer(request, async () => { throw new Error('nothing to compute'); }, warm), stepAnswer(range));
     expect([cold.outcome, warm.outcome]).toEqual(['miss', 'hit']);
     const moved = { ...range, start: range.start + 100 * 15_000, end: range.end + 100 * 15_000 };
     const partial = unusedCache();
     const answered = await cache.answer({ ...request, layout: layoutOf(moved), range: moved }, compute, partial);
-    expect(Buffer.concat(answered!).equals(stepAnswer(moved))).toBe(true);
+    expectPieces(answered, stepAnswer(moved));
     expect(partial.outcome).toBe('partial');
   });
 });
+
+/** The pieces make `expected`, as they are and as the gzip member sent to clients that take gzip. */
+function expectPieces(pieces: AnswerPiece[] | null, expected: Buffer): void {
+  expect(pieces).not.toBeNull();
+  expect(Buffer.concat(bytesOf(pieces!)).equals(expected)).toBe(true);
+  expect(gunzipSync(Buffer.concat(gzipMember(pieces!))).equals(expected)).toBe(true);
+}

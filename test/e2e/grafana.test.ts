@@ -4,7 +4,10 @@
 //    by label set and timestamp; the full range and the tail must agree on every overlapping step,
 //    through one shard and across shards, for every dashboard expression;
 //  - the query inspector's timing: a Server-Timing header with the router's and each shard's time;
-//  - `stats=all`: collectors' statistics passed through one shard, combined across shards.
+//  - `stats=all`: collectors' statistics passed through one shard, combined across shards;
+//  - compression: Grafana's data source proxy accepts gzip, and Prometheus then compresses every answer.
+import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diffAnswers, type ApiAnswer } from './compare.ts';
 import { loadDashboardExprs } from './harness/corpus.ts';
@@ -121,6 +124,51 @@ describe('Server-Timing', () => {
     expect(response.status).toBe(400);
     expect([...parseServerTiming(response.headers.get('server-timing')).keys()]).toEqual(['router']);
     await response.body?.cancel();
+  });
+});
+
+// --- compression ----------------------------------------------------------------------------------------
+
+/** One GET as Go's HTTP client sends it (Accept-Encoding: gzip, or none), read raw. */
+function rawGet(base: string, path: string, acceptEncoding: string | null): Promise<{ status: number; coding: string | undefined; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(`${base}${path}`, { headers: acceptEncoding === null ? {} : { 'accept-encoding': acceptEncoding } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, coding: response.headers['content-encoding'], body: Buffer.concat(chunks) }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+  });
+}
+
+const decoded = (answer: { status: number; coding: string | undefined; body: Buffer }): ApiAnswer => ({
+  httpStatus: answer.status,
+  body: JSON.parse((answer.coding === 'gzip' ? gunzipSync(answer.body) : answer.body).toString('utf8')) as ApiAnswer['body'],
+});
+
+describe('compression, as Grafana asks', () => {
+  const range = { start: String(EVAL_TIME - 3600), end: String(EVAL_TIME), step: '30' };
+  it.each([
+    ['a range query on one shard', '/api/v1/query_range', { query: 'rate(demo_cpu_usage_seconds_total{cluster="b"}[5m])', ...range }],
+    ['a range query across shards', '/api/v1/query_range', { query: 'sum by (cluster, mode) (rate(demo_cpu_usage_seconds_total[5m]))', ...range }],
+    ['an instant query across shards', '/api/v1/query', { query: 'demo_num_cpus', time: String(EVAL_TIME) }],
+    ['label values', '/api/v1/label/cluster/values', {}],
+    ['an error', '/api/v1/query', { query: 'sum(', time: String(EVAL_TIME) }],
+  ])('%s: gzipped when asked, as Prometheus does, and the same answer', async (_what, path, params) => {
+    const url = `${path}?${new URLSearchParams(params)}`;
+    // Twice: the second range query is assembled from the results cache.
+    for (let pass = 0; pass < 2; pass++) {
+      const [router, oracle, plain] = await Promise.all([
+        rawGet(session.router.url, url, 'gzip'), rawGet(session.cluster.globalUrl, url, 'gzip'), rawGet(session.router.url, url, null),
+      ]);
+      expect(oracle.coding).toBe('gzip');
+      expect(router.coding).toBe('gzip');
+      expect(plain.coding).toBeUndefined();
+      if (path.includes('/query')) expect(diffAnswers(decoded(router), decoded(oracle), false)).toBeNull();
+      else expect(decoded(router)).toEqual(decoded(oracle));
+      expect(gunzipSync(router.body).equals(plain.body)).toBe(true);
+    }
   });
 });
 

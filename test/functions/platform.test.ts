@@ -1,12 +1,13 @@
 // The pieces both cloud handlers share: content negotiation, the buffered result with its size cap,
 // and the deadline and limit settings.
-import { createGzip, gunzipSync } from 'node:zlib';
+import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../lib/errors.ts';
 import { DEFAULT_TIMEOUT_MS } from '../../lib/api/router.ts';
-import { acceptsGzip } from '../../lib/platform/encoding.ts';
+import { acceptsGzip } from '../../lib/api/encoding.ts';
+import { fastGzip, gzipResponse, GZIP_BATCH_BYTES } from '../../lib/platform/encoding.ts';
 import { toWebRequest } from '../../lib/platform/request.ts';
-import { fastGzip, toResult } from '../../lib/platform/result.ts';
+import { toResult } from '../../lib/platform/result.ts';
 import { AWS_RESPONSE_LIMIT_BYTES, DEADLINE_MARGIN_MS, responseLimitBytes, routerTimeoutMs } from '../../lib/platform/settings.ts';
 
 describe('acceptsGzip', () => {
@@ -44,6 +45,16 @@ describe('toResult', () => {
     expect(result.headers).toEqual({ 'content-type': 'application/json', 'content-encoding': 'gzip', vary: 'accept-encoding' });
     expect(gunzipSync(Buffer.from(result.body, 'base64')).toString()).toBe(body);
     expect(result.body.length).toBeLessThan(body.length / 5);
+  });
+
+  it('passes on an answer the core gzipped already (assembled from the results cache) as it is, in base64', async () => {
+    const body = '{"status":"success","data":{"resultType":"matrix","result":[]}}';
+    const gzipped = gzipSync(body);
+    const response = new Response(gzipped, { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', vary: 'accept-encoding' } });
+    const result = await toResult(response, { acceptEncoding: 'gzip', limitBytes: 1_000_000 });
+    expect(result.isBase64Encoded).toBe(true);
+    expect(result.headers).toEqual({ 'content-type': 'application/json', 'content-encoding': 'gzip', vary: 'accept-encoding' });
+    expect(Buffer.from(result.body, 'base64').equals(gzipped)).toBe(true);
   });
 
   it('keeps the status of error answers', async () => {
@@ -207,5 +218,38 @@ describe('settings', () => {
   it.each(['25s', '-1', '0', '1.5', 'abc'])('refuses %j as a number of milliseconds or bytes', (value) => {
     expect(() => routerTimeoutMs({ ROUTER_TIMEOUT_MS: value }, 30_000)).toThrow(`ROUTER_TIMEOUT_MS must be a positive integer, got "${value}"`);
     expect(() => responseLimitBytes({ RESPONSE_LIMIT_BYTES: value }, 1)).toThrow('RESPONSE_LIMIT_BYTES must be a positive integer');
+  });
+});
+
+describe('gzipResponse (prome-route serve)', () => {
+  const gunzipped = async (response: Response) => gunzipSync(Buffer.from(await response.arrayBuffer())).toString('utf8');
+
+  it('compresses a small answer at once, with the headers Prometheus sends, status kept', async () => {
+    const body = '{"status":"error","errorType":"bad_data","error":"x"}';
+    const response = gzipResponse(json(body, 400), 'gzip, deflate, br');
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-encoding')).toBe('gzip');
+    expect(response.headers.get('vary')).toBe('accept-encoding');
+    expect(response.headers.get('content-length')).toBeNull();
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(await gunzipped(response)).toBe(body);
+  });
+
+  it('compresses an answer of many small pieces, longer than a batch, to what the pieces make', async () => {
+    const pieces = 20_000;
+    expect(PIECE.length * pieces).toBeGreaterThan(4 * GZIP_BATCH_BYTES);
+    expect(await gunzipped(gzipResponse(streamed(pieces), 'gzip'))).toBe(PIECE.repeat(pieces));
+  });
+
+  it('passes on an answer that fails midway as a failed stream', async () => {
+    const failed = new ApiError('unavailable', 'shard a: the collector stopped answering');
+    const response = gzipResponse(streamed(20_000, failed, 0), 'gzip');
+    await expect(response.arrayBuffer()).rejects.toThrow(/stopped answering/);
+  });
+
+  it('leaves the answer as it is for a client that does not accept gzip, an empty body, or an encoded answer', async () => {
+    for (const response of [json('{}'), new Response(null, { status: 204 }), new Response('x', { headers: { 'content-encoding': 'gzip' } })]) {
+      expect(gzipResponse(response, response.status === 200 && !response.headers.has('content-encoding') ? 'identity' : 'gzip')).toBe(response);
+    }
   });
 });

@@ -1,0 +1,124 @@
+// Answers assembled from stored extents, sent gzipped without compressing them again. A gzip member
+// (RFC 1952) is a header, one DEFLATE stream (RFC 1951) and the CRC-32 and length of what it holds. A
+// DEFLATE stream is a run of blocks, and a block may stand alone: a piece compressed by a deflater of
+// its own, ended with a sync flush (which leaves the output at a byte boundary, no block marked last),
+// refers to nothing before it. So each stored extent's points are compressed once, when it is stored,
+// and an answer is written as those compressed pieces, the bytes around them as stored (uncompressed)
+// blocks, and an empty last block. Only the CRC is computed per answer, over the plain bytes.
+import zlib from 'node:zlib';
+import type { AnswerPiece } from './series.ts';
+
+/**
+ * Stored extents' points: compressed once and read many times, so at the best ratio; each piece is a
+ * few kilobytes, which a 4 KiB window and a small hash table cover (zlib's set-up is most of a small
+ * piece's cost, and these make it about a third cheaper).
+ */
+const POINTS_DEFLATE: zlib.ZlibOptions = {
+  level: zlib.constants.Z_BEST_COMPRESSION,
+  memLevel: 4,
+  windowBits: 12,
+  finishFlush: zlib.constants.Z_SYNC_FLUSH,
+};
+
+/** The points of a stored extent's series as DEFLATE blocks that stand alone (see above). */
+export function deflatePoints(points: Buffer): Buffer {
+  return zlib.deflateRawSync(points, POINTS_DEFLATE);
+}
+
+/**
+ * Bytes between compressed pieces are written as stored blocks, unless a run of them is at least this
+ * long (an answer computed whole, the newest part of a live dashboard's series): that run is compressed
+ * then, at the fastest level, as the platforms compress answers.
+ */
+export const COMPRESSED_RUN_BYTES = 16 * 1024;
+
+/** A stored block's most bytes (its length is 16 bits). */
+const STORED_BLOCK_BYTES = 0xffff;
+
+/** ID1 ID2, CM = deflate, no flags, no time, XFL 0, OS unknown. */
+const MEMBER_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+
+/** An empty stored block marked last: BFINAL = 1, BTYPE = 00, LEN = 0, NLEN = 0xffff. */
+const LAST_BLOCK = Buffer.from([1, 0, 0, 0xff, 0xff]);
+
+/** The answer's pieces as one gzip member, as pieces of bytes. */
+export function gzipMember(pieces: readonly AnswerPiece[]): Buffer[] {
+  const out: Buffer[] = [MEMBER_HEADER];
+  let crc = 0;
+  let size = 0;
+  let run: Buffer[] = [];
+  let runBytes = 0;
+  const endRun = () => {
+    if (runBytes === 0) return;
+    const bytes = run.length === 1 ? run[0]! : Buffer.concat(run, runBytes);
+    if (runBytes >= COMPRESSED_RUN_BYTES) {
+      out.push(zlib.deflateRawSync(bytes, { level: zlib.constants.Z_BEST_SPEED, finishFlush: zlib.constants.Z_SYNC_FLUSH }));
+    } else {
+      // Shorter than COMPRESSED_RUN_BYTES, so one stored block holds it.
+      out.push(storedBlockHeader(runBytes), bytes);
+    }
+    run = [];
+    runBytes = 0;
+  };
+  for (const piece of pieces) {
+    crc = crc32(piece.bytes, crc);
+    size += piece.bytes.length;
+    if (piece.deflated !== null) {
+      endRun();
+      out.push(piece.deflated);
+    } else if (piece.bytes.length > 0) {
+      run.push(piece.bytes);
+      runBytes += piece.bytes.length;
+    }
+  }
+  endRun();
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc, 0);
+  trailer.writeUInt32LE(size % 2 ** 32, 4);
+  out.push(LAST_BLOCK, trailer);
+  return out;
+}
+
+/** BFINAL = 0, BTYPE = 00 (the rest of the byte is padding), then LEN and its one's complement. */
+function storedBlockHeader(length: number): Buffer {
+  if (length > STORED_BLOCK_BYTES) throw new RangeError(`a stored block holds at most ${STORED_BLOCK_BYTES} bytes, not ${length}`);
+  const header = Buffer.alloc(5);
+  header.writeUInt16LE(length, 1);
+  header.writeUInt16LE(~length & 0xffff, 3);
+  return header;
+}
+
+/**
+ * CRC-32 as gzip computes it, continued from `crc`. zlib's own (Node 20.15 and later: Lambda's
+ * runtimes) runs at gigabytes a second; Function Compute's Node 20.10 has none, and gets the table
+ * below, a few times slower.
+ */
+export const crc32: (bytes: Uint8Array, crc: number) => number = typeof zlib.crc32 === 'function' ? zlib.crc32 : crc32Sliced;
+
+/** Slicing-by-8 tables of the reflected polynomial 0xedb88320: table k maps a byte k positions further on. */
+const CRC_TABLES = (() => {
+  const t = new Int32Array(8 * 256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  for (let n = 0; n < 256; n++) {
+    for (let k = 1; k < 8; k++) t[k * 256 + n] = t[(k - 1) * 256 + n]! >>> 8 ^ t[t[(k - 1) * 256 + n]! & 0xff]!;
+  }
+  return t;
+})();
+
+/** CRC-32 eight bytes at a time (exported for its test against zlib's). */
+export function crc32Sliced(bytes: Uint8Array, crc = 0): number {
+  const t = CRC_TABLES;
+  let c = ~crc;
+  let i = 0;
+  for (const end = bytes.length - 7; i < end; i += 8) {
+    const low = c ^ (bytes[i]! | bytes[i + 1]! << 8 | bytes[i + 2]! << 16 | bytes[i + 3]! << 24);
+    c = t[7 * 256 + (low & 0xff)]! ^ t[6 * 256 + (low >>> 8 & 0xff)]! ^ t[5 * 256 + (low >>> 16 & 0xff)]! ^ t[4 * 256 + (low >>> 24)]!
+      ^ t[3 * 256 + bytes[i + 4]!]! ^ t[2 * 256 + bytes[i + 5]!]! ^ t[256 + bytes[i + 6]!]! ^ t[bytes[i + 7]!]!;
+  }
+  for (; i < bytes.length; i++) c = t[(c ^ bytes[i]!) & 0xff]! ^ c >>> 8;
+  return ~c >>> 0;
+}
