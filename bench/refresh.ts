@@ -13,7 +13,7 @@
 // with every extent stored (the "past" setting), and its top self-time functions are printed.
 import { readFile } from 'node:fs/promises';
 import { END_S } from '../test/e2e/harness/generate.ts';
-import { dashboardCases, directUrl, IN_FLIGHT, runLoad, WINDOW, type LoadResult, type Window } from './dashboard-load.ts';
+import { dashboardCases, directUrl, IN_FLIGHT, runLoad, WINDOW, type AnswerEncoding, type LoadResult, type Window } from './dashboard-load.ts';
 import { profileRouter } from './profile.ts';
 import { startRedis, type RedisServer } from '../test/e2e/harness/redis.ts';
 import { startFloor, startRouterCli } from './servers.ts';
@@ -36,17 +36,21 @@ const seconds = (ms: number) => (ms / 1000).toFixed(2);
 const times = (x: number) => `${x.toFixed(2)}x`;
 
 export async function refresh(ctx: BenchContext): Promise<string> {
-  const live = await refreshes(ctx, 'live', Math.ceil(Date.now() / 1000 - END_S) + 600, null);
-  const past = await refreshes(ctx, 'past', 600, null);
+  const liveFreshnessS = Math.ceil(Date.now() / 1000 - END_S) + 600;
+  // As Grafana asks: its data source proxy accepts gzip, and Prometheus then compresses every answer.
+  const live = await refreshes(ctx, 'live', liveFreshnessS, null, 'gzip');
+  const past = await refreshes(ctx, 'past', 600, null, 'gzip');
   // What a function instance gets with the shared cache (ElastiCache/Valkey, Tair): the extents in a
   // real redis-server on loopback, read over its protocol on every request.
   const redis = await startRedis();
   let shared: string;
   try {
-    shared = await refreshes(ctx, 'past-redis', 600, redis);
+    shared = await refreshes(ctx, 'past-redis', 600, redis, 'gzip');
   } finally {
     await redis.stop();
   }
+  const plainLive = await refreshes(ctx, 'live-identity', liveFreshnessS, null, 'identity');
+  const plainPast = await refreshes(ctx, 'past-identity', 600, null, 'identity');
   return [
     live,
     'The same with "now" as it is (the data months old): every extent may be stored, and a refresh computes only the extent its new end falls in.',
@@ -56,11 +60,17 @@ export async function refresh(ctx: BenchContext): Promise<string> {
     'The same with the extents in Redis (`--cache redis://...`, a real redis-server on loopback), as function instances share them:',
     '',
     shared,
+    '',
+    'The same live and stored refreshes asked without Accept-Encoding (every answer uncompressed on both sides), as this part measured before:',
+    '',
+    plainLive,
+    '',
+    plainPast,
     ...(PROFILE ? ['', ...(await profileRefreshes(ctx))] : []),
   ].join('\n');
 }
 
-/** The one-cluster refreshes of every round served from stored extents, under `--cpu-prof`. */
+/** The one-cluster refreshes of every round served from stored extents, under `--cpu-prof`, asked as Grafana asks. */
 function profileRefreshes(ctx: BenchContext): Promise<string[]> {
   const c = dashboardCases().find((x) => x.name === 'one cluster')!;
   const loaded = Array.from({ length: ROUNDS }, (_, round) => shifted(WINDOW, -(ROUNDS - round) * 60 - REFRESH_S));
@@ -68,19 +78,19 @@ function profileRefreshes(ctx: BenchContext): Promise<string[]> {
     title: `BENCH_PROFILE=refresh: the ${c.name} refresh of ${ROUNDS} rounds, every extent stored`,
     serveArgs: ['--cache', 'memory', '--cache-bytes', String(CACHE_BYTES), '--cache-freshness', '600'],
     warmUp: async (url) => {
-      for (const w of loaded) await runLoad(url, c.routerQueries, IN_FLIGHT, w);
+      for (const w of loaded) await runLoad(url, c.routerQueries, IN_FLIGHT, w, 'gzip');
     },
     measured: async (url) => {
-      for (const w of loaded) await runLoad(url, c.routerQueries, IN_FLIGHT, shifted(w, REFRESH_S));
+      for (const w of loaded) await runLoad(url, c.routerQueries, IN_FLIGHT, shifted(w, REFRESH_S), 'gzip');
     },
   });
 }
 
 /**
- * The refresh rounds with the given freshness window, the extents in memory or in `redis`; `name` for
- * the router's log file.
+ * The refresh rounds with the given freshness window, the extents in memory or in `redis`, the answers
+ * asked with `encoding`; `name` for the router's log file.
  */
-async function refreshes(ctx: BenchContext, name: string, freshnessS: number, redis: RedisServer | null): Promise<string> {
+async function refreshes(ctx: BenchContext, name: string, freshnessS: number, redis: RedisServer | null, encoding: AnswerEncoding): Promise<string> {
   const cases = dashboardCases().filter((c) => c.name !== 'two clusters');
   const backend = redis === null ? ['--cache', 'memory', '--cache-bytes', String(CACHE_BYTES)] : ['--cache', redis.url];
   const router = await startRouterCli(ctx.shardMapFile, ctx.workDir, `router-refresh-${name}`, [],
@@ -94,13 +104,13 @@ async function refreshes(ctx: BenchContext, name: string, freshnessS: number, re
     const pids: Record<string, number> = { router: router.proc.pid, floor: floor.proc.pid, ...(redis === null ? {} : { redis: redis.proc.pid }), ...ctx.pids };
     const names = Object.keys(pids);
     const measure = async (url: string, queries: readonly string[], window: Window): Promise<Measured> => {
-      const { result, cpuMs } = await cpuDuring(names.map((n) => pids[n]!), () => runLoad(url, queries, IN_FLIGHT, window));
+      const { result, cpuMs } = await cpuDuring(names.map((n) => pids[n]!), () => runLoad(url, queries, IN_FLIGHT, window, encoding));
       return { ...result, cpu: Object.fromEntries(names.map((n, i) => [n, cpuMs[i]!])) };
     };
     // Warm-up (JIT, connections), on a window no round uses.
     for (const c of cases) {
-      await runLoad(router.url, c.routerQueries, IN_FLIGHT, shifted(WINDOW, -3600));
-      await runLoad(directUrl(c, ctx.shards, ctx.globalUrl), c.directQueries, IN_FLIGHT, shifted(WINDOW, -3600));
+      await runLoad(router.url, c.routerQueries, IN_FLIGHT, shifted(WINDOW, -3600), encoding);
+      await runLoad(directUrl(c, ctx.shards, ctx.globalUrl), c.directQueries, IN_FLIGHT, shifted(WINDOW, -3600), encoding);
     }
     for (let round = 0; round < ROUNDS; round++) {
       machine.sample();
@@ -109,12 +119,12 @@ async function refreshes(ctx: BenchContext, name: string, freshnessS: number, re
       const refreshed = shifted(loaded, REFRESH_S);
       for (const c of cases) {
         const direct = directUrl(c, ctx.shards, ctx.globalUrl);
-        await runLoad(router.url, c.routerQueries, IN_FLIGHT, loaded); // the dashboard opened
-        await runLoad(direct, c.directQueries, IN_FLIGHT, loaded);
+        await runLoad(router.url, c.routerQueries, IN_FLIGHT, loaded, encoding); // the dashboard opened
+        await runLoad(direct, c.directQueries, IN_FLIGHT, loaded, encoding);
         const sides = { router: () => measure(router.url, c.routerQueries, refreshed), direct: () => measure(direct, c.directQueries, refreshed) };
         const order = round % 2 === 0 ? (['router', 'direct'] as const) : (['direct', 'router'] as const);
         for (const side of order) results.get(c)![side].push(await sides[side]());
-        await runLoad(floor.url, c.routerQueries, IN_FLIGHT, refreshed); // recorded through the router
+        await runLoad(floor.url, c.routerQueries, IN_FLIGHT, refreshed, encoding); // recorded through the router
         results.get(c)!.floor.push(await measure(floor.url, c.routerQueries, refreshed));
       }
     }
@@ -129,7 +139,8 @@ async function refreshes(ctx: BenchContext, name: string, freshnessS: number, re
 
   const md = new Markdown();
   md.text(
-    `refresh: the dashboards' ${cases[0]!.routerQueries.length} queries (bench/dashboard-load.ts: 4 h at ${WINDOW.step} s, POST, ${IN_FLIGHT} in flight) `
+    `refresh: the dashboards' ${cases[0]!.routerQueries.length} queries (bench/dashboard-load.ts: 4 h at ${WINDOW.step} s, POST, ${IN_FLIGHT} in flight, `
+      + `${encoding === 'gzip' ? '`Accept-Encoding: gzip` as Grafana sends it, answers decompressed by the client' : 'no Accept-Encoding'}) `
       + `loaded, then loaded again with the window moved ${REFRESH_S} s; the second load measured. \`prome-route serve ${backend.join(' ')} `
       + `--cache-freshness ${freshnessS}\`${name === 'live' ? ': "now" at the data\'s end, the last 600 s of a window never stored' : ''}, against the same refresh on the server holding the data. `
       + `${ROUNDS} rounds, each a minute further on; medians; ratios within each round, then their median. CPU = utime + stime from /proc. `

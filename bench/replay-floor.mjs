@@ -9,11 +9,11 @@ import http from 'node:http';
 const [port, upstream] = process.argv.slice(2);
 const { hostname, port: upstreamPort } = new URL(upstream);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-/** `${method} ${path}\n${body}` → the answer's status, content type and bytes. */
+/** `${method} ${path} ${accept-encoding}\n${body}` → the answer's status, content type and coding, and bytes. */
 const answers = new Map();
 
-const send = (res, { status, type, body }) => {
-  res.writeHead(status, { 'content-type': type, 'content-length': body.length });
+const send = (res, { status, type, coding, body }) => {
+  res.writeHead(status, { 'content-type': type, 'content-length': body.length, ...(coding === undefined ? {} : { 'content-encoding': coding }) });
   res.end(body);
 };
 
@@ -22,15 +22,19 @@ http.createServer((req, res) => {
   req.on('data', (chunk) => chunks.push(chunk));
   req.on('end', () => {
     const body = Buffer.concat(chunks);
-    const key = `${req.method} ${req.url}\n${body.toString('latin1')}`;
+    const accepted = req.headers['accept-encoding'];
+    const key = `${req.method} ${req.url} ${accepted ?? ''}\n${body.toString('latin1')}`;
     const kept = answers.get(key);
     if (kept !== undefined) return send(res, kept);
-    const headers = req.headers['content-type'] === undefined ? {} : { 'content-type': req.headers['content-type'] };
+    const headers = {
+      ...(req.headers['content-type'] === undefined ? {} : { 'content-type': req.headers['content-type'] }),
+      ...(accepted === undefined ? {} : { 'accept-encoding': accepted }),
+    };
     const forwarded = http.request({ hostname, port: upstreamPort, path: req.url, method: req.method, headers, agent }, (answer) => {
       const parts = [];
       answer.on('data', (chunk) => parts.push(chunk));
       answer.on('end', () => {
-        const recorded = { status: answer.statusCode, type: answer.headers['content-type'], body: Buffer.concat(parts) };
+        const recorded = { status: answer.statusCode, type: answer.headers['content-type'], coding: answer.headers['content-encoding'], body: Buffer.concat(parts) };
         answers.set(key, recorded);
         send(res, recorded);
       });

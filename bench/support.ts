@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
+import { createGunzip } from 'node:zlib';
 import { sleep, type Proc } from '../test/e2e/harness/processes.ts';
 
 /** Polls `url` until it answers 200. */
@@ -130,7 +131,10 @@ export interface HttpCall {
   readonly body?: string;
 }
 
-/** One exchange, the whole answer read: its status, size and first bytes (for error messages). */
+/**
+ * One exchange, the whole answer read: its status, size as it travelled and first bytes (for error
+ * messages). A gzipped answer is decompressed as it arrives, as Grafana's HTTP client does.
+ */
 export function exchange(agent: http.Agent, base: string, call: HttpCall): Promise<{ status: number; bytes: number; head: string }> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
@@ -140,9 +144,13 @@ export function exchange(agent: http.Agent, base: string, call: HttpCall): Promi
       let head = '';
       response.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
+      });
+      const plain = response.headers['content-encoding'] === 'gzip' ? response.pipe(createGunzip()) : response;
+      plain.on('data', (chunk: Buffer) => {
         if (head.length < 300) head += chunk.toString('utf8', 0, 300);
       });
-      response.on('end', () => resolve({ status: response.statusCode!, bytes, head: head.slice(0, 300) }));
+      plain.on('end', () => resolve({ status: response.statusCode!, bytes, head: head.slice(0, 300) }));
+      plain.on('error', reject);
       response.on('error', reject);
     });
     request.on('error', reject);
