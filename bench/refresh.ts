@@ -17,7 +17,7 @@ import { dashboardCases, directUrl, IN_FLIGHT, runLoad, WINDOW, type AnswerEncod
 import { profileRouter } from './profile.ts';
 import { startRedis, type RedisServer } from '../test/e2e/harness/redis.ts';
 import { startFloor, startRouterCli } from './servers.ts';
-import { cpuDuring, LoadSampler, Markdown, median, procStatusBytes, type BenchContext } from './support.ts';
+import { cpuDuring, LoadSampler, Markdown, mb, median, procStatusBytes, type BenchContext } from './support.ts';
 
 const ROUNDS = Number(process.env.BENCH_REFRESH_ROUNDS ?? 5);
 /** The in-memory cache's bound for this part (the default); the loads write more than that in all, so the bound is what holds. */
@@ -159,11 +159,12 @@ async function refreshes(ctx: BenchContext, name: string, freshnessS: number, re
         redis === null ? '-' : seconds(median(r.map((l) => l.cpu.redis!))),
         seconds(median(d.map((l) => l.cpu[c.direct]!))), times(perRound(r, (x, y) => x.cpu.router! / y.cpu[c.direct]!)),
         `${times(perRound(f, (x, y) => x.wallMs / y.wallMs))} / ${times(perRound(f, (x, y) => x.cpu.floor! / y.cpu[c.direct]!))}`,
+        `${mb(median(r.map((l) => l.bytes)))} / ${mb(median(d.map((l) => l.bytes)))}`,
       ],
     };
   });
   md.table(['load', 'direct', 'router refresh wall (s)', 'direct refresh wall (s)', 'router / direct wall', 'router CPU (s)', "collectors' CPU during the router's refresh (s)",
-    'Redis CPU (s)', 'direct server CPU (s)', 'router CPU / direct server CPU', 'replay floor / direct: wall / CPU'], summary.map((s) => s.row));
+    'Redis CPU (s)', 'direct server CPU (s)', 'router CPU / direct server CPU', 'replay floor / direct: wall / CPU', 'answers as sent: router / direct'], summary.map((s) => s.row));
   const failures = cases.flatMap((c) => Object.values(results.get(c)!).flat().flatMap((l) => l.failures));
   if (failures.length > 0) md.text(`**${failures.length} queries failed**:`, ...[...new Set(failures)].slice(0, 10).map((f) => `- ${f}`));
   const bound = redis === null ? `, bounded at ${(CACHE_BYTES / 2 ** 20).toFixed(0)} MiB` : ' to Redis';

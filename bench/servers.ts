@@ -35,11 +35,8 @@ async function startListening(inUse: RegExp, start: (port: number) => Promise<Pr
 /**
  * `node [NODE_FLAGS] dist/cli.mjs serve --shards FILE --listen 127.0.0.1:PORT`, its request log going
  * to a file in `workDir` (as it would to a log collector; a pipe read by this process would tie the
- * two together).
- */
-/**
- * `prome-route serve`; without the results cache unless `serveArgs` say otherwise: the other parts
- * measure the router computing answers, and repeat the same queries.
+ * two together); without the results cache unless `serveArgs` say otherwise: the other parts measure
+ * the router computing answers, and repeat the same queries.
  */
 export function startRouterCli(shardMapFile: string, workDir: string, name = 'router', nodeFlags: readonly string[] = [], serveArgs: readonly string[] = ['--cache', 'off']): Promise<Server> {
   return startListening(/address already in use/, (port) => startProcess(

@@ -34,7 +34,7 @@ export async function answerRangeCached(ctx: RequestContext, plan: QueryPlan, ra
   const majors = plan.shards.map((shard) => known.get(shard) ?? null);
   const keyPrefix = extentKeyPrefix({ tenant: ctx.tenant, map: ctx.map, query: plan.text, shards: plan.shards, layout, params, pushDown: ctx.pushDown, majors });
   const computePart = async (part: StepRange) => bodyOf(ctx, await compute(withRange(ctx, part), part));
-  const pieces = await cache.answer({ keyPrefix, layout, range, deadline: ctx.deadline }, computePart, ctx.cacheUse);
+  const pieces = await cache.answer({ keyPrefix, layout, range, deadline: ctx.deadline, compressStored: ctx.acceptsGzip }, computePart, ctx.cacheUse);
   if (pieces === null) {
     ctx.cacheUse.outcome = 'bypass';
     return rawJsonResponse(await compute(ctx, range));

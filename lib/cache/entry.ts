@@ -11,17 +11,21 @@ const MAGIC = 'prome-route-extent-2\n';
 
 interface Header {
   readonly key: string;
-  /** [key length, metric length, points length, compressed points length] per series, in bytes. */
+  /** [key length, metric length, points length, compressed points length (0: none)] per series, in bytes. */
   readonly sizes: readonly (readonly [number, number, number, number])[];
   readonly sha256: string;
 }
 
-export function encodeEntry(key: string, series: readonly SeriesBytes[]): Buffer {
+/**
+ * `compress`: store each series' points compressed too (gzip.ts), for clients that take gzip; a series
+ * stored without them has a compressed length of 0 (no DEFLATE piece is empty), read back as null.
+ */
+export function encodeEntry(key: string, series: readonly SeriesBytes[], compress: boolean): Buffer {
   const parts: Buffer[] = [];
   const sizes: [number, number, number, number][] = [];
   for (const s of series) {
     const labelKey = Buffer.from(s.key);
-    const deflated = s.deflated ?? deflatePoints(s.points);
+    const deflated = s.deflated ?? (compress ? deflatePoints(s.points) : NOT_COMPRESSED);
     parts.push(labelKey, s.metric, s.points, deflated);
     sizes.push([labelKey.length, s.metric.length, s.points.length, deflated.length]);
   }
@@ -67,12 +71,14 @@ export function decodeEntry(key: string, value: Buffer): SeriesBytes[] | null {
       key: body.toString('utf8', at, at + k),
       metric: body.subarray(at + k, at + k + m),
       points: body.subarray(at + k + m, at + k + m + p),
-      deflated: body.subarray(at + k + m + p, at + k + m + p + d),
+      deflated: d === 0 ? null : body.subarray(at + k + m + p, at + k + m + p + d),
     });
     at += k + m + p + d;
   }
   return at === body.length ? series : null;
 }
+
+const NOT_COMPRESSED = Buffer.alloc(0);
 
 function digest(body: Buffer): string {
   return createHash('sha256').update(body).digest('base64');

@@ -59,6 +59,11 @@ export interface RangeRequest {
   readonly range: StepRange;
   /** Epoch ms by which the answer must be ready. */
   readonly deadline: number;
+  /**
+   * The client takes gzip: the extents this request stores carry their points compressed as well, so
+   * that answers built from them are sent without compressing (clients that do not never pay for it).
+   */
+  readonly compressStored: boolean;
 }
 
 /**
@@ -178,7 +183,7 @@ export class ResultsCache {
       }
       for (let i = run.first; complete && i <= run.last; i++) {
         if (!storable(i)) break;
-        writes.push({ key: keyOf(i), value: encodeEntry(keyOf(i), seriesWithin(series, extentRange(layout, i))) });
+        writes.push({ key: keyOf(i), value: encodeEntry(keyOf(i), seriesWithin(series, extentRange(layout, i)), request.compressStored) });
       }
       pieces.set(wanted.start, widened ? seriesWithin(series, wanted) : series);
     }

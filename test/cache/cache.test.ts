@@ -90,11 +90,17 @@ describe('answers as bytes', () => {
 
 describe('stored entries', () => {
   const series = splitAnswer(whole)!;
-  const entry = encodeEntry('k:1', series);
+  const entry = encodeEntry('k:1', series, true);
 
   it('decode to the series they were made of', () => {
     const decoded = decodeEntry('k:1', entry)!;
     expect(Buffer.concat(bytesOf(assemble([decoded]))).equals(whole)).toBe(true);
+  });
+
+  it('hold no compressed points when stored for a client that does not take gzip', () => {
+    const decoded = decodeEntry('k:1', encodeEntry('k:1', series, false))!;
+    expect(decoded.map((s) => s.deflated)).toEqual(series.map(() => null));
+    expectPieces(assemble([decoded]), whole);
   });
 
   it('hold each series\' points compressed, kept while the points are whole and dropped once they are cut', () => {
@@ -153,7 +159,7 @@ describe('the memory backend', () => {
 
   it('decodes a value it holds once, and counts the decoded form in its bound', async () => {
     const memory = new MemoryBackend(100_000);
-    const value = encodeEntry('k', splitAnswer(whole)!);
+    const value = encodeEntry('k', splitAnswer(whole)!, true);
     await memory.set([{ key: 'k', value }], 60);
     const stored = memory.bytes;
     let decodes = 0;
@@ -227,7 +233,7 @@ describe('the results cache', () => {
     return answer([{ metric: A, values }]);
   };
   const range = { start: 3_600_000 + 7 * 15_000, end: 3_600_000 + 200 * 15_000, step: 15_000 };
-  const request = { keyPrefix: 'test:', layout: layoutOf(range), range, deadline: Date.now() + 3_600_000 };
+  const request = { keyPrefix: 'test:', layout: layoutOf(range), range, deadline: Date.now() + 3_600_000, compressStored: true };
 
   it('computes the request alone, and stores nothing, when the widened query fails', async () => {
     const backend = new MemoryBackend();
@@ -244,13 +250,15 @@ describe('the results cache', () => {
     expect(backend.bytes).toBe(0);
   });
 
-  it('answers the same bytes from stored extents, then from stored and computed ones', async () => {
+  it.each([true, false])('answers the same bytes from stored extents, then from stored and computed ones (points stored compressed: %s)', async (compressStored) => {
     const cache = new ResultsCache({ backend: new MemoryBackend(), now: () => 10 ** 13 });
     const compute = async (part: { start: number; end: number; step: number }) => stepAnswer(part);
     const cold = unusedCache();
-    expectPieces(await cache.answer(request, compute, cold), stepAnswer(range));
+    expectPieces(await cache.answer({ ...request, compressStored }, compute, cold), stepAnswer(range));
     const warm = unusedCache();
-    expectPieces(await cache.answer(request, async () => { throw new Error('nothing to compute'); }, warm), stepAnswer(range));
+    const stored = await cache.answer(request, async () => { throw new Error('nothing to compute'); }, warm);
+    expectPieces(stored, stepAnswer(range));
+    expect(stored!.some((p) => p.deflated !== null)).toBe(compressStored);
     expect([cold.outcome, warm.outcome]).toEqual(['miss', 'hit']);
     const moved = { ...range, start: range.start + 100 * 15_000, end: range.end + 100 * 15_000 };
     const partial = unusedCache();
