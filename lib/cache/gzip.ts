@@ -51,6 +51,8 @@ export function gzipMember(pieces: readonly AnswerPiece[]): Buffer[] {
   const endRun = () => {
     if (runBytes === 0) return;
     const bytes = run.length === 1 ? run[0]! : Buffer.concat(run, runBytes);
+    // Once per run rather than per piece: most pieces are a byte or two (commas), and a call costs more.
+    crc = crc32(bytes, crc);
     if (runBytes >= COMPRESSED_RUN_BYTES) {
       out.push(zlib.deflateRawSync(bytes, { level: zlib.constants.Z_BEST_SPEED, finishFlush: zlib.constants.Z_SYNC_FLUSH }));
     } else {
@@ -61,10 +63,10 @@ export function gzipMember(pieces: readonly AnswerPiece[]): Buffer[] {
     runBytes = 0;
   };
   for (const piece of pieces) {
-    crc = crc32(piece.bytes, crc);
     size += piece.bytes.length;
     if (piece.deflated !== null) {
       endRun();
+      crc = crc32(piece.bytes, crc);
       out.push(piece.deflated);
     } else if (piece.bytes.length > 0) {
       run.push(piece.bytes);
