@@ -39,9 +39,10 @@ export async function answerRangeCached(ctx: RequestContext, plan: QueryPlan, ra
     ctx.cacheUse.outcome = 'bypass';
     return rawJsonResponse(await compute(ctx, range));
   }
-  if (!ctx.acceptsGzip) return rawJsonResponse(piecesBody(ctx, bytesOf(pieces)));
+  const gzipped = ctx.acceptsGzip ? gzipMember(pieces) : null;
+  if (gzipped === null) return rawJsonResponse(piecesBody(ctx, bytesOf(pieces)));
   checkedAnswerSize(ctx, bytesOf(pieces));
-  return gzippedJsonResponse(Buffer.concat(gzipMember(pieces)));
+  return gzippedJsonResponse(Buffer.concat(gzipped));
 }
 
 /** The request with its window replaced by a part of it; everything else (deadline, trace, limits) shared. */

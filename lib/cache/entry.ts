@@ -1,10 +1,10 @@
 // One stored extent as bytes, the same for every backend: a header line (format, the entry's own key,
-// the length of each series' parts, a digest of the rest) and the series' bytes, each series' points
-// both as they are and compressed (gzip.ts), so that no answer built from it compresses them again. A value that is not
+// the length of each series' parts, a digest of the rest) and the series' bytes; each series' points
+// are also held compressed (gzip.ts) when the request that stored them took gzip, so that no answer
+// built from them compresses them again. A value that is not
 // one of ours, was cut short, or belongs to another key (a garbled store, a stray write) fails the
 // check and counts as a miss: a cache may lose an answer, never change one.
 import { createHash } from 'node:crypto';
-import { deflatePoints } from './gzip.ts';
 import type { SeriesBytes } from './series.ts';
 
 const MAGIC = 'prome-route-extent-2\n';
@@ -17,15 +17,15 @@ interface Header {
 }
 
 /**
- * `compress`: store each series' points compressed too (gzip.ts), for clients that take gzip; a series
- * stored without them has a compressed length of 0 (no DEFLATE piece is empty), read back as null.
+ * The entry of `series`, with each series' compressed points where it has them; a series without has
+ * a compressed length of 0 (no DEFLATE piece is empty), read back as null.
  */
-export function encodeEntry(key: string, series: readonly SeriesBytes[], compress: boolean): Buffer {
+export function encodeEntry(key: string, series: readonly SeriesBytes[]): Buffer {
   const parts: Buffer[] = [];
   const sizes: [number, number, number, number][] = [];
   for (const s of series) {
     const labelKey = Buffer.from(s.key);
-    const deflated = s.deflated ?? (compress ? deflatePoints(s.points) : NOT_COMPRESSED);
+    const deflated = s.deflated ?? NOT_COMPRESSED;
     parts.push(labelKey, s.metric, s.points, deflated);
     sizes.push([labelKey.length, s.metric.length, s.points.length, deflated.length]);
   }

@@ -4,9 +4,10 @@
 // its own, ended with a sync flush (which leaves the output at a byte boundary, no block marked last),
 // refers to nothing before it. So each stored extent's points are compressed once, when it is stored,
 // and an answer is written as those compressed pieces, the bytes around them as stored (uncompressed)
-// blocks, and an empty last block. Only the CRC is computed per answer, over the plain bytes.
+// blocks, and an empty last block; the CRC is computed per answer, over the plain bytes, and only long
+// runs of bytes without a compressed form (just computed) are compressed then.
 import zlib from 'node:zlib';
-import type { AnswerPiece } from './series.ts';
+import type { AnswerPiece, SeriesBytes } from './series.ts';
 
 /**
  * Stored extents' points: compressed once and read many times, so at the best ratio; each piece is a
@@ -25,6 +26,11 @@ export function deflatePoints(points: Buffer): Buffer {
   return zlib.deflateRawSync(points, POINTS_DEFLATE);
 }
 
+/** The series with their points compressed (where they are not yet), as stored extents hold them. */
+export function withDeflatedPoints(series: readonly SeriesBytes[]): SeriesBytes[] {
+  return series.map((s) => (s.deflated === null ? { ...s, deflated: deflatePoints(s.points) } : s));
+}
+
 /**
  * Bytes between compressed pieces are written as stored blocks, unless a run of them is at least this
  * long (an answer computed whole, the newest part of a live dashboard's series): that run is compressed
@@ -41,8 +47,18 @@ const MEMBER_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
 /** An empty stored block marked last: BFINAL = 1, BTYPE = 00, LEN = 0, NLEN = 0xffff. */
 const LAST_BLOCK = Buffer.from([1, 0, 0, 0xff, 0xff]);
 
-/** The answer's pieces as one gzip member, as pieces of bytes. */
-export function gzipMember(pieces: readonly AnswerPiece[]): Buffer[] {
+/**
+ * An answer with more bytes than this still to compress (computed whole rather than read from stored
+ * extents) is not compressed here, on the event loop and past the deadline's reach: the platform
+ * compresses it as it streams, in batches through zlib's thread pool.
+ */
+export const MAX_INLINE_COMPRESSION_BYTES = 1024 * 1024;
+
+/** The answer's pieces as one gzip member, as pieces of bytes; null past MAX_INLINE_COMPRESSION_BYTES. */
+export function gzipMember(pieces: readonly AnswerPiece[]): Buffer[] | null {
+  let uncompressed = 0;
+  for (const piece of pieces) if (piece.deflated === null) uncompressed += piece.bytes.length;
+  if (uncompressed > MAX_INLINE_COMPRESSION_BYTES) return null;
   const out: Buffer[] = [MEMBER_HEADER];
   let crc = 0;
   let size = 0;

@@ -10,6 +10,7 @@
 // never an answer.
 import type { CacheBackend, StoredEntry } from './backend.ts';
 import { decodedBytes, decodeEntry, encodeEntry } from './entry.ts';
+import { withDeflatedPoints } from './gzip.ts';
 import { extentIndex, extentRange, MAX_POINTS_PER_QUERY, type ExtentLayout, type StepRange } from './extents.ts';
 import { assemble, seriesWithin, splitAnswer, type AnswerPiece, type SeriesBytes } from './series.ts';
 
@@ -61,7 +62,8 @@ export interface RangeRequest {
   readonly deadline: number;
   /**
    * The client takes gzip: the extents this request stores carry their points compressed as well, so
-   * that answers built from them are sent without compressing (clients that do not never pay for it).
+   * that answers built from them, this one included, are sent without compressing them again (clients
+   * that do not take gzip never pay for it).
    */
   readonly compressStored: boolean;
 }
@@ -181,11 +183,23 @@ export class ResultsCache {
         const whole = body !== null && runs.length === 1 && pieces.size === 0 && wanted.start === range.start && wanted.end === gridEnd && !widened;
         return whole ? [{ bytes: body, deflated: null }] : null;
       }
+      // The extents stored from this run give the answer their part as stored (their points compressed
+      // once, for the entry and for this answer alike); the rest of the run's part follows them.
+      let rest = wanted.start;
       for (let i = run.first; complete && i <= run.last; i++) {
         if (!storable(i)) break;
-        writes.push({ key: keyOf(i), value: encodeEntry(keyOf(i), seriesWithin(series, extentRange(layout, i)), request.compressStored) });
+        const extent = extentRange(layout, i);
+        const cut = seriesWithin(series, extent);
+        const stored = request.compressStored ? withDeflatedPoints(cut) : cut;
+        writes.push({ key: keyOf(i), value: encodeEntry(keyOf(i), stored) });
+        const from = Math.max(extent.start, wanted.start);
+        const to = Math.min(extent.end, wanted.end);
+        if (from <= to) pieces.set(from, from === extent.start && to === extent.end ? stored : seriesWithin(stored, { start: from, end: to, step: range.step }));
+        rest = extent.end + range.step;
       }
-      pieces.set(wanted.start, widened ? seriesWithin(series, wanted) : series);
+      if (rest <= wanted.end) {
+        pieces.set(rest, rest === wanted.start && !widened ? series : seriesWithin(series, { start: rest, end: wanted.end, step: range.step }));
+      }
     }
     use.outcome = runs.length === 0 ? 'hit' : use.extentsHit > 0 ? 'partial' : 'miss';
     await this.write(writes, request.deadline, use);

@@ -15,13 +15,76 @@ export const GZIP_BATCH_BYTES = 64 * 1024;
 /** Level 1: the answers shrink about 5 times (level 6: about 6), for a fraction of level 6's CPU. */
 export const fastGzip = (): Gzip => createGzip({ level: constants.Z_BEST_SPEED, chunkSize: GZIP_BATCH_BYTES });
 
-/** An answer smaller than one batch, compressed at once, without a round trip to zlib's thread pool. */
-export const gzipAtOnce = (bytes: Uint8Array): Buffer => gzipSync(bytes, { level: constants.Z_BEST_SPEED });
+/**
+ * gzip in batches: pieces gathered to GZIP_BATCH_BYTES before each write to zlib; an answer that ends
+ * within its first batch compressed at once, without a round trip to zlib's thread pool. What zlib
+ * makes goes to `onData`; a zlib failure to `onError`. The functions' buffered result and `serve`'s
+ * stream both compress through it.
+ */
+export class BatchedGzip {
+  private batch: Uint8Array[] = [];
+  private batched = 0;
+  private zlib: Gzip | null = null;
+
+  constructor(
+    private readonly onData: (compressed: Buffer) => void,
+    private readonly onError: (err: Error) => void,
+    private readonly make: () => Gzip = fastGzip,
+  ) {}
+
+  /** Takes a piece; when that fills a batch, resolves once zlib has taken it (the answer waits on compression, not on memory). */
+  async push(piece: Uint8Array): Promise<void> {
+    this.batch.push(piece);
+    this.batched += piece.byteLength;
+    if (this.batched >= GZIP_BATCH_BYTES) await this.write();
+  }
+
+  /** Compresses what is left and ends the member; resolves once every compressed byte went to `onData`. */
+  async end(): Promise<void> {
+    if (this.zlib === null) {
+      this.onData(gzipSync(this.take(), { level: constants.Z_BEST_SPEED }));
+      return;
+    }
+    if (this.batched > 0) await this.write();
+    const ended = settled(this.zlib, 'end');
+    this.zlib.end();
+    await ended;
+  }
+
+  /** Stops compressing (the answer failed, or nobody reads it any more). */
+  destroy(): void {
+    this.zlib?.destroy();
+  }
+
+  private async write(): Promise<void> {
+    this.zlib ??= this.make().on('data', this.onData).on('error', this.onError);
+    if (!this.zlib.write(this.take())) await settled(this.zlib, 'drain');
+  }
+
+  private take(): Buffer {
+    const bytes = Buffer.concat(this.batch, this.batched);
+    this.batch = [];
+    this.batched = 0;
+    return bytes;
+  }
+}
+
+/** Resolves on `event`, or when the stream closes (destroyed) without it. */
+function settled(stream: Gzip, event: 'drain' | 'end'): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off(event, done).off('close', done);
+      resolve();
+    };
+    stream.on(event, done).on('close', done);
+  });
+}
 
 /**
  * The response gzipped as it streams, when the client accepts gzip and the core has not encoded it
- * already (answers assembled from the results cache come compressed): `prome-route serve` answers like the Prometheus it stands for (which compresses every API
- * answer for such a client), so Grafana's answers travel about five times smaller.
+ * already (answers assembled from the results cache come compressed):
+ * `prome-route serve` answers like the Prometheus it stands for (which compresses every API answer for
+ * such a client), so Grafana's answers travel about five times smaller.
  */
 export function gzipResponse(response: Response, acceptEncoding: string | null): Response {
   // `body` last: reading it turns @hono/node-server's light Response into a web stream, which costs
@@ -29,50 +92,35 @@ export function gzipResponse(response: Response, acceptEncoding: string | null):
   if (!acceptsGzip(acceptEncoding) || response.headers.has('content-encoding') || response.body === null) return response;
   const headers = new Headers(response.headers);
   headers.set('content-encoding', 'gzip');
-  headers.set('vary', 'accept-encoding');
+  headers.append('vary', 'accept-encoding');
   headers.delete('content-length');
   return new Response(response.body.pipeThrough(gzipStream()), { status: response.status, statusText: response.statusText, headers });
 }
 
-/**
- * gzip as a web stream: pieces batched to GZIP_BATCH_BYTES; an answer that ends within its first batch
- * compressed at once, a longer one through a zlib stream, each batch handed on as it is compressed.
- */
+/** BatchedGzip as a web stream's transform. */
 function gzipStream(): TransformStream<Uint8Array, Uint8Array> {
-  let batch: Uint8Array[] = [];
-  let batched = 0;
-  let zlib: Gzip | null = null;
-  let output: TransformStreamDefaultController<Uint8Array>;
-  const take = () => {
-    const bytes = Buffer.concat(batch, batched);
-    batch = [];
-    batched = 0;
-    return bytes;
-  };
-  /** Writes to zlib; resolves once it has taken the bytes (the answer waits on compression, not memory). */
-  const write = (gz: Gzip, bytes: Buffer) => new Promise<void>((resolve, reject) => gz.write(bytes, (err) => (err ? reject(err) : resolve())));
+  let gzip: BatchedGzip;
   return new TransformStream({
     start(controller) {
-      output = controller;
+      gzip = new BatchedGzip(
+        (compressed) => {
+          try {
+            controller.enqueue(compressed);
+          } catch {
+            // The reader went away (a client that disconnected): nothing more to compress for.
+            gzip.destroy();
+          }
+        },
+        (err) => {
+          try {
+            controller.error(err);
+          } catch {
+            // already ended
+          }
+        },
+      );
     },
-    async transform(chunk) {
-      batch.push(chunk);
-      batched += chunk.byteLength;
-      if (batched < GZIP_BATCH_BYTES) return;
-      zlib ??= fastGzip().on('data', (compressed: Buffer) => output.enqueue(compressed));
-      await write(zlib, take());
-    },
-    async flush() {
-      if (zlib === null) {
-        output.enqueue(gzipAtOnce(take()));
-        return;
-      }
-      const gz = zlib;
-      if (batched > 0) await write(gz, take());
-      await new Promise<void>((resolve, reject) => {
-        gz.once('end', resolve).once('error', reject);
-        gz.end();
-      });
-    },
+    transform: (chunk) => gzip.push(chunk),
+    flush: () => gzip.end(),
   });
 }

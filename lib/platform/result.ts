@@ -6,7 +6,7 @@ import type { Gzip } from 'node:zlib';
 import { failure } from '../api/envelope.ts';
 import { ApiError } from '../errors.ts';
 import { acceptsGzip } from '../api/encoding.ts';
-import { fastGzip, GZIP_BATCH_BYTES, gzipAtOnce } from './encoding.ts';
+import { BatchedGzip, fastGzip } from './encoding.ts';
 
 export interface HttpResult {
   readonly statusCode: number;
@@ -72,12 +72,10 @@ async function readBody(response: Response, compress: (() => Gzip) | null, maxBy
   let tooLarge = false;
   let failed: Error | undefined;
   let expired = false;
-  // Started on the first full batch (an object: TypeScript does not see assignments in closures).
-  const compressor: { stream: Gzip | null } = { stream: null };
   const waited = { source: 0, compression: 0 };
   const stop = () => {
     void reader.cancel().catch(() => {});
-    compressor.stream?.destroy();
+    compressor?.destroy();
   };
   const keep = (chunk: Buffer) => {
     size += chunk.byteLength;
@@ -88,25 +86,13 @@ async function readBody(response: Response, compress: (() => Gzip) | null, maxBy
       out.push(chunk);
     }
   };
+  const compressor = compress === null ? null : new BatchedGzip(keep, (err) => {
+    failed ??= err;
+  }, compress);
   const timer = Number.isFinite(deadline) ? setTimeout(() => {
     expired = true;
     stop();
   }, Math.max(0, deadline - Date.now())) : undefined;
-  let batch: Buffer[] = [];
-  let batched = 0;
-  /** Hands the batch to the compressor. */
-  const flush = async () => {
-    const pending = Buffer.concat(batch, batched);
-    batch = [];
-    batched = 0;
-    const gzip = compressor.stream ?? compress!().on('data', keep).on('error', (err) => {
-      failed ??= err;
-    });
-    compressor.stream = gzip;
-    const started = performance.now();
-    if (!gzip.write(pending)) await settled(gzip, 'drain');
-    waited.compression += performance.now() - started;
-  };
   try {
     for (;;) {
       const started = performance.now();
@@ -120,24 +106,15 @@ async function readBody(response: Response, compress: (() => Gzip) | null, maxBy
       const { done, value } = read;
       if (done || expired || tooLarge || failed !== undefined) break;
       const chunk = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-      if (compress === null) {
+      if (compressor === null) {
         keep(chunk);
         continue;
       }
-      batch.push(chunk);
-      batched += chunk.byteLength;
-      if (batched >= GZIP_BATCH_BYTES) await flush();
+      const handed = performance.now();
+      await compressor.push(chunk);
+      waited.compression += performance.now() - handed;
     }
-    if (compress !== null && !expired && !tooLarge && failed === undefined) {
-      if (compressor.stream === null) {
-        keep(gzipAtOnce(Buffer.concat(batch, batched)));
-      } else {
-        if (batched > 0) await flush();
-        const ended = settled(compressor.stream, 'end');
-        compressor.stream.end();
-        await ended;
-      }
-    }
+    if (compressor !== null && !expired && !tooLarge && failed === undefined) await compressor.end();
   } catch (err) {
     failed ??= err as Error;
   } finally {
@@ -153,17 +130,6 @@ async function readBody(response: Response, compress: (() => Gzip) | null, maxBy
   }
   if (failed !== undefined) throw failed;
   return Buffer.concat(out, size);
-}
-
-/** Resolves on `event`, or when the stream closes (destroyed) without it. */
-function settled(stream: Gzip, event: 'drain' | 'end'): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off(event, done).off('close', done);
-      resolve();
-    };
-    stream.on(event, done).on('close', done);
-  });
 }
 
 /** JSON and text travel as strings; anything else (and anything gzipped) as base64. */

@@ -2,7 +2,7 @@
 // member decompresses (with zlib's own reader, which checks the CRC and the length) to the plain bytes.
 import { crc32 as zlibCrc32, gunzipSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { COMPRESSED_RUN_BYTES, crc32Sliced, deflatePoints, gzipMember } from '../../lib/cache/gzip.ts';
+import { COMPRESSED_RUN_BYTES, crc32Sliced, deflatePoints, gzipMember, MAX_INLINE_COMPRESSION_BYTES } from '../../lib/cache/gzip.ts';
 import type { AnswerPiece } from '../../lib/cache/series.ts';
 
 /** A deterministic stream of numbers (xorshift), so failures repeat. */
@@ -28,7 +28,7 @@ function piece(next: () => number): AnswerPiece {
   return { bytes, deflated: kind < 0.8 ? deflatePoints(bytes) : null };
 }
 
-const gunzipped = (pieces: readonly AnswerPiece[]) => gunzipSync(Buffer.concat(gzipMember(pieces)));
+const gunzipped = (pieces: readonly AnswerPiece[]) => gunzipSync(Buffer.concat(gzipMember(pieces)!));
 
 describe('gzipMember', () => {
   it('decompresses to the plain bytes, for random mixes of compressed, plain and empty pieces', () => {
@@ -39,7 +39,7 @@ describe('gzipMember', () => {
     }
   });
 
-  it('holds runs of plain bytes of every length around the stored-block and compression limits', () => {
+  it('holds runs of plain bytes of every length around the compression threshold and past zlib\'s 64 KiB', () => {
     const next = random(7);
     const text = points(next, 20_000);
     expect(text.length).toBeGreaterThan(0x10000 * 2);
@@ -52,16 +52,25 @@ describe('gzipMember', () => {
     }
   });
 
-  it('an empty answer is a valid member', () => {
+  it('no pieces make a valid member of nothing', () => {
     expect(gunzipped([]).length).toBe(0);
+  });
+
+  it('leaves an answer with more than MAX_INLINE_COMPRESSION_BYTES still to compress to the platform', () => {
+    const plain = Buffer.alloc(MAX_INLINE_COMPRESSION_BYTES, 'x');
+    expect(gzipMember([{ bytes: plain, deflated: null }])).not.toBeNull();
+    expect(gzipMember([{ bytes: plain, deflated: null }, { bytes: Buffer.from(','), deflated: null }])).toBeNull();
+    // Compressed pieces do not count: they cost nothing more to send.
+    const stored = Buffer.from('x'.repeat(2 * MAX_INLINE_COMPRESSION_BYTES));
+    expect(gzipMember([{ bytes: stored, deflated: deflatePoints(stored) }, { bytes: Buffer.from(','), deflated: null }])).not.toBeNull();
   });
 
   it('compresses a long plain run (an answer computed whole) and stores a short one', () => {
     const long = points(random(3), 2_000);
     expect(long.length).toBeGreaterThan(COMPRESSED_RUN_BYTES);
-    expect(Buffer.concat(gzipMember([{ bytes: long, deflated: null }])).length).toBeLessThan(long.length / 2);
+    expect(Buffer.concat(gzipMember([{ bytes: long, deflated: null }])!).length).toBeLessThan(long.length / 2);
     const short = Buffer.from('{"status":"success"}');
-    expect(Buffer.concat(gzipMember([{ bytes: short, deflated: null }])).length).toBe(10 + 5 + short.length + 5 + 8);
+    expect(Buffer.concat(gzipMember([{ bytes: short, deflated: null }])!).length).toBe(10 + 5 + short.length + 5 + 8);
   });
 });
 

@@ -1,5 +1,8 @@
 // The pieces both cloud handlers share: content negotiation, the buffered result with its size cap,
 // and the deadline and limit settings.
+import { createAdaptorServer } from '@hono/node-server';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../lib/errors.ts';
@@ -245,6 +248,53 @@ describe('gzipResponse (prome-route serve)', () => {
     const failed = new ApiError('unavailable', 'shard a: the collector stopped answering');
     const response = gzipResponse(streamed(20_000, failed, 0), 'gzip');
     await expect(response.arrayBuffer()).rejects.toThrow(/stopped answering/);
+  });
+
+  it('stops compressing, without an error escaping, when a client disconnects midway (through @hono/node-server, as serve sends it)', async () => {
+    // Random values, so that the compressed answer is long enough to be cut while zlib still works on it.
+    const answer = () => {
+      let sent = 0;
+      return new Response(new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ === 100_000) controller.close();
+          else controller.enqueue(new TextEncoder().encode(`{"value":[1,"${Math.random()}"]},`));
+        },
+      }), { headers: { 'content-type': 'application/json' } });
+    };
+    const escaped: unknown[] = [];
+    const record = (err: unknown) => escaped.push(err);
+    process.on('uncaughtException', record);
+    const server = createAdaptorServer({ fetch: () => gzipResponse(answer(), 'gzip') }) as http.Server;
+    try {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      for (let attempt = 0; attempt < 10; attempt++) {
+        await new Promise<void>((resolve) => {
+          const request = http.get({ host: '127.0.0.1', port, headers: { 'accept-encoding': 'gzip' } }, (response) => {
+            let received = 0;
+            response.on('data', (chunk: Buffer) => {
+              received += chunk.length;
+              if (received > 20_000) {
+                request.destroy();
+                resolve();
+              }
+            });
+            response.on('end', resolve);
+          });
+          request.on('error', () => resolve());
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      process.off('uncaughtException', record);
+      server.close();
+    }
+    expect(escaped).toEqual([]);
+  });
+
+  it('adds accept-encoding to a Vary the answer has', async () => {
+    const response = new Response('{}', { headers: { 'content-type': 'application/json', vary: 'origin' } });
+    expect(gzipResponse(response, 'gzip').headers.get('vary')).toBe('origin, accept-encoding');
   });
 
   it('leaves the answer as it is for a client that does not accept gzip, an empty body, or an encoded answer', async () => {
