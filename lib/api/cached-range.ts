@@ -42,7 +42,7 @@ export async function answerRangeCached(ctx: RequestContext, plan: QueryPlan, ra
   const gzipped = ctx.acceptsGzip ? gzipMember(pieces) : null;
   if (gzipped === null) return rawJsonResponse(piecesBody(ctx, bytesOf(pieces)));
   checkedAnswerSize(ctx, bytesOf(pieces));
-  return gzippedJsonResponse(Buffer.concat(gzipped));
+  return gzippedJsonResponse(gzipped);
 }
 
 /** The request with its window replaced by a part of it; everything else (deadline, trace, limits) shared. */

@@ -5,6 +5,8 @@
 export interface CacheBackend {
   /** `memory` or `redis`, for log lines. */
   readonly kind: string;
+  /** Holds its values in this process, so a call cannot hang (no time limit is set on it). */
+  readonly inProcess: boolean;
   /** The stored values of `keys`, in order; null where a key holds nothing. Rejects when it cannot tell. */
   get(keys: readonly string[], timeoutMs: number): Promise<(Buffer | null)[]>;
   /** Stores the entries, each kept for at most `ttlSeconds`. */

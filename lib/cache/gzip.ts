@@ -34,12 +34,12 @@ export function withDeflatedPoints(series: readonly SeriesBytes[]): SeriesBytes[
 /**
  * Bytes between compressed pieces are written as stored blocks, unless a run of them is at least this
  * long (an answer computed whole, the newest part of a live dashboard's series): that run is compressed
- * then, at the fastest level, as the platforms compress answers.
+ * then, at the fastest level, as the platforms compress answers. Below a stored block's most (64 KiB).
  */
 export const COMPRESSED_RUN_BYTES = 16 * 1024;
 
-/** A stored block's most bytes (its length is 16 bits). */
-const STORED_BLOCK_BYTES = 0xffff;
+/** A stored block's header: one byte of block type, then LEN and NLEN (16 bits each). */
+const STORED_BLOCK_HEADER_BYTES = 5;
 
 /** ID1 ID2, CM = deflate, no flags, no time, XFL 0, OS unknown. */
 const MEMBER_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
@@ -54,56 +54,80 @@ const LAST_BLOCK = Buffer.from([1, 0, 0, 0xff, 0xff]);
  */
 export const MAX_INLINE_COMPRESSION_BYTES = 1024 * 1024;
 
-/** The answer's pieces as one gzip member, as pieces of bytes; null past MAX_INLINE_COMPRESSION_BYTES. */
-export function gzipMember(pieces: readonly AnswerPiece[]): Buffer[] | null {
+/** Consecutive pieces without a compressed form: one stored block, or compressed now when long. */
+interface PlainRun {
+  readonly pieces: Buffer[];
+  bytes: number;
+  /** The run's bytes in one Buffer and compressed, for a run of COMPRESSED_RUN_BYTES or more. */
+  compressed: { readonly plain: Buffer; readonly deflated: Buffer } | null;
+}
+
+/**
+ * The answer's pieces as one gzip member, written into one Buffer (a cached answer is hundreds of
+ * pieces, mostly a comma each: one allocation, not one per piece); null past MAX_INLINE_COMPRESSION_BYTES.
+ */
+export function gzipMember(pieces: readonly AnswerPiece[]): Buffer | null {
   let uncompressed = 0;
   for (const piece of pieces) if (piece.deflated === null) uncompressed += piece.bytes.length;
   if (uncompressed > MAX_INLINE_COMPRESSION_BYTES) return null;
-  const out: Buffer[] = [MEMBER_HEADER];
-  let crc = 0;
-  let size = 0;
-  let run: Buffer[] = [];
-  let runBytes = 0;
+
+  // The member's parts and its size first...
+  const parts: (AnswerPiece | PlainRun)[] = [];
+  let memberBytes = MEMBER_HEADER.length + LAST_BLOCK.length + 8;
+  let plainBytes = 0;
+  let run: PlainRun | null = null;
   const endRun = () => {
-    if (runBytes === 0) return;
-    const bytes = run.length === 1 ? run[0]! : Buffer.concat(run, runBytes);
-    // Once per run rather than per piece: most pieces are a byte or two (commas), and a call costs more.
-    crc = crc32(bytes, crc);
-    if (runBytes >= COMPRESSED_RUN_BYTES) {
-      out.push(zlib.deflateRawSync(bytes, { level: zlib.constants.Z_BEST_SPEED, finishFlush: zlib.constants.Z_SYNC_FLUSH }));
+    if (run === null) return;
+    if (run.bytes >= COMPRESSED_RUN_BYTES) {
+      const plain = Buffer.concat(run.pieces, run.bytes);
+      run.compressed = { plain, deflated: zlib.deflateRawSync(plain, { level: zlib.constants.Z_BEST_SPEED, finishFlush: zlib.constants.Z_SYNC_FLUSH }) };
+      memberBytes += run.compressed.deflated.length;
     } else {
-      // Shorter than COMPRESSED_RUN_BYTES, so one stored block holds it.
-      out.push(storedBlockHeader(runBytes), bytes);
+      memberBytes += STORED_BLOCK_HEADER_BYTES + run.bytes;
     }
-    run = [];
-    runBytes = 0;
+    run = null;
   };
   for (const piece of pieces) {
-    size += piece.bytes.length;
+    plainBytes += piece.bytes.length;
     if (piece.deflated !== null) {
       endRun();
-      crc = crc32(piece.bytes, crc);
-      out.push(piece.deflated);
+      parts.push(piece);
+      memberBytes += piece.deflated.length;
     } else if (piece.bytes.length > 0) {
-      run.push(piece.bytes);
-      runBytes += piece.bytes.length;
+      if (run === null) parts.push(run = { pieces: [], bytes: 0, compressed: null });
+      run.pieces.push(piece.bytes);
+      run.bytes += piece.bytes.length;
     }
   }
   endRun();
-  const trailer = Buffer.alloc(8);
-  trailer.writeUInt32LE(crc, 0);
-  trailer.writeUInt32LE(size % 2 ** 32, 4);
-  out.push(LAST_BLOCK, trailer);
-  return out;
-}
 
-/** BFINAL = 0, BTYPE = 00 (the rest of the byte is padding), then LEN and its one's complement. */
-function storedBlockHeader(length: number): Buffer {
-  if (length > STORED_BLOCK_BYTES) throw new RangeError(`a stored block holds at most ${STORED_BLOCK_BYTES} bytes, not ${length}`);
-  const header = Buffer.alloc(5);
-  header.writeUInt16LE(length, 1);
-  header.writeUInt16LE(~length & 0xffff, 3);
-  return header;
+  // ...then written, the CRC-32 taken over the plain bytes in order (a stored run's once it is copied).
+  const out = Buffer.allocUnsafe(memberBytes);
+  let at = MEMBER_HEADER.copy(out, 0);
+  let crc = 0;
+  for (const part of parts) {
+    if ('deflated' in part) {
+      crc = crc32(part.bytes, crc);
+      at += part.deflated!.copy(out, at);
+    } else if (part.compressed !== null) {
+      crc = crc32(part.compressed.plain, crc);
+      at += part.compressed.deflated.copy(out, at);
+    } else {
+      // A stored block (BFINAL = 0, BTYPE = 00, the rest of the byte padding; LEN, NLEN): the run is
+      // shorter than COMPRESSED_RUN_BYTES, so one block holds it.
+      out[at] = 0;
+      out.writeUInt16LE(part.bytes, at + 1);
+      out.writeUInt16LE(~part.bytes & 0xffff, at + 3);
+      const from = at + STORED_BLOCK_HEADER_BYTES;
+      at = from;
+      for (const bytes of part.pieces) at += bytes.copy(out, at);
+      crc = crc32(out.subarray(from, at), crc);
+    }
+  }
+  at += LAST_BLOCK.copy(out, at);
+  out.writeUInt32LE(crc, at);
+  out.writeUInt32LE(plainBytes % 2 ** 32, at + 4);
+  return out;
 }
 
 /**

@@ -25,6 +25,7 @@ interface Held {
 
 export class MemoryBackend implements CacheBackend {
   readonly kind = 'memory';
+  readonly inProcess = true;
   /** A Map iterates in insertion order: the oldest insertion (or second chance) first. */
   private readonly entries = new Map<string, Held>();
   private held = 0;

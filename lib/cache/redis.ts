@@ -22,6 +22,7 @@ export interface RedisBackendOptions {
 
 export class RedisBackend implements CacheBackend {
   readonly kind = 'redis';
+  readonly inProcess = false;
   private readonly ready: Promise<{ client: Client; firstConnect: Promise<void>; redis: RedisModule }>;
 
   constructor(options: RedisBackendOptions) {

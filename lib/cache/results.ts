@@ -259,6 +259,8 @@ export class ResultsCache {
     if (timeoutMs < 1) return null;
     let timer: NodeJS.Timeout | undefined;
     try {
+      // A backend in this process answers at once: a timer per call would only cost.
+      if (this.backend.inProcess) return await run(timeoutMs);
       return await Promise.race([
         run(timeoutMs),
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs))),
