@@ -8,7 +8,7 @@ import { extentKeyPrefix } from '../cache/key.ts';
 import type { QueryPlan } from '../promql/plan.ts';
 import { gzipMember } from '../cache/gzip.ts';
 import { bytesOf } from '../cache/series.ts';
-import { checkedAnswerSize, piecesBody, type RequestContext } from './context.ts';
+import { checkedAnswerSize, type RequestContext } from './context.ts';
 import { gzippedJsonResponse, rawJsonResponse, type JsonBody } from './envelope.ts';
 import { ApiError } from '../errors.ts';
 import type { RangeParams } from './time.ts';
@@ -39,10 +39,11 @@ export async function answerRangeCached(ctx: RequestContext, plan: QueryPlan, ra
     ctx.cacheUse.outcome = 'bypass';
     return rawJsonResponse(await compute(ctx, range));
   }
+  // The limit first, on the plain bytes, before any compression is spent on an answer refused.
+  const bytes = bytesOf(pieces);
+  const size = checkedAnswerSize(ctx, bytes);
   const gzipped = ctx.acceptsGzip ? gzipMember(pieces) : null;
-  if (gzipped === null) return rawJsonResponse(piecesBody(ctx, bytesOf(pieces)));
-  checkedAnswerSize(ctx, bytesOf(pieces));
-  return gzippedJsonResponse(gzipped);
+  return gzipped === null ? rawJsonResponse(Buffer.concat(bytes, size)) : gzippedJsonResponse(gzipped);
 }
 
 /** The request with its window replaced by a part of it; everything else (deadline, trace, limits) shared. */

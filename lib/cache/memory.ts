@@ -1,6 +1,6 @@
 // The default backend: extents in this process, least recently used first out, bounded in bytes (the
-// stored values, their keys and, once read, their decoded forms: each is decoded once). In `serve` it lives as long as the server; in a function, as long as
-// the warm instance.
+// stored values, their keys and, once read, their decoded forms: each is decoded once). In `serve` it
+// lives as long as the server; in a function, as long as the warm instance.
 //
 // Least recently used in the CLOCK manner (second chance): a hit only marks its entry; eviction walks
 // from the oldest insertion, moving marked entries to the young end (unmarked) and evicting the first

@@ -87,9 +87,10 @@ function settled(stream: Gzip, event: 'drain' | 'end'): Promise<void> {
  * such a client), so Grafana's answers travel about five times smaller.
  */
 export function gzipResponse(response: Response, acceptEncoding: string | null): Response {
+  // An answer the core compressed (from the results cache) first: the core has read the header for it.
   // `body` last: reading it turns @hono/node-server's light Response into a web stream, which costs
   // the answers that are sent as they are their direct write.
-  if (!acceptsGzip(acceptEncoding) || response.headers.has('content-encoding') || response.body === null) return response;
+  if (response.headers.has('content-encoding') || !acceptsGzip(acceptEncoding) || response.body === null) return response;
   const headers = new Headers(response.headers);
   headers.set('content-encoding', 'gzip');
   headers.append('vary', 'accept-encoding');
